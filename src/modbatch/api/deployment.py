@@ -1,0 +1,77 @@
+"""/deployment: upload BPMN resources, list, read and delete deployments."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from modbatch.api import params, render
+from modbatch.engine import repository
+from modbatch.engine.process_engine import current
+from modbatch.errors import InvalidRequest
+
+RESERVED = ("deployment-name", "enable-duplicate-filtering", "deploy-changed-only",
+            "deployment-source", "tenant-id", "deployment-activation-time")
+
+
+def _flag(value: Any) -> bool:
+    return str(value).lower() == "true" if value is not None else False
+
+
+def create_deployment(body: dict | None = None, **files: Any):
+    form = dict(body or {})
+    resources: list[tuple[str, bytes]] = []
+    for field, value in list(form.items()) + list(files.items()):
+        if field in RESERVED:
+            continue
+        uploads = value if isinstance(value, list) else [value]
+        for upload in uploads:
+            filename = getattr(upload, "filename", None)
+            if not filename:
+                raise InvalidRequest(
+                    f"No file name found in the deployment resource described by form "
+                    f"parameter '{field}'.")
+            resources.append((filename, upload.file.read()))
+    engine = current()
+    with engine.transaction() as session:
+        result = repository.deploy(
+            session, name=form.get("deployment-name"), source=form.get("deployment-source"),
+            tenant_id=form.get("tenant-id") or None, resources=resources,
+            duplicate_filtering=_flag(form.get("enable-duplicate-filtering")),
+            changed_only=_flag(form.get("deploy-changed-only")),
+            max_resource_bytes=engine.settings.max_resource_bytes)
+        dto = render.deployment(result.deployment)
+        dto["deployedProcessDefinitions"] = (
+            {d.id: render.process_definition(d) for d in result.definitions}
+            if result.definitions else None)
+        dto["deployedCaseDefinitions"] = None
+        dto["deployedDecisionDefinitions"] = None
+        dto["deployedDecisionRequirementsDefinitions"] = None
+    return dto, 200
+
+
+def get_deployments(**kwargs: Any):
+    filters = params.query_filters(kwargs, lists=("tenantIdIn",), dates=("before", "after"))
+    with current().transaction() as session:
+        rows = repository.find_deployments(session, filters, kwargs.get("firstResult"),
+                                           kwargs.get("maxResults"))
+        return [render.deployment(row) for row in rows], 200
+
+
+def get_deployments_count(**kwargs: Any):
+    filters = params.query_filters(kwargs, lists=("tenantIdIn",), dates=("before", "after"))
+    with current().transaction() as session:
+        return render.count(repository.count_deployments(session, filters)), 200
+
+
+def get_deployment(id: str):
+    with current().transaction() as session:
+        row = repository.get_deployment(session, id)
+        if row is None:
+            raise InvalidRequest(f"Deployment with id '{id}' does not exist", status=404)
+        return render.deployment(row), 200
+
+
+def delete_deployment(id: str, cascade: bool = False, **_: Any):
+    with current().transaction() as session:
+        repository.delete_deployment(session, id, cascade=bool(cascade))
+    return None, 204

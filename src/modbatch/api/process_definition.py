@@ -1,0 +1,115 @@
+"""/process-definition: query definitions, read their XML and start instances."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from modbatch.api import params, render
+from modbatch.engine import instances, repository
+from modbatch.engine.process_engine import current
+from modbatch.engine.variables import from_dto, to_dto
+from modbatch.errors import InvalidRequest, ModbatchError, RestError
+
+LISTS = ("processDefinitionIdIn", "keysIn", "tenantIdIn")
+
+
+def get_process_definitions(**kwargs: Any):
+    filters = params.query_filters(kwargs, lists=LISTS, dates=("deployedAfter", "deployedAt"))
+    with current().transaction() as session:
+        rows = repository.find_definitions(session, filters, kwargs.get("firstResult"),
+                                           kwargs.get("maxResults"))
+        return [render.process_definition(row) for row in rows], 200
+
+
+def get_process_definitions_count(**kwargs: Any):
+    filters = params.query_filters(kwargs, lists=LISTS, dates=("deployedAfter", "deployedAt"))
+    with current().transaction() as session:
+        return render.count(repository.count_definitions(session, filters)), 200
+
+
+def _by_id(session, id: str):
+    definition = repository.get_definition(session, id)
+    if definition is None:
+        raise InvalidRequest(f"No matching definition with id {id}", status=404, code=0)
+    return definition
+
+
+def _by_key(session, key: str):
+    definition = repository.latest_definition_by_key(session, key)
+    if definition is None:
+        raise RestError(f"No matching process definition with key: {key} and no tenant-id",
+                        status=404)
+    return definition
+
+
+def get_process_definition(id: str):
+    with current().transaction() as session:
+        return render.process_definition(_by_id(session, id)), 200
+
+
+def get_process_definition_by_key(key: str):
+    with current().transaction() as session:
+        return render.process_definition(_by_key(session, key)), 200
+
+
+def get_process_definition_bpmn20_xml(id: str):
+    with current().transaction() as session:
+        definition = _by_id(session, id)
+        return {"id": definition.id, "bpmn20Xml": repository.definition_xml(session, definition)}, 200
+
+
+def get_process_definition_bpmn20_xml_by_key(key: str):
+    with current().transaction() as session:
+        definition = _by_key(session, key)
+        return {"id": definition.id, "bpmn20Xml": repository.definition_xml(session, definition)}, 200
+
+
+def _start(session, definition_id: str, body: Any, lookup):
+    dto = params.body_dict(body)
+    prefix = f"Cannot instantiate process definition {definition_id}: "
+    raw_variables = dto.get("variables") or {}
+    if not isinstance(raw_variables, dict):
+        raise InvalidRequest(prefix + "variables must be an object")
+    try:
+        variables = {name: from_dto(name, value) for name, value in raw_variables.items()}
+    except ModbatchError as error:
+        raise InvalidRequest(prefix + error.message) from None
+    if dto.get("startInstructions"):
+        raise InvalidRequest(prefix + "startInstructions are not supported yet")
+    definition = lookup(session)
+    try:
+        started = instances.start(session, definition, business_key=dto.get("businessKey"),
+                                  variables=variables,
+                                  skip_io_mappings=bool(dto.get("skipIoMappings")))
+    except ModbatchError as error:
+        raise RestError(prefix + error.message) from None
+    state = started.state
+    result = render.process_instance(
+        id=state.id, definition_id=state.process_definition_id,
+        definition_key=state.process_definition_key, business_key=state.business_key,
+        tenant_id=state.tenant_id, suspended=state.suspended, ended=state.ended,
+        links=[{"method": "GET", "href": f"/engine-rest/process-instance/{state.id}",
+                "rel": "self"}])
+    result["variables"] = None
+    if dto.get("withVariablesInReturn"):
+        result["variables"] = {var.name: to_dto(var.value) for var in state.variables.values()
+                               if var.scope is None}
+    return result
+
+
+def start_process_instance(id: str, body: Any = None):
+    def lookup(session):
+        definition = repository.get_definition(session, id)
+        if definition is None:
+            raise RestError(f"Cannot instantiate process definition {id}: no deployed process "
+                            f"definition found with id '{id}': processDefinition is null")
+        return definition
+
+    with current().transaction() as session:
+        return _start(session, id, body, lookup), 200
+
+
+def start_process_instance_by_key(key: str, body: Any = None):
+    with current().transaction() as session:
+        definition = _by_key(session, key)
+        return _start(session, definition.id, body, lambda _session: definition), 200

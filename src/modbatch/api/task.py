@@ -1,0 +1,54 @@
+"""/task: find user tasks and complete them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from modbatch.api import params, render
+from modbatch.engine import tasks
+from modbatch.engine.process_engine import current
+from modbatch.engine.variables import from_dto, to_dto
+from modbatch.errors import InvalidRequest, ModbatchError, RestError
+
+LISTS = ("processInstanceIdIn", "taskDefinitionKeyIn", "activityInstanceIdIn", "tenantIdIn")
+
+
+def get_tasks(**kwargs: Any):
+    filters = params.query_filters(kwargs, lists=LISTS)
+    with current().transaction() as session:
+        rows = tasks.find(session, filters, kwargs.get("firstResult"), kwargs.get("maxResults"))
+        return [render.task(row) for row in rows], 200
+
+
+def get_tasks_count(**kwargs: Any):
+    filters = params.query_filters(kwargs, lists=LISTS)
+    with current().transaction() as session:
+        return render.count(tasks.count(session, filters)), 200
+
+
+def get_task(id: str):
+    with current().transaction() as session:
+        row = tasks.get(session, id)
+        if row is None:
+            raise InvalidRequest(f"No matching task with id {id}", status=404)
+        return render.task(row), 200
+
+
+def complete(id: str, body: Any = None):
+    dto = params.body_dict(body)
+    prefix = f"Cannot complete task {id}: "
+    raw = dto.get("variables") or {}
+    if not isinstance(raw, dict):
+        raise InvalidRequest(prefix + "variables must be an object")
+    try:
+        variables = {name: from_dto(name, value) for name, value in raw.items()}
+    except ModbatchError as error:
+        raise InvalidRequest(prefix + error.message) from None
+    with current().transaction() as session:
+        try:
+            tasks.complete(session, id, variables)
+        except ModbatchError as error:
+            raise RestError(prefix + error.message) from None
+    if dto.get("withVariablesInReturn"):
+        return {name: to_dto(value) for name, value in variables.items()}, 200
+    return None, 204

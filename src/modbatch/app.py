@@ -1,0 +1,60 @@
+"""create_app(): the Connexion app, routed and validated by openapi.yaml."""
+
+from __future__ import annotations
+
+import json
+import logging
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import connexion
+from connexion.options import SwaggerUIOptions
+import yaml
+from starlette.responses import Response
+
+from modbatch.api import errors
+from modbatch.api.resolver import OperationResolver
+from modbatch.engine.process_engine import ProcessEngine, install
+from modbatch.settings import Settings
+
+SPEC = Path(__file__).with_name("openapi.yaml")
+BASE_PATH = "/engine-rest"
+
+
+_SPEC_JSON: bytes | None = None
+
+
+async def _spec_json(request):
+    """The spec as written (recursive schemas keep their $refs; Connexion's resolved copy loops)."""
+    global _SPEC_JSON
+    if _SPEC_JSON is None:
+        _SPEC_JSON = json.dumps(yaml.safe_load(SPEC.read_text(encoding="utf-8"))).encode()
+    return Response(_SPEC_JSON, media_type="application/json")
+
+
+def create_app(settings: Settings | None = None) -> connexion.AsyncApp:
+    settings = settings or Settings.from_env()
+    engine = ProcessEngine(settings)
+    install(engine)
+
+    @asynccontextmanager
+    async def lifespan(_app):
+        yield
+        engine.close()
+
+    app = connexion.AsyncApp(__name__, lifespan=lifespan)
+    app.add_api(
+        SPEC,
+        base_path=BASE_PATH,
+        resolver=OperationResolver(),
+        pythonic_params=False,
+        strict_validation=False,
+        validate_responses=False,
+        swagger_ui_options=SwaggerUIOptions(swagger_ui_path="/ui", spec_path="/openapi.json",
+                                            serve_spec=False),
+    )
+    app.add_url_rule(f"{BASE_PATH}/openapi.json", "openapi", _spec_json)
+    errors.install(app)
+    app.engine = engine  # type: ignore[attr-defined]
+    logging.getLogger("connexion").setLevel(logging.ERROR)
+    return app

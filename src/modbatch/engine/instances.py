@@ -1,0 +1,240 @@
+"""Process instances: start, query (compiled to one SQL statement), suspend, delete, inspect."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+from sqlalchemy import and_, exists, false, func, or_, select, true, update
+from sqlalchemy.orm import Session
+
+from modbatch.engine import persistence, queries, repository
+from modbatch.engine.runtime import InstanceState, Runtime, new_instance
+from modbatch.engine.variables import TypedValue, from_columns
+from modbatch.errors import BadUserRequest, InvalidRequest, NotFoundError
+from modbatch.store.tables import (
+    ActivityInstance,
+    ProcessDefinition,
+    ProcessInstance,
+    Task,
+    Variable,
+)
+
+OPERATORS = ("eq", "neq", "gt", "gteq", "lt", "lteq", "like")
+
+
+@dataclass
+class StartedInstance:
+    state: InstanceState
+    definition: ProcessDefinition
+
+
+def start(session: Session, definition: ProcessDefinition, *, business_key: str | None,
+          variables: dict[str, TypedValue], skip_io_mappings: bool = False) -> StartedInstance:
+    model = repository.model_for(session, definition)
+    if definition.suspended:
+        raise BadUserRequest(
+            f"Cannot start process instance. Process definition {definition.name or definition.key}"
+            f" (id = {definition.id}) is suspended")
+    state = new_instance(model, process_definition_id=definition.id, business_key=business_key,
+                         tenant_id=definition.tenant_id)
+    Runtime(state, skip_io_mappings=skip_io_mappings).start(variables)
+    persistence.flush(session, [state])
+    return StartedInstance(state, definition)
+
+
+def get(session: Session, instance_id: str) -> ProcessInstance | None:
+    return session.get(ProcessInstance, instance_id)
+
+
+def load_one(session: Session, instance_id: str) -> InstanceState | None:
+    return persistence.load(session, [instance_id]).get(instance_id)
+
+
+# ---------------------------------------------------------------------------- query
+def instance_query(filters: Mapping[str, Any], *, columns=None):
+    """Compile Camunda's ProcessInstanceQueryDto (GET params or POST body) into one SELECT."""
+    stmt = select(*(columns or (ProcessInstance,)))
+    condition = _conditions(filters)
+    or_queries = filters.get("orQueries") or []
+    if or_queries:
+        ors = []
+        for sub in or_queries:
+            if not isinstance(sub, Mapping):
+                continue
+            if sub.get("orQueries"):
+                raise InvalidRequest("Invalid query: orQueries may not be nested")
+            ors.append(_conditions(sub, or_mode=True))
+        if ors:
+            condition = and_(condition, *ors)
+    stmt = stmt.where(condition)
+    if columns is not None:
+        return stmt.order_by(ProcessInstance.id)
+    return queries.apply_sorting(stmt, filters, {
+        "instanceId": ProcessInstance.id,
+        "definitionKey": ProcessInstance.process_definition_key,
+        "definitionId": ProcessInstance.process_definition_id,
+        "tenantId": ProcessInstance.tenant_id,
+        "businessKey": ProcessInstance.business_key,
+    }, ProcessInstance.id)
+
+
+def _conditions(filters: Mapping[str, Any], *, or_mode: bool = False):
+    pi = ProcessInstance
+    f = filters.get
+    parts = []
+    if f("processInstanceIds") is not None:
+        parts.append(pi.id.in_(list(f("processInstanceIds"))))
+    equal = {"businessKey": pi.business_key, "processDefinitionId": pi.process_definition_id,
+             "processDefinitionKey": pi.process_definition_key}
+    for name, column in equal.items():
+        if f(name) is not None:
+            parts.append(column == f(name))
+    if f("businessKeyLike") is not None:
+        parts.append(pi.business_key.like(f("businessKeyLike")))
+    if f("processDefinitionKeyIn"):
+        parts.append(pi.process_definition_key.in_(f("processDefinitionKeyIn")))
+    if f("processDefinitionKeyNotIn"):
+        parts.append(pi.process_definition_key.not_in(f("processDefinitionKeyNotIn")))
+    if f("deploymentId") is not None:
+        parts.append(pi.process_definition_id.in_(
+            select(ProcessDefinition.id).where(ProcessDefinition.deployment_id == f("deploymentId"))))
+    if f("active") is True:
+        parts.append(pi.suspended.is_(False))
+    if f("suspended") is True:
+        parts.append(pi.suspended.is_(True))
+    if f("tenantIdIn"):
+        parts.append(pi.tenant_id.in_(f("tenantIdIn")))
+    if f("withoutTenantId") is True:
+        parts.append(pi.tenant_id.is_(None))
+    if f("processDefinitionWithoutTenantId") is True:
+        parts.append(pi.process_definition_id.in_(
+            select(ProcessDefinition.id).where(ProcessDefinition.tenant_id.is_(None))))
+    if f("activityIdIn"):
+        parts.append(exists().where(ActivityInstance.process_instance_id == pi.id,
+                                    ActivityInstance.activity_id.in_(f("activityIdIn"))))
+    if f("rootProcessInstances") is True or f("leafProcessInstances") is True:
+        parts.append(true())  # no call activities yet: every instance is both root and leaf
+    if f("superProcessInstance") is not None or f("subProcessInstance") is not None:
+        parts.append(false())  # no call activities yet: no instance has a super or sub instance
+    if f("caseInstanceId") is not None:
+        parts.append(false())
+    if f("withIncident") is True or any(f(k) is not None for k in (
+            "incidentId", "incidentType", "incidentMessage", "incidentMessageLike")):
+        parts.append(false())  # incidents on process instances come with the job executor
+    for condition in f("variables") or []:
+        parts.append(_variable_condition(condition, filters))
+    if not parts:
+        return false() if or_mode else true()
+    return or_(*parts) if or_mode else and_(*parts)
+
+
+def _variable_condition(condition: Any, filters: Mapping[str, Any]):
+    if not isinstance(condition, Mapping):
+        raise InvalidRequest("Invalid variable query: expected {name, operator, value}")
+    name, operator, value = condition.get("name"), condition.get("operator"), condition.get("value")
+    if operator not in OPERATORS:
+        raise InvalidRequest(f"Invalid variable comparator specified: {operator}")
+    if name is None:
+        raise InvalidRequest("Invalid variable query: variable name is null")
+    names_ic = filters.get("variableNamesIgnoreCase") is True
+    values_ic = filters.get("variableValuesIgnoreCase") is True
+    v = Variable
+    name_match = func.lower(v.name) == name.lower() if names_ic else v.name == name
+    base = [v.process_instance_id == ProcessInstance.id, v.activity_instance_id.is_(None), name_match]
+    if operator == "like":
+        column = func.lower(v.text_value) if values_ic else v.text_value
+        pattern = str(value).lower() if values_ic else str(value)
+        return exists().where(*base, column.like(pattern))
+    if value is None:
+        test = v.type == "Null"
+        return exists().where(*base, test) if operator == "eq" else exists().where(*base, ~test)
+    if isinstance(value, bool):
+        test = _compare(v.long_value, operator, int(value))
+        return exists().where(*base, v.type == "Boolean", test)
+    if isinstance(value, (int, float)):
+        test = _compare(v.double_value, operator, float(value))
+        return exists().where(*base, v.type.in_(("Integer", "Long", "Short", "Double")), test)
+    text = str(value)
+    column = func.lower(v.text_value) if values_ic else v.text_value
+    if values_ic:
+        text = text.lower()
+    return exists().where(*base, v.type.in_(("String", "Json", "Date")),
+                          _compare(column, operator, text))
+
+
+def _compare(column, operator: str, value: Any):
+    return {"eq": column == value, "neq": column != value, "gt": column > value,
+            "gteq": column >= value, "lt": column < value, "lteq": column <= value}[operator]
+
+
+def find(session: Session, filters: Mapping[str, Any], first_result: int | None = None,
+         max_results: int | None = None) -> list[ProcessInstance]:
+    stmt = queries.apply_paging(instance_query(filters), first_result, max_results)
+    return list(session.execute(stmt).scalars())
+
+
+def count(session: Session, filters: Mapping[str, Any]) -> int:
+    return queries.count(session, instance_query(filters))
+
+
+def ids_matching(session: Session, filters: Mapping[str, Any]) -> list[str]:
+    """The ids a query matches, straight from SQL (a batch freezes them at creation)."""
+    stmt = instance_query(filters, columns=(ProcessInstance.id,))
+    return list(session.execute(stmt).scalars())
+
+
+# ---------------------------------------------------------------------------- commands
+def delete(session: Session, instance_id: str, *, fail_if_not_exists: bool = True) -> None:
+    state = load_one(session, instance_id)
+    if state is None:
+        if fail_if_not_exists:
+            raise NotFoundError(
+                f"No process instance found for id '{instance_id}': processInstance is null")
+        return
+    state.end_state = "EXTERNALLY_TERMINATED"
+    state.activity_instances.clear()
+    state.tasks.clear()
+    persistence.flush(session, [state])
+
+
+def set_suspended(session: Session, instance_id: str, suspended: bool) -> None:
+    result = session.execute(update(ProcessInstance).where(ProcessInstance.id == instance_id)
+                             .values(suspended=suspended))
+    if result.rowcount == 0:
+        raise NotFoundError(
+            f"No process instances found for id '{instance_id}': processInstances is empty")
+    session.execute(update(Task).where(Task.process_instance_id == instance_id)
+                    .values(suspended=suspended))
+
+
+def variables(session: Session, instance_id: str) -> dict[str, TypedValue]:
+    """The process instance's own (global) variables."""
+    rows = session.execute(select(Variable.__table__).where(
+        Variable.process_instance_id == instance_id, Variable.activity_instance_id.is_(None))
+        .order_by(Variable.name)).all()
+    return {row.name: from_columns(row.type, row.text_value, row.long_value, row.double_value,
+                                   row.value_info) for row in rows}
+
+
+
+@dataclass
+class TreeNode:
+    """A node of the activity-instance tree, as Camunda's GetActivityInstanceCmd builds it."""
+
+    id: str
+    parent_id: str | None
+    activity_id: str
+    activity_type: str
+    activity_name: str | None
+    execution_ids: list[str]
+    children: list["TreeNode"]
+
+
+def activity_tree(state: InstanceState) -> TreeNode:
+    def build(parent_id: str) -> list[TreeNode]:
+        return [TreeNode(ai.id, parent_id, ai.activity_id, ai.activity_type, ai.activity_name,
+                         [ai.execution_id], build(ai.id)) for ai in state.children(parent_id)]
+
+    return TreeNode(state.id, None, state.process_definition_id, "processDefinition",
+                    state.model.name, [state.id], build(state.id))

@@ -1,0 +1,201 @@
+"""Loading instance states from rows and writing their changes back, a set at a time.
+
+``load`` reads any number of instances with one query per table; ``flush`` writes the
+difference with one executemany or ``IN`` statement per kind of change, so the number of
+statements does not grow with the number of instances.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Iterable, Sequence
+
+from sqlalchemy import bindparam, delete, insert, select, update
+from sqlalchemy.orm import Session
+
+from modbatch.engine import clock, repository
+from modbatch.engine.runtime import (
+    ActivityInstanceState,
+    InstanceState,
+    TaskState,
+    VariableState,
+)
+from modbatch.engine.variables import from_columns, to_columns
+from modbatch.errors import ProcessEngineError
+from modbatch.store.tables import (
+    ActivityInstance,
+    HistoricProcessInstance,
+    ProcessDefinition,
+    ProcessInstance,
+    Task,
+    Variable,
+)
+
+# SQLite accepts at most 32766 bound parameters per statement; stay well below for IN lists.
+CHUNK = 900
+
+
+class OptimisticLockingError(ProcessEngineError):
+    """Another transaction changed the instance since it was loaded (Camunda's code 1)."""
+
+    code = 1
+
+
+def chunks(items: Sequence[str], size: int = CHUNK) -> Iterable[Sequence[str]]:
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
+def load(session: Session, instance_ids: Iterable[str]) -> dict[str, InstanceState]:
+    """Load the instances that exist; missing ids are simply absent from the result."""
+    ids = list(dict.fromkeys(instance_ids))
+    states: dict[str, InstanceState] = {}
+    for part in chunks(ids):
+        rows = session.execute(select(ProcessInstance.__table__).where(
+            ProcessInstance.id.in_(part))).all()
+        definitions = {}
+        for row in rows:
+            definition = definitions.get(row.process_definition_id)
+            if definition is None:
+                definition = session.get(ProcessDefinition, row.process_definition_id)
+                definitions[row.process_definition_id] = definition
+            states[row.id] = InstanceState(
+                id=row.id, model=repository.model_for(session, definition),
+                process_definition_id=row.process_definition_id,
+                process_definition_key=row.process_definition_key, business_key=row.business_key,
+                tenant_id=row.tenant_id, suspended=row.suspended, start_time=row.start_time,
+                revision=row.revision)
+        present = [row.id for row in rows]
+        if not present:
+            continue
+        for ai in session.execute(select(ActivityInstance.__table__).where(
+                ActivityInstance.process_instance_id.in_(present))).all():
+            states[ai.process_instance_id].activity_instances[ai.id] = ActivityInstanceState(
+                ai.id, ai.activity_id, ai.parent_id, ai.activity_type, ai.activity_name,
+                ai.execution_id, ai.seq)
+        for task in session.execute(select(Task.__table__).where(
+                Task.process_instance_id.in_(present))).all():
+            states[task.process_instance_id].tasks[task.id] = TaskState(
+                task.id, task.activity_instance_id, task.execution_id, task.task_definition_key,
+                task.name, task.created, task.priority, task.suspended)
+        for var in session.execute(select(Variable.__table__).where(
+                Variable.process_instance_id.in_(present))).all():
+            states[var.process_instance_id].variables[var.id] = VariableState(
+                var.id, var.name, var.activity_instance_id,
+                from_columns(var.type, var.text_value, var.long_value, var.double_value,
+                             var.value_info))
+    for state in states.values():
+        state.mark_loaded()
+    return states
+
+
+def flush(session: Session, states: Iterable[InstanceState]) -> None:
+    """Write every change of ``states`` with a bounded number of statements."""
+    changed = [s for s in states if s.changed]
+    if not changed:
+        return
+    now = clock.now()
+    new = [s for s in changed if s.is_new and not s.ended]
+    existing = [s for s in changed if not s.is_new]
+    ended = [s for s in existing if s.ended]
+
+    # optimistic locking: one UPDATE for all touched instances, then compare the row count
+    live = [s for s in existing if not s.ended]
+    for part_states in _chunked_states(existing):
+        result = session.execute(
+            update(ProcessInstance.__table__)
+            .where(ProcessInstance.id == bindparam("b_id"),
+                   ProcessInstance.revision == bindparam("b_rev"))
+            .values(revision=bindparam("b_new")),
+            [{"b_id": s.id, "b_rev": s.revision, "b_new": s.revision + 1} for s in part_states],
+            execution_options={"synchronize_session": False})
+        if result.rowcount != len(part_states):
+            raise OptimisticLockingError(
+                "ENGINE-03005 Execution of 'UPDATE ProcessInstance' failed. Entity was updated "
+                "by another transaction concurrently.")
+    for s in live:
+        s.revision += 1
+
+    if new:
+        session.execute(insert(ProcessInstance.__table__), [{
+            "id": s.id, "process_definition_id": s.process_definition_id,
+            "process_definition_key": s.process_definition_key, "business_key": s.business_key,
+            "tenant_id": s.tenant_id, "suspended": s.suspended, "start_time": s.start_time,
+            "revision": 1} for s in new])
+        for s in new:
+            s.revision = 1
+    fresh = [s for s in changed if s.is_new]
+    if fresh:
+        session.execute(insert(HistoricProcessInstance.__table__), [{
+            "id": s.id, "process_definition_id": s.process_definition_id,
+            "process_definition_key": s.process_definition_key, "business_key": s.business_key,
+            "tenant_id": s.tenant_id, "start_time": s.start_time,
+            "end_time": now if s.ended else None, "state": s.end_state or "ACTIVE"} for s in fresh])
+
+    if ended:
+        by_state: dict[str, list[str]] = defaultdict(list)
+        for s in ended:
+            by_state[s.end_state or "COMPLETED"].append(s.id)
+        for end_state, ids in by_state.items():
+            for part in chunks(ids):
+                session.execute(update(HistoricProcessInstance).where(
+                    HistoricProcessInstance.id.in_(part)).values(end_time=now, state=end_state))
+        ended_ids = [s.id for s in ended]
+        for table in (Task, Variable, ActivityInstance):
+            for part in chunks(ended_ids):
+                session.execute(delete(table).where(table.process_instance_id.in_(part)))
+        for part in chunks(ended_ids):
+            session.execute(delete(ProcessInstance).where(ProcessInstance.id.in_(part)))
+
+    rows = [s for s in changed if not s.ended]
+    _delete_missing(session, ActivityInstance,
+                    [i for s in rows for i in s.loaded_activity_instances
+                     if i not in s.activity_instances])
+    _delete_missing(session, Task, [i for s in rows for i in s.loaded_tasks if i not in s.tasks])
+    _delete_missing(session, Variable, [i for s in rows for i in s.loaded_variables
+                                        if i not in s.variables])
+
+    ai_rows = [{"id": ai.id, "process_instance_id": s.id, "parent_id": ai.parent_id,
+                "activity_id": ai.activity_id, "activity_type": ai.activity_type,
+                "activity_name": ai.activity_name, "execution_id": ai.execution_id, "seq": ai.seq}
+               for s in rows for ai in s.activity_instances.values()
+               if ai.id not in s.loaded_activity_instances]
+    if ai_rows:
+        session.execute(insert(ActivityInstance.__table__), ai_rows)
+    task_rows = [{"id": t.id, "process_instance_id": s.id,
+                  "activity_instance_id": t.activity_instance_id, "execution_id": t.execution_id,
+                  "process_definition_id": s.process_definition_id,
+                  "task_definition_key": t.task_definition_key, "name": t.name,
+                  "tenant_id": s.tenant_id, "created": t.created, "priority": t.priority,
+                  "suspended": s.suspended}
+                 for s in rows for t in s.tasks.values() if t.id not in s.loaded_tasks]
+    if task_rows:
+        session.execute(insert(Task.__table__), task_rows)
+    var_rows = [{"id": v.id, "process_instance_id": s.id, "activity_instance_id": v.scope,
+                 "name": v.name, **to_columns(v.value)}
+                for s in rows for v in s.variables.values() if v.id not in s.loaded_variables]
+    if var_rows:
+        session.execute(insert(Variable.__table__), var_rows)
+    dirty = [{"b_id": v.id, **to_columns(v.value)} for s in rows
+             for v in s.variables.values() if v.id in s.dirty_variables and v.id in s.loaded_variables]
+    if dirty:
+        session.execute(
+            update(Variable.__table__).where(Variable.id == bindparam("b_id")).values(
+                type=bindparam("type"), text_value=bindparam("text_value"),
+                long_value=bindparam("long_value"), double_value=bindparam("double_value"),
+                value_info=bindparam("value_info")),
+            dirty, execution_options={"synchronize_session": False})
+    for s in changed:
+        s.is_new = False
+        if not s.ended:
+            s.mark_loaded()
+
+
+def _chunked_states(states: list[InstanceState]) -> Iterable[list[InstanceState]]:
+    for start in range(0, len(states), CHUNK):
+        yield states[start:start + CHUNK]
+
+
+def _delete_missing(session: Session, table, ids: list[str]) -> None:
+    for part in chunks(ids):
+        session.execute(delete(table).where(table.id.in_(part)))

@@ -1,0 +1,62 @@
+"""Settings from ``MODBATCH_*`` environment variables, read once at start-up."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, replace
+
+
+def _int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    return int(raw) if raw not in (None, "") else default
+
+
+def _per_type(raw: str | None) -> dict[str, int]:
+    """``instance-modification=100,instance-migration=10`` → dict; lets one batch type differ."""
+    result: dict[str, int] = {}
+    for item in (raw or "").split(","):
+        if "=" in item:
+            key, value = item.split("=", 1)
+            result[key.strip()] = int(value)
+    return result
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = "sqlite:///modbatch.db"
+    host: str = "127.0.0.1"
+    port: int = 8080
+    # largest BPMN resource accepted by a deployment, in bytes
+    max_resource_bytes: int = 10 * 1024 * 1024
+    # batch engine (Camunda's names and defaults, but invocations default to 100: see README)
+    batch_jobs_per_seed: int = 100
+    invocations_per_batch_job: int = 100
+    invocations_per_batch_job_by_type: dict[str, int] = field(default_factory=dict)
+    batch_poll_time: int = 30
+    default_retries: int = 3
+    job_lock_time_ms: int = 300_000
+    job_executor: bool = True
+    job_acquisition_size: int = 4
+    job_idle_wait_ms: int = 200
+
+    @classmethod
+    def from_env(cls, **overrides: object) -> "Settings":
+        env = os.environ
+        settings = cls(
+            database_url=env.get("MODBATCH_DATABASE_URL", cls.database_url),
+            host=env.get("MODBATCH_HOST", cls.host),
+            port=_int("MODBATCH_PORT", cls.port),
+            max_resource_bytes=_int("MODBATCH_MAX_RESOURCE_BYTES", cls.max_resource_bytes),
+            batch_jobs_per_seed=_int("MODBATCH_BATCH_JOBS_PER_SEED", cls.batch_jobs_per_seed),
+            invocations_per_batch_job=_int(
+                "MODBATCH_INVOCATIONS_PER_BATCH_JOB", cls.invocations_per_batch_job),
+            invocations_per_batch_job_by_type=_per_type(
+                env.get("MODBATCH_INVOCATIONS_PER_BATCH_JOB_BY_TYPE")),
+            batch_poll_time=_int("MODBATCH_BATCH_POLL_TIME", cls.batch_poll_time),
+            default_retries=_int("MODBATCH_DEFAULT_RETRIES", cls.default_retries),
+            job_lock_time_ms=_int("MODBATCH_JOB_LOCK_TIME_MS", cls.job_lock_time_ms),
+            job_executor=env.get("MODBATCH_JOB_EXECUTOR", "true").lower() != "false",
+            job_acquisition_size=_int("MODBATCH_JOB_ACQUISITION_SIZE", cls.job_acquisition_size),
+            job_idle_wait_ms=_int("MODBATCH_JOB_IDLE_WAIT_MS", cls.job_idle_wait_ms),
+        )
+        return replace(settings, **{k: v for k, v in overrides.items() if v is not None})

@@ -1,0 +1,1 @@
+"""Persistence: tables, database set-up and sessions. Knows nothing of the engine or HTTP."""

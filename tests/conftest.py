@@ -1,0 +1,57 @@
+"""Fixtures shared by every layer: a fresh database per test, the app, and the shared BPMN models."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from modbatch.engine import clock, repository
+from modbatch.engine.process_engine import ProcessEngine, install
+from modbatch.settings import Settings
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = Path(os.environ.get("MODBATCH_SHARED", ROOT.parent / "shared"))
+BPMN = SHARED / "bpmn"
+CAMUNDA_TESTS = BPMN / "camunda-tests"
+REAL_WORLD = BPMN / "real-world"
+
+
+def model_path(name: str) -> Path:
+    """A shared model by file name; the camunda-tests prefix may be left out."""
+    for folder in (CAMUNDA_TESTS, REAL_WORLD):
+        for candidate in (folder / name, folder / f"ProcessInstanceModificationTest.{name}.bpmn20.xml"):
+            if candidate.exists():
+                return candidate
+    raise FileNotFoundError(name)
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(database_url=f"sqlite:///{tmp_path / 'modbatch.db'}", job_executor=False)
+
+
+@pytest.fixture
+def engine(settings: Settings):
+    """A process engine on its own SQLite file; the model cache is shared but keyed by uuid ids."""
+    process_engine = ProcessEngine(settings)
+    install(process_engine)
+    yield process_engine
+    process_engine.close()
+    clock.pin(None)
+
+
+@pytest.fixture
+def deploy(engine):
+    """Deploy shared models by name and return {process key: definition}."""
+
+    def _deploy(*names: str, deployment_name: str = "test"):
+        resources = [(model_path(n).name, model_path(n).read_bytes()) for n in names]
+        with engine.transaction() as session:
+            result = repository.deploy(session, name=deployment_name, source=None,
+                                       tenant_id=None, resources=resources,
+                                       max_resource_bytes=10 * 1024 * 1024)
+            return {d.key: d for d in result.definitions or []}
+
+    return _deploy
