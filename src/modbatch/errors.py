@@ -97,6 +97,8 @@ class ParseError(ModbatchError):
             "mainElementId": self.element_id,
             "elementIds": [self.element_id] if self.element_id else [],
         }
+        # Camunda's getter is misspelled with a Cyrillic "е"; its clients read that key
+        problem["\u0435lementIds"] = problem["elementIds"]
         return {
             **super().body(),
             "details": {self.resource or "resource": {"errors": [problem], "warnings": []}},

@@ -7,17 +7,27 @@ import re
 import pytest
 
 from modbatch.app import create_app
+from modbatch.settings import Settings
 from tests.conftest import model_path
 
 DATE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}[+-]\d{4}$")
 UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}"
 
 
-@pytest.fixture
-def app(settings):
-    application = create_app(settings)
+@pytest.fixture(scope="session")
+def shared_app(tmp_path_factory):
+    """Parsing the spec takes a while: one app for the session, a fresh engine per test."""
+    path = tmp_path_factory.mktemp("app") / "bootstrap.db"
+    application = create_app(Settings(database_url=f"sqlite:///{path}", job_executor=False))
     yield application
     application.engine.close()
+
+
+@pytest.fixture
+def app(shared_app, engine):
+    """The shared app, answering from this test's own engine and database."""
+    shared_app.engine = engine
+    return shared_app
 
 
 @pytest.fixture

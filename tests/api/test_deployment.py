@@ -81,6 +81,7 @@ def test_unsupported_element_fails_with_a_parse_exception(api):
     assert "callActivity" in body["message"] and body["code"] == 0
     [problem] = body["details"]["ja.bpmn"]["errors"]
     assert problem["mainElementId"] in body["message"]
+    assert problem["\u0435lementIds"] == problem["elementIds"] == [problem["mainElementId"]]
     assert isinstance(problem["line"], int)
 
 
@@ -134,7 +135,12 @@ def test_delete_with_and_without_cascade(api, client):
     instance = api.start("nestedOneTaskProcess")
     blocked = client.delete(f"/engine-rest/deployment/{deployment['id']}")
     assert blocked.status_code == 500
-    assert blocked.json()["type"] == "ProcessEngineException"
+    definition_id = next(iter(deployment["deployedProcessDefinitions"]))
+    assert blocked.json() == error(
+        "ProcessEngineException",
+        f"ENGINE-03076 Deletion of process definition without cascading failed. Process "
+        f"definition with id: {definition_id} can't be deleted, because there are 1 dependent "
+        f"process instances.", 0)
     assert client.get(f"/engine-rest/process-instance/{instance['id']}").status_code == 200
     deleted = client.delete(f"/engine-rest/deployment/{deployment['id']}", params={"cascade": "true"})
     assert deleted.status_code == 204 and deleted.content == b""

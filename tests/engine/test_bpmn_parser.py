@@ -259,15 +259,16 @@ def test_oversized_input_is_refused():
 def test_root_must_be_definitions():
     """A document that is not BPMN definitions is refused."""
     error = parse_error(b"<html><body/></html>")
-    assert "must be BPMN 'definitions', found 'html'" in error.message
+    assert error.message == ("Root element of 'test.bpmn' must be 'definitions' in namespace "
+                             "http://www.omg.org/spec/BPMN/20100524/MODEL, found 'html'")
 
 
 # ---------------------------------------------------------------- structure
 
 def test_minimal_process_with_prefixes():
     """A prefixed document maps to types, flows in document order and process attributes."""
-    data = bpmn(START_TO_END + "<bpmn:documentation>Docs</bpmn:documentation>",
-                process='id="p" name="P" isExecutable="true" camunda:versionTag="v1" camunda:historyTimeToLive="P180D"')
+    attrs = 'id="p" name="P" isExecutable="true" camunda:versionTag="v1" camunda:historyTimeToLive="P180D"'
+    data = bpmn(START_TO_END + "<bpmn:documentation>Docs</bpmn:documentation>", process=attrs)
     (model,) = parse_bpmn(data, "min.bpmn")
     assert (model.id, model.name, model.version_tag, model.history_time_to_live) == ("p", "P", "v1", 180)
     assert (model.documentation, model.target_namespace, model.start_event_id) == ("Docs", "tests", "s")
@@ -394,7 +395,9 @@ def test_exclusive_gateway_default_flow():
     <bpmn:startEvent id="s"/>
     <bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="g"/>
     <bpmn:exclusiveGateway id="g" default="f3"/>
-    <bpmn:sequenceFlow id="f2" sourceRef="g" targetRef="a"><bpmn:conditionExpression>${x &gt; 1}</bpmn:conditionExpression></bpmn:sequenceFlow>
+    <bpmn:sequenceFlow id="f2" sourceRef="g" targetRef="a">
+      <bpmn:conditionExpression>${x &gt; 1}</bpmn:conditionExpression>
+    </bpmn:sequenceFlow>
     <bpmn:sequenceFlow id="f3" sourceRef="g" targetRef="b"/>
     <bpmn:endEvent id="a"/><bpmn:endEvent id="b"/>"""
     (model,) = parse_bpmn(bpmn(body), "g.bpmn")
@@ -428,7 +431,8 @@ def test_script_condition_is_unsupported():
 # ---------------------------------------------------------------- service tasks and extensions
 
 def service(attrs, inner=""):
-    return bpmn(START_TO_END.replace('<bpmn:userTask id="t"/>', f'<bpmn:serviceTask id="t" {attrs}>{inner}</bpmn:serviceTask>'))
+    task = f'<bpmn:serviceTask id="t" {attrs}>{inner}</bpmn:serviceTask>'
+    return bpmn(START_TO_END.replace('<bpmn:userTask id="t"/>', task))
 
 
 def test_expression_service_task():
@@ -464,11 +468,13 @@ def test_unsupported_service_tasks(attrs, inner, problem):
 def test_script_input_parameter_is_unsupported():
     """camunda:script (or list/map) inside an input parameter is refused, naming it."""
     inner = """<bpmn:extensionElements><camunda:inputOutput>
-      <camunda:inputParameter name="score"><camunda:script scriptFormat="javascript">5</camunda:script></camunda:inputParameter>
+      <camunda:inputParameter name="score">
+        <camunda:script scriptFormat="javascript">5</camunda:script>
+      </camunda:inputParameter>
     </camunda:inputOutput></bpmn:extensionElements>"""
     error = parse_error(service('camunda:type="external" camunda:topic="x"', inner))
     assert "Unsupported camunda:script in camunda:inputParameter 'score' of 'serviceTask' with id 't'" in error.message
-    assert (error.element_id, error.line) == ("t", 9)
+    assert (error.element_id, error.line) == ("t", 10)
 
 
 def test_io_parameters_text_expression_and_empty():
@@ -493,15 +499,19 @@ def test_io_mapping_on_gateway_is_refused():
         '<bpmn:userTask id="t"/>',
         '<bpmn:parallelGateway id="t"><bpmn:extensionElements><camunda:inputOutput/></bpmn:extensionElements>'
         '</bpmn:parallelGateway>')
-    assert "camunda:inputOutput mapping unsupported for element type 'parallelGateway'" in parse_error(bpmn(body)).message
+    error = parse_error(bpmn(body))
+    assert "camunda:inputOutput mapping unsupported for element type 'parallelGateway'" in error.message
+    assert error.element_id == "t"
 
 
 def test_script_execution_listener_is_refused():
     """An execution listener with a script body is refused; class listeners are recorded."""
-    listener = '<bpmn:extensionElements><camunda:executionListener event="start">' \
-               '<camunda:script scriptFormat="groovy">x</camunda:script></camunda:executionListener></bpmn:extensionElements>'
+    listener = ('<bpmn:extensionElements><camunda:executionListener event="start">'
+                '<camunda:script scriptFormat="groovy">x</camunda:script>'
+                '</camunda:executionListener></bpmn:extensionElements>')
     body = START_TO_END.replace('<bpmn:userTask id="t"/>', f'<bpmn:userTask id="t">{listener}</bpmn:userTask>')
-    assert "Unsupported camunda:script in camunda:executionListener of 'userTask' with id 't'" in parse_error(bpmn(body)).message
+    error = parse_error(bpmn(body))
+    assert "Unsupported camunda:script in camunda:executionListener of 'userTask' with id 't'" in error.message
     ok = body.replace('<camunda:script scriptFormat="groovy">x</camunda:script>', "").replace(
         'event="start"', 'event="start" class="com.acme.L"')
     (model,) = parse_bpmn(bpmn(ok), "l.bpmn")
@@ -515,7 +525,8 @@ def test_ignored_elements_are_skipped():
     <bpmn:textAnnotation id="ta"><bpmn:text>note</bpmn:text></bpmn:textAnnotation>
     <bpmn:association id="as" sourceRef="t" targetRef="ta"/>
     <bpmn:dataObject id="do"/>"""
-    extra = '\n  <bpmn:message id="m" name="m"/><bpmn:collaboration id="c"><bpmn:participant id="pa" processRef="p"/></bpmn:collaboration>'
+    extra = ('\n  <bpmn:message id="m" name="m"/>'
+             '<bpmn:collaboration id="c"><bpmn:participant id="pa" processRef="p"/></bpmn:collaboration>')
     (model,) = parse_bpmn(bpmn(body, extra=extra), "i.bpmn")
     assert list(model.activities) == ["s", "t", "e"]
 
@@ -527,5 +538,7 @@ def test_boundary_timer_must_attach_in_same_scope():
     (model,) = parse_bpmn(bpmn(START_TO_END + timer.format(ref="t")), "b.bpmn")
     boundary = model.activities["b"]
     assert (boundary.cancel_activity, boundary.timer, boundary.attached_to) == (False, "2030-01-01T00:00:00Z", "t")
-    assert "Invalid attachedToRef 'zzz'" in parse_error(bpmn(START_TO_END + timer.format(ref="zzz"))).message
-    assert "cannot be attached to 'endEvent' with id 'e'" in parse_error(bpmn(START_TO_END + timer.format(ref="e"))).message
+    error = parse_error(bpmn(START_TO_END + timer.format(ref="zzz")))
+    assert "Invalid attachedToRef 'zzz'" in error.message
+    error = parse_error(bpmn(START_TO_END + timer.format(ref="e")))
+    assert "cannot be attached to 'endEvent' with id 'e'" in error.message

@@ -68,7 +68,8 @@ def test_arithmetic_precedence_and_associativity():
 def test_division_and_modulo_follow_el():
     """'/' and div always yield a double; % and mod keep longs and truncate toward zero like Java."""
     assert ev("${7 / 2}") == 3.5
-    assert ev("${8 div 2}") == 4.0 and isinstance(ev("${8 div 2}"), float)
+    assert isinstance(ev("${8 div 2}"), float)
+    assert ev("${8 div 2}") == 4.0
     assert ev("${7 % 3}") == 1
     assert ev("${-7 mod 3}") == -1
     assert ev("${7.5 % 2}") == 1.5

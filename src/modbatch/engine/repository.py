@@ -228,11 +228,17 @@ def delete_deployment(session: Session, deployment_id: str, *, cascade: bool) ->
     definition_ids = list(session.execute(
         select(ProcessDefinition.id).where(ProcessDefinition.deployment_id == deployment_id)
     ).scalars())
-    running = session.execute(
-        select(func.count()).select_from(ProcessInstance)
-        .where(ProcessInstance.process_definition_id.in_(definition_ids))).scalar_one()
-    if running and not cascade:
-        raise ProcessEngineError("Deletion of process definition without cascading failed.")
+    if not cascade:
+        running = session.execute(
+            select(ProcessInstance.process_definition_id, func.count())
+            .where(ProcessInstance.process_definition_id.in_(definition_ids))
+            .group_by(ProcessInstance.process_definition_id)
+            .order_by(ProcessInstance.process_definition_id)).first()
+        if running:
+            raise ProcessEngineError(
+                f"ENGINE-03076 Deletion of process definition without cascading failed. Process "
+                f"definition with id: {running[0]} can't be deleted, because there are "
+                f"{running[1]} dependent process instances.")
     if definition_ids:
         session.execute(delete(ProcessInstance).where(
             ProcessInstance.process_definition_id.in_(definition_ids)))

@@ -10,9 +10,11 @@ small nodes; there is no ``eval``. Coercions follow JUEL's ``BooleanOperations``
 from __future__ import annotations
 
 import math
+import operator
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import partial
 from typing import Any, Callable, Mapping
 
 from modbatch.errors import ProcessEngineError
@@ -181,7 +183,7 @@ def _arith(op: str, a: Any, b: Any) -> Any:
     if _floaty(a) or _floaty(b):
         x, y = _to_double(a), _to_double(b)
         if op == "%":
-            return math.nan if y == 0 else math.fmod(x, y)
+            return math.nan if y == 0 or math.isinf(x) else math.fmod(x, y)
     else:
         x, y = _to_long(a), _to_long(b)
         if op == "%":
@@ -234,7 +236,7 @@ def _compare(op: str, a: Any, b: Any) -> bool:
     elif "str" in kinds:
         a, b = to_string(a), to_string(b)
     try:
-        return {"<": a < b, ">": a > b, "<=": a <= b, ">=": a >= b}[op]
+        return bool(_ORDER[op](a, b))
     except TypeError:
         raise ExpressionError(f"Cannot compare '{a}' and '{b}'") from None
 
@@ -255,18 +257,12 @@ def _is_empty(v: Any) -> bool:
     return False
 
 
+_ORDER = {"<": operator.lt, ">": operator.gt, "<=": operator.le, ">=": operator.ge}
 _BINARY: dict[str, Callable[[Any, Any], Any]] = {
-    "+": lambda a, b: _arith("+", a, b),
-    "-": lambda a, b: _arith("-", a, b),
-    "*": lambda a, b: _arith("*", a, b),
-    "/": lambda a, b: _arith("/", a, b),
-    "%": lambda a, b: _arith("%", a, b),
+    **{op: partial(_arith, op) for op in "+-*/%"},
+    **{op: partial(_compare, op) for op in _ORDER},
     "==": _equals,
     "!=": lambda a, b: not _equals(a, b),
-    "<": lambda a, b: _compare("<", a, b),
-    ">": lambda a, b: _compare(">", a, b),
-    "<=": lambda a, b: _compare("<=", a, b),
-    ">=": lambda a, b: _compare(">=", a, b),
 }
 # binding power of each binary operator; higher binds tighter (EL precedence)
 _POWER = {"||": 1, "&&": 2, "==": 3, "!=": 3, "<": 4, ">": 4, "<=": 4, ">=": 4,
@@ -383,9 +379,7 @@ class _Parser:
         self.depth += 1
         if self.depth > MAX_DEPTH:
             raise self.fail(f"nesting deeper than {MAX_DEPTH}")
-        node = build()
-        if node.height > MAX_DEPTH:
-            raise self.fail(f"nesting deeper than {MAX_DEPTH}")
+        node = self.checked(build())
         self.depth -= 1
         return node
 
@@ -454,7 +448,8 @@ class _Parser:
     def describe(tok: tuple[str, Any] | None) -> str:
         if tok is None:
             return "end of expression"
-        return f"identifier '{tok[1]}'" if tok[0] == "id" else f"'{tok[1]}'" if tok[0] == "op" else f"literal {tok[1]!r}"
+        kind, value = tok
+        return f"identifier '{value}'" if kind == "id" else f"'{value}'" if kind == "op" else f"literal {value!r}"
 
 
 # --------------------------------------------------------------------------- public API

@@ -23,7 +23,7 @@ BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
 DEFAULT_MAX_BYTES = 10 * 1024 * 1024
 
-# flow node tag -> Camunda activity type (events refine theirs in _classify)
+# flow node tag -> Camunda activity type (end and boundary events are refined in classify)
 _NODE_TYPES = {
     "startEvent": "startEvent", "endEvent": "noneEndEvent", "boundaryEvent": "boundaryTimer",
     "userTask": "userTask", "task": "task", "manualTask": "manualTask", "serviceTask": "serviceTask",
@@ -49,7 +49,8 @@ def parse_bpmn(data: bytes, resource_name: str, *, max_bytes: int = DEFAULT_MAX_
     """Parse one BPMN resource into a model per executable ``<process>``; non-executable ones are skipped."""
     root = _load(data, resource_name, max_bytes)
     if _bpmn_tag(root) != "definitions":
-        raise ParseError(f"Root element of '{resource_name}' must be BPMN 'definitions', found '{root.tag}'",
+        raise ParseError(f"Root element of '{resource_name}' must be 'definitions' in namespace {BPMN_NS}, "
+                         f"found '{root.tag}'",
                          resource=resource_name, line=root.sourceline)
     seen_ids: dict[str, int | None] = {}
     return [
@@ -73,7 +74,8 @@ def _load(data: bytes, resource: str, max_bytes: int) -> etree._Element:
         root = etree.fromstring(data, parser)
     except etree.XMLSyntaxError as e:
         line, column = e.position
-        raise ParseError(f"Malformed XML in '{resource}' at line {line}, column {column}: {e.msg}",
+        message = re.sub(r", line \d+, column \d+$", "", e.msg or "empty document")
+        raise ParseError(f"Malformed XML in '{resource}' at line {line}, column {column}: {message}",
                          resource=resource, line=line, column=column) from None
     info = root.getroottree().docinfo
     if info.doctype or info.internalDTD is not None or info.externalDTD is not None:
@@ -161,7 +163,8 @@ class _ProcessParser:
         if not ident:
             raise self.error(f"Element {_where(el)} has no id", el)
         if ident in self.seen_ids:
-            raise self.error(f"Duplicate id '{ident}' on {_where(el)}: already used at line {self.seen_ids[ident]}", el)
+            raise self.error(f"Duplicate id '{ident}' on {_where(el)}: already used at line {self.seen_ids[ident]}",
+                             el)
         self.seen_ids[ident] = el.sourceline
         return ident
 
@@ -192,7 +195,7 @@ class _ProcessParser:
                 raise self.unsupported(child, "loops and multi-instance activities are not supported", owner=el)
         if _true(el.get("isForCompensation")):
             raise self.unsupported(el, "compensation handlers are not supported")
-        definitions = [c for c in el if (t := _bpmn_tag(c)) and (t.endswith("EventDefinition") or t == "eventDefinitionRef")]
+        definitions = [c for c in el if (_bpmn_tag(c) or "").endswith(("EventDefinition", "eventDefinitionRef"))]
         kinds = [_bpmn_tag(d) for d in definitions]
         if tag == "startEvent" and definitions:
             raise self.unsupported(definitions[0], "modbatch supports only none start events", owner=el)
@@ -279,7 +282,8 @@ class _ProcessParser:
             extra: dict = {}
             if kind == "exclusiveGateway" and (default := el.get("default")):
                 if default not in outgoing.get(ident, []):
-                    raise self.error(f"Default sequence flow '{default}' of {_where(el)} is not one of its outgoing flows", el)
+                    raise self.error(f"Default sequence flow '{default}' of {_where(el)} is not one of its "
+                                     "outgoing flows", el)
                 extra["default_flow"] = default
             elif kind == "serviceTask":
                 if el.get(_camunda("type")) == "external":
@@ -341,8 +345,8 @@ class _ProcessParser:
         params: dict[str, list[IoParameter]] = {"inputParameter": [], "outputParameter": []}
         for io in self.camunda_children(el, "inputOutput"):
             if tag in ("startEvent", "exclusiveGateway", "parallelGateway"):
-                raise self.error(f"camunda:inputOutput mapping unsupported for element type '{tag}' ({_where(el)})", io,
-                                 el.get("id"))
+                raise self.error(f"camunda:inputOutput mapping unsupported for element type '{tag}' "
+                                 f"({_where(el)})", io, el.get("id"))
             for param in io:
                 kind = _local(param)
                 if kind not in params:
@@ -352,8 +356,9 @@ class _ProcessParser:
                     raise self.error(f"camunda:{kind} of {_where(el)} has no name", param, el.get("id"))
                 nested = next((c for c in param if isinstance(c.tag, str)), None)
                 if nested is not None:
-                    raise self.error(f"Unsupported camunda:{_local(nested)} in camunda:{kind} '{name}' of {_where(el)}: "
-                                     "only text and expression values are supported", nested, el.get("id"))
+                    raise self.error(f"Unsupported camunda:{_local(nested)} in camunda:{kind} '{name}' of "
+                                     f"{_where(el)}: only text and expression values are supported", nested,
+                                     el.get("id"))
                 text = "".join(param.itertext()).strip()
                 value = self.compile(text, param, f"camunda:{kind} '{name}' of {_where(el)}", el) if text else None
                 params[kind].append(IoParameter(name, value))
@@ -368,9 +373,11 @@ class _ProcessParser:
             event = listener.get("event")
             kind = next((k for k in _LISTENER_KINDS if listener.get(k) is not None), None)
             if kind is None:
-                nested = next((c for c in listener if isinstance(c.tag, str)), None)
-                what = f"camunda:{_local(nested)}" if nested is not None else "a listener without class, expression or delegateExpression"
-                raise self.error(f"Unsupported {what} in camunda:executionListener of {_where(el)}", listener, el.get("id"))
+                script = next(listener.iterchildren(_camunda("script")), None)
+                what = ("camunda:script" if script is not None
+                        else "listener without class, expression or delegateExpression")
+                raise self.error(f"Unsupported {what} in camunda:executionListener of {_where(el)}", listener,
+                                 el.get("id"))
             if not event:
                 raise self.error(f"camunda:executionListener of {_where(el)} has no event", listener, el.get("id"))
             found.append((event, kind, listener.get(kind)))
@@ -383,7 +390,7 @@ class _ProcessParser:
         value = self.el.get(_camunda("historyTimeToLive"))
         if not value:
             return None
-        match = re.fullmatch(r"P(\d+)D|([+-]?\d+)", value)
+        match = re.fullmatch(r"P([0-9]+)D|([+-]?[0-9]+)", value)
         if match is None:
             raise self.error(f"Cannot parse historyTimeToLive: '{value}' is not a number of days", self.el)
         days = int(match.group(1) or match.group(2))
