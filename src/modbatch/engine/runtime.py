@@ -173,6 +173,7 @@ class Runtime:
         self.inflight: Counter[str] = Counter()
         # why the process instance last became empty: "completed" (end event) or "cancelled"
         self.emptied_by: str | None = None
+        self._pending_locals: tuple[str, dict[str, TypedValue]] | None = None
 
     # ------------------------------------------------------------------ entry points
     def start(self, variables: dict[str, TypedValue] | None = None) -> None:
@@ -192,11 +193,15 @@ class Runtime:
         self.run()
         self._end_if_empty()
 
-    def start_before(self, activity_id: str, scope_id: str) -> None:
+    def start_before(self, activity_id: str, scope_id: str,
+                     local_variables: dict[str, TypedValue] | None = None) -> None:
+        self._pending_locals = (activity_id, local_variables or {})
         self._push("enter", activity_id, scope_id)
         self.run()
 
-    def start_transition(self, flow_id: str, scope_id: str) -> None:
+    def start_transition(self, flow_id: str, scope_id: str,
+                         local_variables: dict[str, TypedValue] | None = None) -> None:
+        self._pending_locals = (self.model.flows[flow_id].target_id, local_variables or {})
         self._push("take", flow_id, scope_id)
         self.run()
 
@@ -432,6 +437,11 @@ class Runtime:
         self.state.activity_instances[ai.id] = ai
         if parent_id == self.state.id:
             self.emptied_by = None
+        if self._pending_locals is not None and self._pending_locals[0] == activity.id:
+            # a start instruction's local variables belong to the activity instance it creates
+            for name, value in self._pending_locals[1].items():
+                self.set_variable(name, value, ai.id, local=True)
+            self._pending_locals = None
         return ai
 
     def _remove_activity_instance(self, ai_id: str) -> None:

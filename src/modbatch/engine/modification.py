@@ -1,0 +1,351 @@
+"""Process instance modification: instructions, their validation, and applying them to instances.
+
+The same ``modify`` runs for the synchronous, the batch and the single-instance paths, so the
+three cannot drift apart. It works on an in-memory ``InstanceState``; callers decide whether a
+failure rolls back everything (sync) or only that instance (batch execution jobs).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Mapping
+
+from sqlalchemy.orm import Session
+
+from modbatch.engine import instances, persistence, repository
+from modbatch.engine.runtime import InstanceState, Runtime
+from modbatch.engine.variables import TypedValue, from_dto
+from modbatch.errors import (
+    BadUserRequest,
+    InvalidRequest,
+    NotValidError,
+    ProcessEngineError,
+)
+
+TYPES = ("cancel", "startBeforeActivity", "startAfterActivity", "startTransition")
+
+
+@dataclass(frozen=True)
+class Instruction:
+    type: str
+    activity_id: str | None = None
+    transition_id: str | None = None
+    cancel_current_active_activity_instances: bool = False
+    activity_instance_id: str | None = None
+    transition_instance_id: str | None = None
+    ancestor_activity_instance_id: str | None = None
+    # name → (value, local); only the single-instance endpoints carry variables
+    variables: Mapping[str, tuple[TypedValue, bool]] = field(default_factory=dict)
+
+    def describe(self) -> str:
+        """Camunda's describe() of an instruction, the head of its failure messages."""
+        ancestor = (f" with ancestor activity instance '{self.ancestor_activity_instance_id}'"
+                    if self.ancestor_activity_instance_id else "")
+        if self.type == "startBeforeActivity":
+            return f"Start before activity '{self.activity_id}'{ancestor}"
+        if self.type == "startAfterActivity":
+            return f"Start after activity '{self.activity_id}'{ancestor}"
+        if self.type == "startTransition":
+            return f"Start transition '{self.transition_id}'{ancestor}"
+        if self.activity_instance_id:
+            return f"Cancel activity instance '{self.activity_instance_id}'"
+        if self.transition_instance_id:
+            return f"Cancel transition instance '{self.transition_instance_id}'"
+        return f"Cancel all of activity '{self.activity_id}'"
+
+    def to_json(self) -> dict[str, Any]:
+        """The form stored in a batch's configuration (variables included, unlike Camunda)."""
+        from modbatch.engine.variables import to_dto
+
+        data: dict[str, Any] = {"type": self.type}
+        for key, value in (("activityId", self.activity_id), ("transitionId", self.transition_id),
+                           ("activityInstanceId", self.activity_instance_id),
+                           ("transitionInstanceId", self.transition_instance_id),
+                           ("ancestorActivityInstanceId", self.ancestor_activity_instance_id)):
+            if value is not None:
+                data[key] = value
+        if self.cancel_current_active_activity_instances:
+            data["cancelCurrentActiveActivityInstances"] = True
+        if self.variables:
+            data["variables"] = {name: {**to_dto(value), "local": local}
+                                 for name, (value, local) in self.variables.items()}
+        return data
+
+
+def _string(raw: Mapping[str, Any], key: str) -> str | None:
+    value = raw.get(key)
+    return value if isinstance(value, str) and value != "" else None
+
+
+def parse_instruction(raw: Any, *, single: bool) -> Instruction:
+    """Validate one instruction DTO with the REST layer's messages.
+
+    ``single`` selects the single-instance rules: cancel may name an activity instance or a
+    transition instance, and instructions may carry variables and an ancestor.
+    """
+    if not isinstance(raw, Mapping):
+        raise InvalidRequest("An instruction must be a JSON object")
+    kind = raw.get("type")
+    if kind not in TYPES:
+        raise InvalidRequest(f"Unknown instruction type '{kind}'; expected one of "
+                             f"{', '.join(TYPES)}")
+    activity_id, transition_id = _string(raw, "activityId"), _string(raw, "transitionId")
+    if kind == "cancel":
+        if single:
+            targets = [_string(raw, k) for k in
+                       ("activityId", "activityInstanceId", "transitionInstanceId")]
+            if sum(t is not None for t in targets) != 1:
+                raise InvalidRequest(
+                    "For instruction type 'cancel': exactly one, 'activityId', "
+                    "'activityInstanceId', or 'transitionInstanceId', is required")
+        elif activity_id is None:
+            raise InvalidRequest("For instruction type 'cancel': 'activityId' must be set")
+    elif kind == "startTransition":
+        if transition_id is None:
+            raise InvalidRequest("For instruction type 'startTransition': 'transitionId' must be set")
+    elif activity_id is None:
+        raise InvalidRequest(f"For instruction type '{kind}': 'activityId' must be set")
+    variables: dict[str, tuple[TypedValue, bool]] = {}
+    if single and kind != "cancel" and isinstance(raw.get("variables"), Mapping):
+        for name, dto in raw["variables"].items():
+            variables[name] = (from_dto(name, dto), bool(isinstance(dto, Mapping) and dto.get("local")))
+    return Instruction(
+        type=kind, activity_id=activity_id, transition_id=transition_id,
+        cancel_current_active_activity_instances=(
+            kind == "cancel" and not single and raw.get("cancelCurrentActiveActivityInstances") is True),
+        activity_instance_id=_string(raw, "activityInstanceId") if single and kind == "cancel" else None,
+        transition_instance_id=_string(raw, "transitionInstanceId") if single and kind == "cancel" else None,
+        ancestor_activity_instance_id=(_string(raw, "ancestorActivityInstanceId")
+                                       if single and kind != "cancel" else None),
+        variables=variables)
+
+
+def parse_instructions(raw: Any, *, single: bool) -> list[Instruction]:
+    if raw is None:
+        return []
+    if not isinstance(raw, list):
+        raise InvalidRequest("instructions must be an array")
+    return [parse_instruction(item, single=single) for item in raw]
+
+
+@dataclass
+class ModificationRequest:
+    """A validated multi-instance modification (``/modification/execute[Async]``)."""
+
+    process_definition_id: str
+    instructions: list[Instruction]
+    instance_ids: list[str]
+    skip_custom_listeners: bool
+    skip_io_mappings: bool
+    annotation: str | None
+
+
+def collect_request(session: Session, dto: Mapping[str, Any]) -> ModificationRequest:
+    """Validate a ModificationDto in Camunda's order (reference B.2) and freeze its instance ids."""
+    definition_id = dto.get("processDefinitionId")
+    if definition_id is None:
+        raise InvalidRequest("processDefinitionId is null")
+    if not isinstance(definition_id, str):
+        raise InvalidRequest("processDefinitionId must be a string")
+    instructions = parse_instructions(dto.get("instructions"), single=False)
+    if dto.get("historicProcessInstanceQuery") is not None:
+        raise InvalidRequest("historicProcessInstanceQuery is not supported yet; "
+                             "use processInstanceIds or processInstanceQuery")
+    if not instructions:
+        raise InvalidRequest("Modification instructions cannot be empty is empty")
+    raw_ids = dto.get("processInstanceIds")
+    if raw_ids is not None and not isinstance(raw_ids, list):
+        raise InvalidRequest("processInstanceIds must be an array of strings")
+    ids: list[Any] = list(raw_ids or [])
+    query = dto.get("processInstanceQuery")
+    if query is not None:
+        if not isinstance(query, Mapping):
+            raise InvalidRequest("processInstanceQuery must be an object")
+        ids += instances.ids_matching(session, query)
+    if not ids:
+        raise InvalidRequest("Process instance ids cannot be empty: Process instance ids is empty")
+    if any(i is None for i in ids):
+        raise InvalidRequest(
+            "Process instance ids cannot be null: Process instance ids contains null value")
+    if any(not isinstance(i, str) for i in ids):
+        raise InvalidRequest("Process instance ids must be strings")
+    try:
+        repository.require_definition(session, definition_id)
+    except BadUserRequest as error:
+        raise InvalidRequest(error.message) from None
+    return ModificationRequest(
+        process_definition_id=definition_id, instructions=instructions,
+        instance_ids=list(dict.fromkeys(ids)),
+        skip_custom_listeners=dto.get("skipCustomListeners") is True,
+        skip_io_mappings=dto.get("skipIoMappings") is True,
+        annotation=dto.get("annotation") if isinstance(dto.get("annotation"), str) else None)
+
+
+# ---------------------------------------------------------------------------- execution
+def modify(state: InstanceState, instructions: Iterable[Instruction], *,
+           skip_io_mappings: bool = False, externally: bool = False) -> None:
+    """Apply instructions in order to one instance; the instance is kept until the last one."""
+    instructions = list(instructions)
+    runtime = Runtime(state, skip_io_mappings=skip_io_mappings, preserve_scope=True)
+    snapshots = {
+        index: [ai.id for ai in state.instances_of(ins.activity_id or "")]
+        for index, ins in enumerate(instructions)
+        if ins.type == "cancel" and ins.cancel_current_active_activity_instances
+    }
+    for index, instruction in enumerate(instructions):
+        if instruction.type == "cancel":
+            _cancel(runtime, instruction, snapshots.get(index))
+        else:
+            _start(runtime, instruction)
+    runtime.finish_modification(externally=externally)
+
+
+def _cancel(runtime: Runtime, instruction: Instruction, snapshot: list[str] | None) -> None:
+    state = runtime.state
+    if instruction.transition_instance_id is not None:
+        x = instruction.transition_instance_id
+        raise NotValidError(f"Cannot perform instruction: {instruction.describe()}; Transition "
+                            f"instance '{x}' does not exist: transitionInstance is null")
+    if instruction.activity_instance_id is not None or snapshot is not None:
+        targets = [instruction.activity_instance_id] if snapshot is None else snapshot
+        for ai_id in targets:
+            if ai_id not in state.activity_instances:
+                description = f"Cancel activity instance '{ai_id}'"
+                raise NotValidError(f"Cannot perform instruction: {description}; Activity "
+                                    f"instance '{ai_id}' does not exist: activityInstance is null")
+            runtime.cancel_activity_instance(ai_id)
+        return
+    for ai in state.instances_of(instruction.activity_id or ""):
+        if ai.id in state.activity_instances:  # an earlier cancellation may have taken it along
+            runtime.cancel_activity_instance(ai.id)
+
+
+def _start(runtime: Runtime, instruction: Instruction) -> None:
+    state, model = runtime.state, runtime.model
+    prefix = f"Cannot perform instruction: {instruction.describe()}; "
+    if instruction.type == "startBeforeActivity":
+        target = instruction.activity_id or ""
+        if target not in model.activities:
+            raise NotValidError(f"{prefix}Element '{target}' does not exist in process "
+                                f"'{state.process_definition_id}': element is null")
+        flow_scope = model.activities[target].scope_id
+    elif instruction.type == "startAfterActivity":
+        source = instruction.activity_id or ""
+        if source not in model.activities:
+            raise NotValidError(f"{prefix}Activity '{source}' does not exist: activity is null")
+        outgoing = model.activities[source].outgoing
+        if not outgoing:
+            raise ProcessEngineError(f"Cannot start after activity {source}; activity has no "
+                                     "outgoing sequence flow to take")
+        if len(outgoing) > 1:
+            raise ProcessEngineError(f"Cannot start after activity {source}; activity has more "
+                                     "than one outgoing sequence flow")
+        target = outgoing[0]
+        flow_scope = model.activities[model.flows[target].target_id].scope_id
+    else:
+        target = instruction.transition_id or ""
+        if target not in model.flows:
+            raise NotValidError(f"{prefix}Element '{target}' does not exist in process "
+                                f"'{state.process_definition_id}': element is null")
+        flow_scope = model.activities[model.flows[target].source_id].scope_id
+
+    parent = _parent_scope_instance(runtime, instruction, flow_scope, prefix)
+    for name, (value, local) in instruction.variables.items():
+        if not local:
+            runtime.set_variable(name, value, parent)
+    local_variables = {n: v for n, (v, local) in instruction.variables.items() if local}
+    if instruction.type == "startBeforeActivity":
+        runtime.start_before(target, parent, local_variables)
+    else:
+        runtime.start_transition(target, parent, local_variables)
+
+
+def _parent_scope_instance(runtime: Runtime, instruction: Instruction, flow_scope: str,
+                           prefix: str) -> str:
+    """Find (or create) the scope instance the new token starts in (reference C.4 step 3-4)."""
+    state, model = runtime.state, runtime.model
+    chain = [flow_scope]
+    while chain[-1] != model.id:
+        chain.append(model.activities[chain[-1]].scope_id)
+    ancestor = instruction.ancestor_activity_instance_id
+    if ancestor is not None:
+        if not state.alive(ancestor):
+            raise NotValidError(f"{prefix}Ancestor activity instance '{ancestor}' does not exist: "
+                                "ancestorInstance is null")
+        scope_activity = state.scope_activity(ancestor)
+        if scope_activity not in chain:
+            element = instruction.activity_id or instruction.transition_id
+            raise NotValidError(f"{prefix}Scope execution for '{ancestor}' cannot be found in "
+                                f"parent hierarchy of flow element '{element}'")
+        depth, parent = chain.index(scope_activity), ancestor
+    else:
+        for depth, scope in enumerate(chain):
+            if scope == model.id:
+                parent = state.id
+                break
+            existing = state.instances_of(scope)
+            if len(existing) > 1:
+                # Camunda names the target's flow scope here, not the ambiguous ancestor
+                raise ProcessEngineError(
+                    f"Ancestor activity execution is ambiguous for activity Activity({flow_scope})")
+            if existing:
+                parent = existing[0].id
+                break
+    return runtime.instantiate_scopes(reversed(chain[:depth]), parent)
+
+
+def check_instance(state: InstanceState | None, instance_id: str,
+                   process_definition_id: str | None) -> InstanceState:
+    """ENGINE-13036 / ENGINE-13037: the instance must exist and belong to the definition."""
+    if state is None:
+        raise ProcessEngineError(f"ENGINE-13036 Process instance '{instance_id}' cannot be "
+                                 "modified. The process instance does not exist")
+    if process_definition_id is not None and state.process_definition_id != process_definition_id:
+        raise ProcessEngineError(
+            f"ENGINE-13037 Process instance '{instance_id}' cannot be modified. Its process "
+            f"definition '{state.process_definition_id}' does not match given process definition "
+            f"'{process_definition_id}'")
+    return state
+
+
+def execute_sync(session: Session, request: ModificationRequest) -> None:
+    """All or nothing: any failing instance raises, and the caller's transaction rolls back."""
+    states = persistence.load(session, request.instance_ids)
+    modified = []
+    for instance_id in request.instance_ids:
+        state = check_instance(states.get(instance_id), instance_id, request.process_definition_id)
+        modify(state, request.instructions, skip_io_mappings=request.skip_io_mappings)
+        modified.append(state)
+    persistence.flush(session, modified)
+
+
+def modify_single(session: Session, instance_id: str, instructions: list[Instruction], *,
+                  skip_io_mappings: bool) -> None:
+    state = check_instance(instances.load_one(session, instance_id), instance_id, None)
+    modify(state, instructions, skip_io_mappings=skip_io_mappings, externally=True)
+    persistence.flush(session, [state])
+
+
+@dataclass
+class PartialResult:
+    """What a batch execution job achieved: modified ids and failures by id."""
+
+    modified: list[str]
+    failed: dict[str, str]
+
+
+def execute_partial(session: Session, instance_ids: list[str], instructions: list[Instruction], *,
+                    process_definition_id: str | None, skip_io_mappings: bool) -> PartialResult:
+    """Modify what can be modified, keep going past failing instances, write the successes."""
+    states = persistence.load(session, instance_ids)
+    modified, failed = [], {}
+    for instance_id in instance_ids:
+        try:
+            state = check_instance(states.get(instance_id), instance_id, process_definition_id)
+            modify(state, instructions, skip_io_mappings=skip_io_mappings)
+        except ProcessEngineError as error:
+            failed[instance_id] = error.message
+            continue
+        modified.append(state)
+    persistence.flush(session, modified)
+    return PartialResult([s.id for s in modified], failed)
