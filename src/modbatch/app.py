@@ -39,6 +39,7 @@ def create_app(settings: Settings | None = None) -> connexion.AsyncApp:
 
     @asynccontextmanager
     async def lifespan(_app):
+        engine.start()
         yield
         engine.close()
 

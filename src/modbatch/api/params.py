@@ -6,6 +6,7 @@ Camunda's list parameters are comma-separated strings; clients also repeat the k
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Any, Iterable, Mapping
 
@@ -50,43 +51,72 @@ def parse_date(value: Any, name: str) -> datetime:
 
 
 def variable_conditions(raw: str | None) -> list[dict[str, Any]] | None:
-    """GET's ``name_op_value,name_op_value`` form of variable conditions."""
+    """GET's ``name_op_value,name_op_value`` form of variable conditions.
+
+    Camunda splits each expression on ``_`` and wants exactly three parts (so names and values
+    with underscores cannot be queried this way); values stay strings, see ``resolve_value``.
+    """
     if raw is None:
         return None
     conditions = []
-    for item in raw.split(","):
-        parts = item.split("_")
-        if len(parts) < 3:
+    for expression in _java_split(raw, ","):
+        triple = _java_split(expression, "_")
+        if len(triple) != 3:
             raise InvalidRequest(
-                f"Invalid variable query: expected name_operator_value but got '{item}'")
-        # the name may itself contain underscores: the operator is the second-to-last known one
-        for index in range(len(parts) - 2, 0, -1):
-            if parts[index] in ("eq", "neq", "gt", "gteq", "lt", "lteq", "like"):
-                break
-        else:
-            raise InvalidRequest(f"Invalid variable comparator specified: {parts[-2]}")
-        value: Any = "_".join(parts[index + 1:])
-        conditions.append({"name": "_".join(parts[:index]), "operator": parts[index],
-                           "value": _guess(value)})
+                f"Cannot set query parameter 'variables' to value '{raw}': "
+                "variable query parameter has to have format KEY_OPERATOR_VALUE.")
+        name, operator, value = triple
+        conditions.append({"name": name, "operator": operator, "value": value})
     return conditions
 
 
-def _guess(text: str) -> Any:
-    """GET variable values are strings; Camunda types numbers and booleans when they parse."""
-    if text in ("true", "false"):
-        return text == "true"
-    for kind in (int, float):
+def _java_split(text: str, separator: str) -> list[str]:
+    """Java's ``String.split``: trailing empty strings are dropped."""
+    parts = text.split(separator)
+    if len(parts) == 1:
+        return parts
+    while parts and parts[-1] == "":
+        parts.pop()
+    return parts
+
+
+def resolve_variable_values(filters: dict[str, Any]) -> dict[str, Any]:
+    """Camunda's VariableQueryParameterDto.resolveValue on every condition (and in orQueries)."""
+    for condition in filters.get("variables") or []:
+        if isinstance(condition, dict) and condition.get("operator") != "like":
+            condition["value"] = resolve_value(condition.get("value"))
+    for sub in filters.get("orQueries") or []:
+        if isinstance(sub, dict):
+            resolve_variable_values(sub)
+    return filters
+
+
+def resolve_value(value: Any) -> Any:
+    """A string that parses as a date is a Date; everything else is compared as given."""
+    if isinstance(value, str):
         try:
-            return kind(text)
+            return clock.parse_date(value)
         except ValueError:
-            pass
-    return text
+            return value
+    return value
+
+
+def base_url() -> str:
+    """The absolute REST root (``http://host:port/engine-rest``), as Camunda's links use it."""
+    url = request.url
+    return f"{url.scheme}://{url.netloc}{request.scope.get('root_path', '')}/engine-rest"
 
 
 def body_dict(body: Any) -> dict[str, Any]:
     """A JSON body that must be an object; a missing body is an empty one."""
-    if body is None:
+    if body is None or body in (b"", ""):
         return {}
+    if isinstance(body, (bytes, str)):
+        # no Content-Type header: Connexion hands the raw bytes over
+        try:
+            body = json.loads(body)
+        except ValueError as error:
+            raise InvalidRequest(str(error)) from None
     if not isinstance(body, dict):
         raise InvalidRequest("The request body must be a JSON object")
     return body

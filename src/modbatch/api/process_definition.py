@@ -38,7 +38,7 @@ def _by_key(session, key: str):
     definition = repository.latest_definition_by_key(session, key)
     if definition is None:
         raise RestError(f"No matching process definition with key: {key} and no tenant-id",
-                        status=404)
+                        status=404, code=None)
     return definition
 
 
@@ -88,9 +88,9 @@ def _start(session, definition_id: str, body: Any, lookup):
         id=state.id, definition_id=state.process_definition_id,
         definition_key=state.process_definition_key, business_key=state.business_key,
         tenant_id=state.tenant_id, suspended=state.suspended, ended=state.ended,
-        links=[{"method": "GET", "href": f"/engine-rest/process-instance/{state.id}",
+        links=[{"method": "GET", "href": params.base_url() + f"/process-instance/{state.id}",
                 "rel": "self"}])
-    result["variables"] = None
+    # Camunda answers ProcessInstanceDto, or ProcessInstanceWithVariablesDto only when asked
     if dto.get("withVariablesInReturn"):
         result["variables"] = {var.name: to_dto(var.value) for var in state.variables.values()
                                if var.scope is None}

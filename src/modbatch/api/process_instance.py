@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from modbatch.api import params, render
-from modbatch.engine import instances
+from modbatch.engine import batches, instances, modification, repository
 from modbatch.engine.process_engine import current
 from modbatch.errors import InvalidRequest, NotFoundError
 
@@ -17,11 +17,11 @@ def _get_filters(kwargs: dict[str, Any]) -> dict[str, Any]:
     filters = params.query_filters(kwargs, lists=LISTS)
     if "variables" in filters:
         filters["variables"] = params.variable_conditions(filters["variables"])
-    return filters
+    return params.resolve_variable_values(filters)
 
 
 def _post_filters(body: Any) -> dict[str, Any]:
-    return params.body_dict(body)
+    return params.resolve_variable_values(params.body_dict(body))
 
 
 def get_process_instances(**kwargs: Any):
@@ -70,12 +70,10 @@ def delete_process_instance(id: str, failIfNotExists: bool = True, **_: Any):
 
 
 def update_suspension_state_by_id(id: str, body: Any = None):
+    """Camunda updates by id without looking the instance up: an unknown id is a silent no-op."""
     suspended = params.body_dict(body).get("suspended")
     with current().transaction() as session:
-        try:
-            instances.set_suspended(session, id, bool(suspended))
-        except NotFoundError as error:
-            raise InvalidRequest(error.message, status=404, code=0) from None
+        instances.set_suspended(session, id, suspended is True)
     return None, 204
 
 
@@ -90,9 +88,37 @@ def get_activity_instance_tree(id: str):
 
 
 def get_process_instance_variables(id: str, **_: Any):
+    """Camunda does not wrap the engine's NullValueException here: an unknown id is a 500."""
     with current().transaction() as session:
-        if instances.get(session, id) is None:
-            raise InvalidRequest(
-                f"Cannot get variables for process instance {id}: process instance with id "
-                f"{id} does not exist", status=404)
         return render.variables(instances.variables(session, id)), 200
+
+
+def modify_process_instance(id: str, body: Any = None):
+    dto = params.body_dict(body)
+    instructions = modification.parse_instructions(dto.get("instructions"), single=True)
+    if not instructions:
+        return None, 204
+    with current().transaction() as session:
+        modification.modify_single(session, id, instructions,
+                                   skip_io_mappings=dto.get("skipIoMappings") is True)
+    return None, 204
+
+
+def modify_process_instance_async_operation(id: str, body: Any = None):
+    dto = params.body_dict(body)
+    instructions = modification.parse_instructions(dto.get("instructions"), single=True)
+    if not instructions:
+        raise InvalidRequest("The provided instuctions are invalid.")
+    engine = current()
+    with engine.transaction() as session:
+        state = modification.check_instance(instances.load_one(session, id), id, None)
+        definition = repository.get_definition(session, state.process_definition_id)
+        batch = batches.create_single_instance_batch(
+            session, id, instructions, engine.settings,
+            skip_custom_listeners=dto.get("skipCustomListeners") is True,
+            skip_io_mappings=dto.get("skipIoMappings") is True,
+            annotation=dto.get("annotation") if isinstance(dto.get("annotation"), str) else None,
+            tenant_id=state.tenant_id, deployment_id=definition.deployment_id)
+        result = render.batch(batch)
+    engine.wake_job_executor()
+    return result, 200

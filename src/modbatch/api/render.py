@@ -71,3 +71,67 @@ def variables(values: dict[str, TypedValue]) -> dict[str, Any]:
 
 def count(value: int) -> dict[str, int]:
     return {"count": value}
+
+
+def batch(row) -> dict[str, Any]:
+    return {"id": row.id, "type": row.type, "totalJobs": row.total_jobs,
+            "jobsCreated": row.jobs_created, "batchJobsPerSeed": row.batch_jobs_per_seed,
+            "invocationsPerBatchJob": row.invocations_per_batch_job,
+            "seedJobDefinitionId": row.seed_job_definition_id,
+            "monitorJobDefinitionId": row.monitor_job_definition_id,
+            "batchJobDefinitionId": row.batch_job_definition_id,
+            "suspended": bool(row.suspended), "tenantId": row.tenant_id,
+            "createUserId": row.create_user_id, "startTime": format_date(row.start_time),
+            "executionStartTime": format_date(row.execution_start_time)}
+
+
+def batch_statistics(row, remaining: int, completed: int, failed: int) -> dict[str, Any]:
+    return {**batch(row), "remainingJobs": remaining, "completedJobs": completed,
+            "failedJobs": failed}
+
+
+def historic_batch(row) -> dict[str, Any]:
+    return {"id": row.id, "type": row.type, "totalJobs": row.total_jobs,
+            "batchJobsPerSeed": row.batch_jobs_per_seed,
+            "invocationsPerBatchJob": row.invocations_per_batch_job,
+            "seedJobDefinitionId": row.seed_job_definition_id,
+            "monitorJobDefinitionId": row.monitor_job_definition_id,
+            "batchJobDefinitionId": row.batch_job_definition_id, "tenantId": row.tenant_id,
+            "createUserId": row.create_user_id, "startTime": format_date(row.start_time),
+            "endTime": format_date(row.end_time), "removalTime": format_date(row.removal_time),
+            "executionStartTime": format_date(row.execution_start_time)}
+
+
+def batch_item(row) -> dict[str, Any]:
+    return {"processInstanceId": row.process_instance_id, "status": row.status,
+            "message": row.message}
+
+
+def job(row) -> dict[str, Any]:
+    return {"id": row.id, "jobDefinitionId": row.job_definition_id,
+            "processInstanceId": None, "processDefinitionId": None,
+            "processDefinitionKey": None, "executionId": None,
+            "exceptionMessage": row.exception_message, "failedActivityId": None,
+            "retries": row.retries, "dueDate": format_date(row.due_date),
+            "suspended": bool(row.suspended), "priority": row.priority,
+            "tenantId": row.tenant_id, "createTime": format_date(row.create_time),
+            "batchId": row.batch_id}
+
+
+def job_definition(row) -> dict[str, Any]:
+    return {"id": row.id, "processDefinitionId": row.process_definition_id,
+            "processDefinitionKey": row.process_definition_key, "jobType": row.job_type,
+            "jobConfiguration": row.job_configuration, "activityId": row.activity_id,
+            "suspended": bool(row.suspended), "overridingJobPriority": row.overriding_job_priority,
+            "tenantId": row.tenant_id, "deploymentId": row.deployment_id}
+
+
+def incident(row) -> dict[str, Any]:
+    return {"id": row.id, "processDefinitionId": row.process_definition_id,
+            "processInstanceId": row.process_instance_id, "executionId": row.execution_id,
+            "incidentTimestamp": format_date(row.incident_timestamp),
+            "incidentType": row.incident_type, "activityId": row.activity_id,
+            "failedActivityId": row.failed_activity_id, "causeIncidentId": row.id,
+            "rootCauseIncidentId": row.id, "configuration": row.configuration,
+            "incidentMessage": row.incident_message, "tenantId": row.tenant_id,
+            "jobDefinitionId": row.job_definition_id, "annotation": row.annotation}

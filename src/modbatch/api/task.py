@@ -46,9 +46,9 @@ def complete(id: str, body: Any = None):
         raise InvalidRequest(prefix + error.message) from None
     with current().transaction() as session:
         try:
-            tasks.complete(session, id, variables)
+            returned = tasks.complete(session, id, variables)
         except ModbatchError as error:
             raise RestError(prefix + error.message) from None
     if dto.get("withVariablesInReturn"):
-        return {name: to_dto(value) for name, value in variables.items()}, 200
+        return {name: to_dto(value) for name, value in returned.items()}, 200
     return None, 204

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Mapping
 
 from sqlalchemy import and_, exists, false, func, or_, select, true, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from modbatch.engine import persistence, queries, repository
 from modbatch.engine.runtime import InstanceState, Runtime, new_instance
 from modbatch.engine.variables import TypedValue, from_columns
-from modbatch.errors import BadUserRequest, InvalidRequest, NotFoundError
+from modbatch.errors import BadUserRequest, InvalidRequest, NotFoundError, ProcessEngineError
 from modbatch.store.tables import (
     ActivityInstance,
     ProcessDefinition,
@@ -111,8 +112,13 @@ def _conditions(filters: Mapping[str, Any], *, or_mode: bool = False):
         parts.append(pi.process_definition_id.in_(
             select(ProcessDefinition.id).where(ProcessDefinition.tenant_id.is_(None))))
     if f("activityIdIn"):
-        parts.append(exists().where(ActivityInstance.process_instance_id == pi.id,
-                                    ActivityInstance.activity_id.in_(f("activityIdIn"))))
+        # Camunda matches the executions' current activities: leaves, never an entered scope
+        child = aliased(ActivityInstance)
+        parts.append(exists().where(
+            ActivityInstance.process_instance_id == pi.id,
+            ActivityInstance.activity_id.in_(f("activityIdIn")),
+            ~exists().where(child.process_instance_id == pi.id,
+                            child.parent_id == ActivityInstance.id)))
     if f("rootProcessInstances") is True or f("leafProcessInstances") is True:
         parts.append(true())  # no call activities yet: every instance is both root and leaf
     if f("superProcessInstance") is not None or f("subProcessInstance") is not None:
@@ -145,7 +151,7 @@ def _variable_condition(condition: Any, filters: Mapping[str, Any]):
     if operator == "like":
         column = func.lower(v.text_value) if values_ic else v.text_value
         pattern = str(value).lower() if values_ic else str(value)
-        return exists().where(*base, column.like(pattern))
+        return exists().where(*base, v.type == "String", column.like(pattern))
     if value is None:
         test = v.type == "Null"
         return exists().where(*base, test) if operator == "eq" else exists().where(*base, ~test)
@@ -155,12 +161,15 @@ def _variable_condition(condition: Any, filters: Mapping[str, Any]):
     if isinstance(value, (int, float)):
         test = _compare(v.double_value, operator, float(value))
         return exists().where(*base, v.type.in_(("Integer", "Long", "Short", "Double")), test)
+    if isinstance(value, datetime):
+        millis = int((value - datetime(1970, 1, 1)).total_seconds() * 1000)
+        return exists().where(*base, v.type == "Date", _compare(v.long_value, operator, millis))
+    # Camunda compares a string only with String variables (its type must match)
     text = str(value)
     column = func.lower(v.text_value) if values_ic else v.text_value
     if values_ic:
         text = text.lower()
-    return exists().where(*base, v.type.in_(("String", "Json", "Date")),
-                          _compare(column, operator, text))
+    return exists().where(*base, v.type == "String", _compare(column, operator, text))
 
 
 def _compare(column, operator: str, value: Any):
@@ -199,17 +208,18 @@ def delete(session: Session, instance_id: str, *, fail_if_not_exists: bool = Tru
 
 
 def set_suspended(session: Session, instance_id: str, suspended: bool) -> None:
-    result = session.execute(update(ProcessInstance).where(ProcessInstance.id == instance_id)
-                             .values(suspended=suspended))
-    if result.rowcount == 0:
-        raise NotFoundError(
-            f"No process instances found for id '{instance_id}': processInstances is empty")
+    """Like Camunda's UPDATE ... WHERE PROC_INST_ID_ = ?: an unknown id changes nothing."""
+    session.execute(update(ProcessInstance).where(ProcessInstance.id == instance_id)
+                    .values(suspended=suspended))
     session.execute(update(Task).where(Task.process_instance_id == instance_id)
                     .values(suspended=suspended))
 
 
 def variables(session: Session, instance_id: str) -> dict[str, TypedValue]:
-    """The process instance's own (global) variables."""
+    """The process instance's own (global) variables (GetExecutionVariablesCmd)."""
+    if get(session, instance_id) is None:
+        raise ProcessEngineError(
+            f"execution {instance_id} doesn't exist: execution is null", type="NullValueException")
     rows = session.execute(select(Variable.__table__).where(
         Variable.process_instance_id == instance_id, Variable.activity_instance_id.is_(None))
         .order_by(Variable.name)).all()

@@ -10,6 +10,7 @@ from typing import Iterator
 
 from sqlalchemy.orm import Session
 
+from modbatch.engine.job_executor import JobExecutor
 from modbatch.settings import Settings
 from modbatch.store.database import Database
 
@@ -18,6 +19,22 @@ class ProcessEngine:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.database = Database(settings.database_url)
+        self._job_executor = None
+
+    @property
+    def job_executor(self) -> JobExecutor:
+        """The engine's own executor (created on first use; started only by ``start``)."""
+        if self._job_executor is None:
+            self._job_executor = JobExecutor(self)
+        return self._job_executor
+
+    def start(self) -> None:
+        if self.settings.job_executor:
+            self.job_executor.start()
+
+    def wake_job_executor(self) -> None:
+        if self._job_executor is not None:
+            self._job_executor.wake()
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
@@ -26,6 +43,8 @@ class ProcessEngine:
             yield session
 
     def close(self) -> None:
+        if self._job_executor is not None:
+            self._job_executor.stop()
         self.database.dispose()
 
 

@@ -38,6 +38,8 @@ def apply_sorting(stmt: Select, filters: Mapping[str, Any], columns: Mapping[str
         if order not in ("asc", "desc"):
             raise InvalidRequest(f"Cannot set query parameter 'sortOrder' to value '{order}'")
         column = columns[by]
+        if column is None:  # a valid criterion on a property that is always null here
+            continue
         stmt = stmt.order_by(column.asc() if order == "asc" else column.desc())
     return stmt.order_by(tie_breaker)
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from sqlalchemy import select
+from sqlalchemy import false, select
 from sqlalchemy.orm import Session
 
 from modbatch.engine import persistence, queries
 from modbatch.engine.runtime import Runtime
 from modbatch.engine.variables import TypedValue
-from modbatch.errors import NotFoundError, ProcessEngineError
+from modbatch.errors import ProcessEngineError
 from modbatch.store.tables import ProcessDefinition, Task
 
 
@@ -34,16 +34,18 @@ def task_query(filters: Mapping[str, Any]):
         stmt = stmt.where(t.process_definition_id.in_(
             select(ProcessDefinition.id).where(ProcessDefinition.key == f("processDefinitionKey"))))
     if f("assignee") is not None:
-        stmt = stmt.where(False)  # tasks are never assigned yet
+        stmt = stmt.where(false())  # tasks are never assigned yet
     if f("active") is True:
         stmt = stmt.where(t.suspended.is_(False))
     if f("suspended") is True:
         stmt = stmt.where(t.suspended.is_(True))
+    # Camunda's sortBy values; properties modbatch never sets (all null) keep the order as is
     return queries.apply_sorting(stmt, filters, {
         "instanceId": t.process_instance_id, "id": t.id, "name": t.name,
-        "created": t.created, "priority": t.priority, "processInstanceId": t.process_instance_id,
-        "taskDefinitionKey": t.task_definition_key, "tenantId": t.tenant_id,
-        "processDefinitionId": t.process_definition_id}, t.id)
+        "nameCaseInsensitive": func.lower(t.name), "created": t.created,
+        "priority": t.priority, "executionId": t.execution_id, "tenantId": t.tenant_id,
+        **dict.fromkeys(("caseInstanceId", "caseExecutionId", "dueDate", "followUpDate",
+                         "assignee", "lastUpdated", "description"))}, t.id)
 
 
 def find(session: Session, filters: Mapping[str, Any], first_result: int | None = None,
@@ -60,12 +62,18 @@ def get(session: Session, task_id: str) -> Task | None:
     return session.get(Task, task_id)
 
 
-def complete(session: Session, task_id: str, variables: dict[str, TypedValue]) -> None:
+def complete(session: Session, task_id: str,
+             variables: dict[str, TypedValue]) -> dict[str, TypedValue]:
+    """Complete a task; returns the process instance's variables afterwards (CompleteTaskCmd)."""
     task = session.get(Task, task_id)
     if task is None:
-        raise NotFoundError(f"Cannot find task with id {task_id}: task is null")
+        raise ProcessEngineError(f"Cannot find task with id {task_id}: task is null",
+                                 type="NullValueException")
     if task.suspended:
-        raise ProcessEngineError(f"Cannot complete a suspended task with id {task_id}")
+        raise ProcessEngineError(f"ENGINE-03043 task with id '{task_id}' is suspended.",
+                                 type="SuspendedEntityInteractionException")
     state = persistence.load(session, [task.process_instance_id])[task.process_instance_id]
     Runtime(state).complete_task(task_id, variables)
     persistence.flush(session, [state])
+    return {var.name: var.value for var in sorted(state.variables.values(), key=lambda v: v.name)
+            if var.scope is None}

@@ -141,3 +141,125 @@ class HistoricProcessInstance(SQLModel, table=True):
     start_time: datetime = timestamp()
     end_time: datetime | None = timestamp(nullable=True)
     state: str = "ACTIVE"
+
+
+class JobDefinition(SQLModel, table=True):
+    __tablename__ = "job_definition"
+
+    id: str = Field(primary_key=True, max_length=64)
+    job_type: str
+    job_configuration: str | None = Field(default=None, index=True)
+    activity_id: str | None = None
+    process_definition_id: str | None = None
+    process_definition_key: str | None = None
+    overriding_job_priority: int | None = None
+    suspended: bool = False
+    tenant_id: str | None = None
+    deployment_id: str | None = None
+
+
+class Job(SQLModel, table=True):
+    """A unit of asynchronous work; a job is deleted when it succeeds.
+
+    Execution jobs of a batch carry the range of batch items they work on (``item_from`` to
+    ``item_to``, inclusive), so the instance ids are stored once, in ``batch_item``.
+    """
+
+    __tablename__ = "job"
+    __table_args__ = (
+        Index("ix_job_acquisition", "suspended", "retries", "due_date"),
+        Index("ix_job_definition", "job_definition_id", "retries"),
+    )
+
+    id: str = Field(primary_key=True, max_length=64)
+    type: str = "message"
+    job_definition_id: str | None = Field(default=None, max_length=64)
+    handler_type: str
+    handler_configuration: str | None = None
+    batch_id: str | None = Field(default=None, index=True, max_length=64)
+    item_from: int | None = None
+    item_to: int | None = None
+    due_date: datetime | None = timestamp(nullable=True)
+    create_time: datetime = timestamp()
+    retries: int = 3
+    exception_message: str | None = Field(default=None, sa_column=Column(Text))
+    exception_stacktrace: str | None = Field(default=None, sa_column=Column(Text))
+    suspended: bool = False
+    priority: int = 0
+    tenant_id: str | None = None
+    deployment_id: str | None = None
+    lock_owner: str | None = None
+    lock_expiration_time: datetime | None = timestamp(nullable=True)
+
+
+class Batch(SQLModel, table=True):
+    __tablename__ = "batch"
+
+    id: str = Field(primary_key=True, max_length=64)
+    type: str
+    total_jobs: int
+    jobs_created: int = 0
+    batch_jobs_per_seed: int
+    invocations_per_batch_job: int
+    seed_job_definition_id: str
+    monitor_job_definition_id: str
+    batch_job_definition_id: str
+    suspended: bool = False
+    tenant_id: str | None = None
+    create_user_id: str | None = None
+    start_time: datetime = timestamp()
+    execution_start_time: datetime | None = timestamp(nullable=True)
+    # JSON: instructions, processDefinitionId, skip flags, annotation
+    configuration: str = Field(sa_column=Column(Text, nullable=False))
+    # number of items and how many the seed jobs have handed out so far
+    total_items: int
+    seed_cursor: int = 0
+
+
+class BatchItem(SQLModel, table=True):
+    """One instance of a batch, stored once; execution jobs address items by ``seq`` range."""
+
+    __tablename__ = "batch_item"
+
+    batch_id: str = Field(primary_key=True, max_length=64)
+    seq: int = Field(primary_key=True)
+    process_instance_id: str = Field(max_length=64)
+    status: str = "pending"
+    message: str | None = Field(default=None, sa_column=Column(Text))
+
+
+class HistoricBatch(SQLModel, table=True):
+    __tablename__ = "historic_batch"
+
+    id: str = Field(primary_key=True, max_length=64)
+    type: str
+    total_jobs: int
+    batch_jobs_per_seed: int
+    invocations_per_batch_job: int
+    seed_job_definition_id: str
+    monitor_job_definition_id: str
+    batch_job_definition_id: str
+    tenant_id: str | None = None
+    create_user_id: str | None = None
+    start_time: datetime = timestamp()
+    execution_start_time: datetime | None = timestamp(nullable=True)
+    end_time: datetime | None = timestamp(nullable=True)
+    removal_time: datetime | None = timestamp(nullable=True)
+
+
+class Incident(SQLModel, table=True):
+    __tablename__ = "incident"
+
+    id: str = Field(primary_key=True, max_length=64)
+    incident_timestamp: datetime = timestamp()
+    incident_type: str = "failedJob"
+    incident_message: str | None = Field(default=None, sa_column=Column(Text))
+    configuration: str | None = Field(default=None, index=True, max_length=64)
+    job_definition_id: str | None = None
+    process_definition_id: str | None = None
+    process_instance_id: str | None = None
+    execution_id: str | None = None
+    activity_id: str | None = None
+    failed_activity_id: str | None = None
+    tenant_id: str | None = None
+    annotation: str | None = None

@@ -1,0 +1,38 @@
+"""/history/batch: batches as history keeps them, with their end time once completed or deleted."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from modbatch.api import params, render
+from modbatch.engine import batches
+from modbatch.engine.process_engine import current
+from modbatch.errors import InvalidRequest
+
+
+def get_historic_batches(**kwargs: Any):
+    filters = params.query_filters(kwargs, lists=("tenantIdIn",))
+    with current().transaction() as session:
+        rows = batches.find_historic(session, filters, kwargs.get("firstResult"),
+                                     kwargs.get("maxResults"))
+        return [render.historic_batch(row) for row in rows], 200
+
+
+def get_historic_batches_count(**kwargs: Any):
+    filters = params.query_filters(kwargs, lists=("tenantIdIn",))
+    with current().transaction() as session:
+        return render.count(batches.count_historic(session, filters)), 200
+
+
+def get_historic_batch(id: str):
+    with current().transaction() as session:
+        row = batches.get_historic(session, id)
+        if row is None:
+            raise InvalidRequest(f"Historic batch with id '{id}' does not exist", status=404)
+        return render.historic_batch(row), 200
+
+
+def delete_historic_batch(id: str):
+    with current().transaction() as session:
+        batches.delete_historic(session, id)
+    return None, 204

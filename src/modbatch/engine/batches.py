@@ -1,0 +1,398 @@
+"""The batch engine for ``instance-modification``: creation, seed, execution and monitor jobs.
+
+Lifecycle (reference D): creation stores the batch, its three job definitions, its items (the
+frozen instance ids, once) and a seed job. Each seed run hands out the next
+``batchJobsPerSeed × invocationsPerBatchJob`` items as execution jobs, each addressing a range of
+item numbers, and re-seeds itself until every item is handed out; then it creates the monitor
+job. An execution job modifies its instances set-based and records each item's outcome. The
+monitor completes the batch once no execution job is left; the last execution job wakes it so a
+finished batch does not wait for the next poll.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import traceback
+from datetime import timedelta
+from typing import Any, Mapping
+
+from sqlalchemy import bindparam, delete, func, insert, select, update
+from sqlalchemy.orm import Session
+
+from modbatch.engine import clock, jobs, modification, queries
+from modbatch.engine.jobs import JobOutcome
+from modbatch.engine.modification import Instruction, ModificationRequest
+from modbatch.engine.runtime import new_id
+from modbatch.engine.variables import from_dto
+from modbatch.errors import InvalidRequest
+from modbatch.settings import Settings
+from modbatch.store.tables import Batch, BatchItem, HistoricBatch, Incident, Job, JobDefinition
+
+TYPE_MODIFICATION = "instance-modification"
+SEED = "batch-seed-job"
+MONITOR = "batch-monitor-job"
+ITEM_STATUSES = ("pending", "modified", "failed")
+
+
+def invocations_per_job(settings: Settings, batch_type: str) -> int:
+    return max(1, settings.invocations_per_batch_job_by_type.get(
+        batch_type, settings.invocations_per_batch_job))
+
+
+# ---------------------------------------------------------------------------- creation
+def create_modification_batch(session: Session, request: ModificationRequest, settings: Settings,
+                              *, tenant_id: str | None, deployment_id: str | None) -> Batch:
+    configuration = {
+        "processDefinitionId": request.process_definition_id,
+        "instructions": [i.to_json() for i in request.instructions],
+        "skipCustomListeners": request.skip_custom_listeners,
+        "skipIoMappings": request.skip_io_mappings,
+        "annotation": request.annotation,
+    }
+    return _create(session, request.instance_ids, configuration, settings,
+                   tenant_id=tenant_id, deployment_id=deployment_id)
+
+
+def create_single_instance_batch(session: Session, instance_id: str,
+                                 instructions: list[Instruction], settings: Settings, *,
+                                 skip_custom_listeners: bool, skip_io_mappings: bool,
+                                 annotation: str | None, tenant_id: str | None,
+                                 deployment_id: str | None) -> Batch:
+    configuration = {
+        "processDefinitionId": None,
+        "instructions": [i.to_json() for i in instructions],
+        "skipCustomListeners": skip_custom_listeners, "skipIoMappings": skip_io_mappings,
+        "annotation": annotation, "single": True,
+    }
+    return _create(session, [instance_id], configuration, settings, tenant_id=tenant_id,
+                   deployment_id=deployment_id)
+
+
+def _create(session: Session, instance_ids: list[str], configuration: dict[str, Any],
+            settings: Settings, *, tenant_id: str | None, deployment_id: str | None) -> Batch:
+    instance_ids = list(dict.fromkeys(instance_ids))  # a set of instances, in first-seen order
+    batch_id = new_id()
+    per_job = invocations_per_job(settings, TYPE_MODIFICATION)
+    seed = jobs.create_definition(session, job_type=SEED, configuration=batch_id,
+                                  tenant_id=tenant_id, deployment_id=deployment_id)
+    monitor = jobs.create_definition(session, job_type=MONITOR, configuration=batch_id,
+                                     tenant_id=tenant_id)
+    execution = jobs.create_definition(session, job_type=TYPE_MODIFICATION,
+                                       configuration=batch_id, tenant_id=tenant_id)
+    now = clock.now()
+    batch = Batch(
+        id=batch_id, type=TYPE_MODIFICATION,
+        total_jobs=math.ceil(len(instance_ids) / per_job),
+        batch_jobs_per_seed=settings.batch_jobs_per_seed, invocations_per_batch_job=per_job,
+        seed_job_definition_id=seed.id, monitor_job_definition_id=monitor.id,
+        batch_job_definition_id=execution.id, tenant_id=tenant_id, start_time=now,
+        configuration=json.dumps(configuration), total_items=len(instance_ids))
+    session.add(batch)
+    session.add(HistoricBatch(
+        id=batch_id, type=batch.type, total_jobs=batch.total_jobs,
+        batch_jobs_per_seed=batch.batch_jobs_per_seed,
+        invocations_per_batch_job=per_job, seed_job_definition_id=seed.id,
+        monitor_job_definition_id=monitor.id, batch_job_definition_id=execution.id,
+        tenant_id=tenant_id, start_time=now))
+    session.flush()
+    session.execute(insert(BatchItem.__table__), [
+        {"batch_id": batch_id, "seq": seq, "process_instance_id": instance_id,
+         "status": "pending", "message": None}
+        for seq, instance_id in enumerate(instance_ids)])
+    jobs.insert_jobs(session, [jobs.new_job_row(definition=seed, handler_type=SEED,
+                                                configuration=batch_id, batch_id=batch_id,
+                                                settings=settings)])
+    return batch
+
+
+# ---------------------------------------------------------------------------- job handlers
+@jobs.handler(SEED)
+def run_seed_job(session: Session, job: Job, settings: Settings) -> JobOutcome:
+    batch = session.get(Batch, job.handler_configuration)
+    if batch is None:
+        return JobOutcome()
+    per_job = batch.invocations_per_batch_job
+    handed_out = min(per_job * batch.batch_jobs_per_seed, batch.total_items - batch.seed_cursor)
+    execution = session.get(JobDefinition, batch.batch_job_definition_id)
+    rows = []
+    for start in range(batch.seed_cursor, batch.seed_cursor + handed_out, per_job):
+        end = min(start + per_job, batch.seed_cursor + handed_out) - 1
+        rows.append(jobs.new_job_row(definition=execution, handler_type=TYPE_MODIFICATION,
+                                     configuration=batch.id, batch_id=batch.id, item_from=start,
+                                     item_to=end, settings=settings))
+    jobs.insert_jobs(session, rows)
+    cursor = batch.seed_cursor + handed_out
+    session.execute(update(Batch).where(Batch.id == batch.id).values(
+        seed_cursor=cursor, jobs_created=Batch.jobs_created + len(rows)))
+    if cursor < batch.total_items:
+        follow_up = session.get(JobDefinition, batch.seed_job_definition_id)
+        handler_type = SEED
+    else:
+        follow_up = session.get(JobDefinition, batch.monitor_job_definition_id)
+        handler_type = MONITOR
+    jobs.insert_jobs(session, [jobs.new_job_row(definition=follow_up, handler_type=handler_type,
+                                                configuration=batch.id, batch_id=batch.id,
+                                                settings=settings)])
+    return JobOutcome()
+
+
+@jobs.handler(TYPE_MODIFICATION)
+def run_execution_job(session: Session, job: Job, settings: Settings) -> JobOutcome:
+    batch = session.get(Batch, job.batch_id)
+    if batch is None:
+        return JobOutcome()
+    configuration = json.loads(batch.configuration)
+    items = session.execute(select(BatchItem.seq, BatchItem.process_instance_id).where(
+        BatchItem.batch_id == batch.id, BatchItem.seq >= job.item_from,
+        BatchItem.seq <= job.item_to, BatchItem.status != "modified").order_by(BatchItem.seq)).all()
+    seq_of = {item.process_instance_id: item.seq for item in items}
+    result = modification.execute_partial(
+        session, list(seq_of), instructions_of(configuration),
+        process_definition_id=configuration.get("processDefinitionId"),
+        skip_io_mappings=bool(configuration.get("skipIoMappings")))
+    if result.modified:
+        session.execute(update(BatchItem.__table__).where(
+            BatchItem.batch_id == batch.id,
+            BatchItem.seq.in_([seq_of[i] for i in result.modified])).values(
+            status="modified", message=None))
+        if batch.execution_start_time is None:
+            for table in (Batch, HistoricBatch):
+                session.execute(update(table).where(
+                    table.id == batch.id, table.execution_start_time.is_(None)).values(
+                    execution_start_time=clock.now()))
+    if result.failed:
+        session.execute(
+            update(BatchItem.__table__).where(BatchItem.batch_id == bindparam("b_batch"),
+                                              BatchItem.seq == bindparam("b_seq"))
+            .values(status="failed", message=bindparam("b_message")),
+            [{"b_batch": batch.id, "b_seq": seq_of[i], "b_message": m}
+             for i, m in result.failed.items()],
+            execution_options={"synchronize_session": False})
+        first_id, first_message = next(iter(result.failed.items()))
+        others = len(result.failed) - 1
+        summary = first_message + (f" (and {others} more of this job's instances failed; see "
+                                   f"GET /batch/{batch.id}/items?status=failed)" if others else "")
+        details = "\n".join(f"{i}: {m}" for i, m in result.failed.items())
+        return JobOutcome(summary, f"{details}\n\n{traceback.format_stack()[-1]}")
+    _wake_monitor_if_last(session, batch, job)
+    return JobOutcome()
+
+
+def _wake_monitor_if_last(session: Session, batch: Batch, job: Job) -> None:
+    """The last execution job brings the monitor's due date forward to now."""
+    if batch.seed_cursor < batch.total_items:
+        return
+    if jobs.has_jobs(session, batch.batch_job_definition_id, excluding=job.id):
+        return
+    session.execute(update(Job).where(Job.job_definition_id == batch.monitor_job_definition_id)
+                    .values(due_date=clock.now()))
+
+
+@jobs.handler(MONITOR)
+def run_monitor_job(session: Session, job: Job, settings: Settings) -> JobOutcome:
+    batch = session.get(Batch, job.handler_configuration)
+    if batch is None:
+        return JobOutcome()
+    if batch.seed_cursor < batch.total_items or jobs.has_jobs(session, batch.batch_job_definition_id):
+        monitor = session.get(JobDefinition, batch.monitor_job_definition_id)
+        jobs.insert_jobs(session, [jobs.new_job_row(
+            definition=monitor, handler_type=MONITOR, configuration=batch.id, batch_id=batch.id,
+            due_date=clock.now() + timedelta(seconds=settings.batch_poll_time),
+            settings=settings)])
+        return JobOutcome()
+    _remove_runtime(session, batch, keep_job=job.id)
+    session.execute(update(HistoricBatch).where(HistoricBatch.id == batch.id)
+                    .values(end_time=clock.now()))
+    return JobOutcome()
+
+
+def instructions_of(configuration: Mapping[str, Any]) -> list[Instruction]:
+    single = bool(configuration.get("single"))
+    parsed = []
+    for raw in configuration.get("instructions") or []:
+        instruction = modification.parse_instruction(
+            {k: v for k, v in raw.items() if k != "variables"}, single=single)
+        if raw.get("variables"):
+            variables = {name: (from_dto(name, dto), bool(dto.get("local")))
+                         for name, dto in raw["variables"].items()}
+            instruction = Instruction(**{**instruction.__dict__, "variables": variables})
+        parsed.append(instruction)
+    return parsed
+
+
+# ---------------------------------------------------------------------------- management
+def _definition_ids(batch: Batch) -> list[str]:
+    return [batch.seed_job_definition_id, batch.monitor_job_definition_id,
+            batch.batch_job_definition_id]
+
+
+def _remove_runtime(session: Session, batch: Batch, *, keep_job: str | None = None) -> None:
+    definition_ids = _definition_ids(batch)
+    job_ids = select(Job.id).where(Job.job_definition_id.in_(definition_ids))
+    session.execute(delete(Incident).where(Incident.configuration.in_(job_ids)))
+    condition = [Job.job_definition_id.in_(definition_ids)]
+    if keep_job is not None:
+        condition.append(Job.id != keep_job)  # the running job is deleted by the job executor
+    session.execute(delete(Job).where(*condition))
+    session.execute(delete(JobDefinition).where(JobDefinition.id.in_(definition_ids)))
+    session.execute(delete(Batch).where(Batch.id == batch.id))
+
+
+def get(session: Session, batch_id: str) -> Batch | None:
+    return session.get(Batch, batch_id)
+
+
+def delete_batch(session: Session, batch_id: str, *, cascade: bool) -> None:
+    batch = session.get(Batch, batch_id)
+    if batch is None:
+        raise InvalidRequest(f"Unable to delete batch with id '{batch_id}'", code=0)
+    _remove_runtime(session, batch)
+    if cascade:
+        session.execute(delete(HistoricBatch).where(HistoricBatch.id == batch_id))
+        session.execute(delete(BatchItem).where(BatchItem.batch_id == batch_id))
+    else:
+        session.execute(update(HistoricBatch).where(HistoricBatch.id == batch_id)
+                        .values(end_time=clock.now()))
+
+
+def set_suspended(session: Session, batch_id: str, suspended: bool) -> None:
+    batch = session.get(Batch, batch_id)
+    if batch is None:
+        verb = "suspend" if suspended else "activate"
+        raise InvalidRequest(f"Unable to {verb} batch with id '{batch_id}'", code=0)
+    session.execute(update(Batch).where(Batch.id == batch_id).values(suspended=suspended))
+    jobs.suspend_definitions(session, _definition_ids(batch), suspended)
+
+
+def _batch_filters(stmt, table, filters: Mapping[str, Any]):
+    f = filters.get
+    if f("batchId") is not None:
+        stmt = stmt.where(table.id == f("batchId"))
+    if f("type") is not None:
+        stmt = stmt.where(table.type == f("type"))
+    if f("tenantIdIn"):
+        stmt = stmt.where(table.tenant_id.in_(f("tenantIdIn")))
+    if f("withoutTenantId") is True:
+        stmt = stmt.where(table.tenant_id.is_(None))
+    return stmt
+
+
+def batch_query(filters: Mapping[str, Any]):
+    stmt = _batch_filters(select(Batch), Batch, filters)
+    if filters.get("suspended") is not None:
+        stmt = stmt.where(Batch.suspended.is_(bool(filters["suspended"])))
+    return queries.apply_sorting(stmt, filters, {"batchId": Batch.id, "tenantId": Batch.tenant_id},
+                                 Batch.id)
+
+
+def find(session: Session, filters: Mapping[str, Any], first_result: int | None = None,
+         max_results: int | None = None) -> list[Batch]:
+    stmt = queries.apply_paging(batch_query(filters), first_result, max_results)
+    return list(session.execute(stmt).scalars())
+
+
+def count(session: Session, filters: Mapping[str, Any]) -> int:
+    return queries.count(session, batch_query(filters))
+
+
+def statistics_query(filters: Mapping[str, Any]):
+    """Reference D.8: remaining = existing execution jobs + jobs not yet created."""
+    existing = select(func.count()).where(
+        Job.job_definition_id == Batch.batch_job_definition_id).scalar_subquery()
+    failed = select(func.count()).where(Job.job_definition_id == Batch.batch_job_definition_id,
+                                        Job.retries == 0).scalar_subquery()
+    stmt = _batch_filters(select(Batch, existing.label("existing"), failed.label("failed")),
+                          Batch, filters)
+    f = filters.get
+    if f("suspended") is not None:
+        stmt = stmt.where(Batch.suspended.is_(bool(f("suspended"))))
+    if f("createdBy") is not None:
+        stmt = stmt.where(Batch.create_user_id == f("createdBy"))
+    if f("startedBefore") is not None:
+        stmt = stmt.where(Batch.start_time <= f("startedBefore"))
+    if f("startedAfter") is not None:
+        stmt = stmt.where(Batch.start_time >= f("startedAfter"))
+    if f("withFailures") is True:
+        stmt = stmt.where(failed > 0)
+    if f("withoutFailures") is True:
+        stmt = stmt.where(failed == 0)
+    return queries.apply_sorting(stmt, filters, {
+        "batchId": Batch.id, "tenantId": Batch.tenant_id, "startTime": Batch.start_time}, Batch.id)
+
+
+def statistics(session: Session, filters: Mapping[str, Any], first_result: int | None = None,
+               max_results: int | None = None) -> list[tuple[Batch, int, int, int]]:
+    """(batch, remainingJobs, completedJobs, failedJobs) per batch."""
+    stmt = queries.apply_paging(statistics_query(filters), first_result, max_results)
+    result = []
+    for batch, existing, failed in session.execute(stmt).all():
+        remaining = existing + (batch.total_jobs - batch.jobs_created)
+        result.append((batch, remaining, batch.total_jobs - remaining, failed))
+    return result
+
+
+def count_statistics(session: Session, filters: Mapping[str, Any]) -> int:
+    return queries.count(session, statistics_query(filters))
+
+
+# ---------------------------------------------------------------------------- history and items
+def get_historic(session: Session, batch_id: str) -> HistoricBatch | None:
+    return session.get(HistoricBatch, batch_id)
+
+
+def historic_query(filters: Mapping[str, Any]):
+    stmt = _batch_filters(select(HistoricBatch), HistoricBatch, filters)
+    if filters.get("completed") is True:
+        stmt = stmt.where(HistoricBatch.end_time.is_not(None))
+    elif filters.get("completed") is False:
+        stmt = stmt.where(HistoricBatch.end_time.is_(None))
+    return queries.apply_sorting(stmt, filters, {
+        "batchId": HistoricBatch.id, "startTime": HistoricBatch.start_time,
+        "endTime": HistoricBatch.end_time, "tenantId": HistoricBatch.tenant_id}, HistoricBatch.id)
+
+
+def find_historic(session: Session, filters: Mapping[str, Any], first_result: int | None = None,
+                  max_results: int | None = None) -> list[HistoricBatch]:
+    stmt = queries.apply_paging(historic_query(filters), first_result, max_results)
+    return list(session.execute(stmt).scalars())
+
+
+def count_historic(session: Session, filters: Mapping[str, Any]) -> int:
+    return queries.count(session, historic_query(filters))
+
+
+def delete_historic(session: Session, batch_id: str) -> None:
+    if session.get(HistoricBatch, batch_id) is None:
+        raise InvalidRequest(f"Unable to delete historic batch with id '{batch_id}'", code=0)
+    session.execute(delete(HistoricBatch).where(HistoricBatch.id == batch_id))
+    if session.get(Batch, batch_id) is None:
+        session.execute(delete(BatchItem).where(BatchItem.batch_id == batch_id))
+
+
+def item_query(batch_id: str, status: str | None):
+    stmt = select(BatchItem).where(BatchItem.batch_id == batch_id)
+    if status is not None:
+        if status not in ITEM_STATUSES:
+            raise InvalidRequest(f"Invalid batch item status '{status}'; expected one of "
+                                 f"{', '.join(ITEM_STATUSES)}")
+        stmt = stmt.where(BatchItem.status == status)
+    return stmt.order_by(BatchItem.seq)
+
+
+def require_known(session: Session, batch_id: str) -> None:
+    if session.get(Batch, batch_id) is None and session.get(HistoricBatch, batch_id) is None:
+        raise InvalidRequest(f"Batch with id '{batch_id}' does not exist", status=404)
+
+
+def items(session: Session, batch_id: str, *, status: str | None,
+          first_result: int | None = None, max_results: int | None = None) -> list[BatchItem]:
+    require_known(session, batch_id)
+    stmt = queries.apply_paging(item_query(batch_id, status), first_result, max_results)
+    return list(session.execute(stmt).scalars())
+
+
+def count_items(session: Session, batch_id: str, *, status: str | None) -> int:
+    require_known(session, batch_id)
+    return queries.count(session, item_query(batch_id, status))
+

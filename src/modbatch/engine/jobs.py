@@ -1,0 +1,356 @@
+"""Jobs and job definitions: running one job, recording failures, retries, incidents, queries.
+
+Job handlers register themselves by type in ``HANDLERS``. Running a job is one transaction:
+the handler works inside a savepoint; on success the job row is deleted, on failure the
+savepoint is rolled back and the failure (message, stack trace, one retry less, an incident at
+zero) is written instead.
+"""
+
+from __future__ import annotations
+
+import traceback
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Callable, Mapping
+
+from sqlalchemy import delete, exists, false, or_, select, update
+from sqlalchemy.orm import Session
+
+from modbatch.engine import clock, queries
+from modbatch.engine.runtime import new_id
+from modbatch.errors import InvalidRequest, ModbatchError, ProcessEngineError, RestError
+from modbatch.settings import Settings
+from modbatch.store.tables import Incident, Job, JobDefinition
+
+
+@dataclass
+class JobOutcome:
+    """What a handler reports. A failure may still have committed part of the work."""
+
+    failure: str | None = None
+    stacktrace: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.failure is None
+
+
+Handler = Callable[[Session, Job, Settings], JobOutcome]
+HANDLERS: dict[str, Handler] = {}
+
+
+def handler(handler_type: str) -> Callable[[Handler], Handler]:
+    def register(function: Handler) -> Handler:
+        HANDLERS[handler_type] = function
+        return function
+    return register
+
+
+class JobFailed(ModbatchError):
+    """A job ran and failed; carries the engine message the job now shows."""
+
+    status = 404
+    type = "InvalidRequestException"
+    code = None
+
+
+# ---------------------------------------------------------------------------- creation
+def create_definition(session: Session, *, job_type: str, configuration: str,
+                      tenant_id: str | None = None, deployment_id: str | None = None,
+                      suspended: bool = False) -> JobDefinition:
+    definition = JobDefinition(id=new_id(), job_type=job_type, job_configuration=configuration,
+                               tenant_id=tenant_id, deployment_id=deployment_id,
+                               suspended=suspended)
+    session.add(definition)
+    return definition
+
+
+def new_job_row(*, definition: JobDefinition, handler_type: str, settings: Settings,
+                configuration: str | None = None, batch_id: str | None = None,
+                due_date: datetime | None = None, item_from: int | None = None,
+                item_to: int | None = None) -> dict[str, Any]:
+    """A job row as a dict, ready for one executemany insert of many jobs."""
+    return {"id": new_id(), "type": "message", "job_definition_id": definition.id,
+            "handler_type": handler_type, "handler_configuration": configuration,
+            "batch_id": batch_id, "item_from": item_from, "item_to": item_to,
+            "due_date": due_date, "create_time": clock.now(), "retries": settings.default_retries,
+            "suspended": definition.suspended, "priority": 0, "tenant_id": definition.tenant_id,
+            "deployment_id": definition.deployment_id, "exception_message": None,
+            "exception_stacktrace": None, "lock_owner": None, "lock_expiration_time": None}
+
+
+def insert_jobs(session: Session, rows: list[dict[str, Any]]) -> None:
+    if rows:
+        session.execute(Job.__table__.insert(), rows)
+
+
+# ---------------------------------------------------------------------------- execution
+def run(session: Session, job: Job, settings: Settings) -> JobOutcome:
+    """Run ``job`` inside the caller's transaction and settle it: delete or record the failure."""
+    function = HANDLERS.get(job.handler_type)
+    try:
+        with session.begin_nested():
+            if function is None:
+                raise ProcessEngineError(f"No job handler for type '{job.handler_type}'")
+            outcome = function(session, job, settings)
+    except ModbatchError as error:
+        outcome = JobOutcome(error.message, traceback.format_exc())
+    except Exception as error:  # a bug or a database failure: the job keeps its retries logic
+        outcome = JobOutcome(str(error) or type(error).__name__, traceback.format_exc())
+    if outcome.ok:
+        session.execute(delete(Job).where(Job.id == job.id))
+        session.execute(delete(Incident).where(Incident.configuration == job.id))
+    else:
+        record_failure(session, job, outcome.failure or "", outcome.stacktrace)
+    return outcome
+
+
+def record_failure(session: Session, job: Job, message: str, stacktrace: str | None) -> None:
+    retries = max(job.retries - 1, 0)
+    session.execute(update(Job).where(Job.id == job.id).values(
+        retries=retries, exception_message=message, exception_stacktrace=stacktrace,
+        lock_owner=None, lock_expiration_time=None))
+    if retries == 0:
+        _open_incident(session, job, message)
+
+
+def _open_incident(session: Session, job: Job, message: str) -> None:
+    already = session.execute(select(Incident.id).where(Incident.configuration == job.id)).first()
+    if already is None:
+        session.add(Incident(id=new_id(), incident_timestamp=clock.now(),
+                             incident_type="failedJob", incident_message=message,
+                             configuration=job.id, job_definition_id=job.job_definition_id,
+                             tenant_id=job.tenant_id))
+
+
+def execute(engine, job_id: str) -> None:
+    """POST /job/{id}/execute: run now, whatever its lock, suspension or due date."""
+    with engine.transaction() as session:
+        job = session.get(Job, job_id)
+        if job is None:
+            raise InvalidRequest(f"ENGINE-14026 No job found with id '{job_id}'", status=404)
+        outcome = run(session, job, engine.settings)
+    if not outcome.ok:
+        raise JobFailed(outcome.failure or "")
+
+
+# ---------------------------------------------------------------------------- management
+def get(session: Session, job_id: str) -> Job | None:
+    return session.get(Job, job_id)
+
+
+def set_retries(session: Session, job_id: str, retries: Any, due_date: Any = ...) -> None:
+    if not isinstance(retries, int) or isinstance(retries, bool):
+        raise InvalidRequest("retries must be an integer", status=400)
+    job = session.get(Job, job_id)
+    if job is None:
+        raise InvalidRequest(f"ENGINE-13053 No job found with id '{job_id}'.'", status=500)
+    if retries < 0:
+        raise InvalidRequest(f"ENGINE-13054 The number of job retries must be a non-negative "
+                             f"Integer, but '{retries}' has been provided.", status=500)
+    values: dict[str, Any] = {"retries": retries}
+    if due_date is not ...:
+        values["due_date"] = due_date
+    session.execute(update(Job).where(Job.id == job_id).values(**values))
+    if retries > 0:
+        session.execute(delete(Incident).where(Incident.configuration == job_id))
+    elif job.retries > 0:
+        _open_incident(session, job, job.exception_message or "")
+
+
+def delete_job(session: Session, job_id: str) -> None:
+    job = session.get(Job, job_id)
+    if job is None:
+        raise InvalidRequest(f"No job found with id '{job_id}': job is null", status=404)
+    if job.lock_owner is not None and job.lock_expiration_time and \
+            job.lock_expiration_time > clock.now():
+        raise RestError("Cannot delete job when the job is being executed. Try again later.",
+                        code=None)
+    session.execute(delete(Incident).where(Incident.configuration == job_id))
+    session.execute(delete(Job).where(Job.id == job_id))
+
+
+def set_suspended(session: Session, job_id: str, suspended: bool) -> None:
+    """Unknown ids are a silent no-op, as in Camunda."""
+    session.execute(update(Job).where(Job.id == job_id).values(suspended=suspended))
+
+
+def suspend_definitions(session: Session, definition_ids: list[str], suspended: bool) -> None:
+    """Suspend job definitions and their jobs; jobs created later inherit the state."""
+    session.execute(update(JobDefinition).where(JobDefinition.id.in_(definition_ids))
+                    .values(suspended=suspended))
+    session.execute(update(Job).where(Job.job_definition_id.in_(definition_ids))
+                    .values(suspended=suspended))
+
+
+# ---------------------------------------------------------------------------- queries
+JOB_SORTS = {"jobId": Job.id, "executionId": Job.id, "processInstanceId": Job.id,
+             "processDefinitionId": Job.id, "processDefinitionKey": Job.id,
+             "jobRetries": Job.retries, "jobDueDate": Job.due_date, "jobPriority": Job.priority,
+             "tenantId": Job.tenant_id}
+
+
+def job_query(filters: Mapping[str, Any]):
+    f = filters.get
+    stmt = select(Job)
+    if f("timers") is True and f("messages") is True:
+        raise InvalidRequest("Parameter timers cannot be used together with parameter messages.")
+    if f("jobId") is not None:
+        stmt = stmt.where(Job.id == f("jobId"))
+    if f("jobIds"):
+        stmt = stmt.where(Job.id.in_(f("jobIds")))
+    if f("jobDefinitionId") is not None:
+        stmt = stmt.where(Job.job_definition_id == f("jobDefinitionId"))
+    if f("batchId") is not None:
+        stmt = stmt.where(Job.batch_id == f("batchId"))
+    # batch jobs belong to no process instance, execution, definition or activity
+    for name in ("processInstanceId", "executionId", "processDefinitionId",
+                 "processDefinitionKey", "activityId", "failedActivityId"):
+        if f(name) is not None:
+            stmt = stmt.where(false())
+    if f("processInstanceIds"):
+        stmt = stmt.where(false())
+    if f("timers") is True:
+        stmt = stmt.where(Job.type == "timer")
+    if f("messages") is True:
+        stmt = stmt.where(Job.type == "message")
+    if f("withRetriesLeft") is True:
+        stmt = stmt.where(Job.retries > 0)
+    if f("noRetriesLeft") is True:
+        stmt = stmt.where(Job.retries == 0)
+    if f("executable") is True:
+        stmt = stmt.where(Job.retries > 0, or_(Job.due_date.is_(None), Job.due_date <= clock.now()))
+    if f("withException") is True:
+        stmt = stmt.where(Job.exception_message.is_not(None))
+    if f("exceptionMessage") is not None:
+        stmt = stmt.where(Job.exception_message == f("exceptionMessage"))
+    if f("active") is True:
+        stmt = stmt.where(Job.suspended.is_(False))
+    if f("suspended") is True:
+        stmt = stmt.where(Job.suspended.is_(True))
+    if f("acquired") is True:
+        stmt = stmt.where(Job.lock_expiration_time.is_not(None))
+    if f("priorityLowerThanOrEquals") is not None:
+        stmt = stmt.where(Job.priority <= f("priorityLowerThanOrEquals"))
+    if f("priorityHigherThanOrEquals") is not None:
+        stmt = stmt.where(Job.priority >= f("priorityHigherThanOrEquals"))
+    for name, column, label in (("dueDates", Job.due_date, "due date"),
+                                ("createTimes", Job.create_time, "create time")):
+        for condition in f(name) or []:
+            operator, value = condition
+            if operator not in ("gt", "lt"):
+                raise InvalidRequest(f"Invalid {label} comparator specified: {operator}")
+            stmt = stmt.where(column > value if operator == "gt" else column < value)
+    if f("tenantIdIn"):
+        tenant = Job.tenant_id.in_(f("tenantIdIn"))
+        if f("includeJobsWithoutTenantId") is True:
+            tenant = or_(tenant, Job.tenant_id.is_(None))
+        stmt = stmt.where(tenant)
+    if f("withoutTenantId") is True:
+        stmt = stmt.where(Job.tenant_id.is_(None))
+    return queries.apply_sorting(stmt, filters, JOB_SORTS, Job.id)
+
+
+def find(session: Session, filters: Mapping[str, Any], first_result: int | None = None,
+         max_results: int | None = None) -> list[Job]:
+    stmt = queries.apply_paging(job_query(filters), first_result, max_results)
+    return list(session.execute(stmt).scalars())
+
+
+def count(session: Session, filters: Mapping[str, Any]) -> int:
+    return queries.count(session, job_query(filters))
+
+
+def definition_query(filters: Mapping[str, Any]):
+    f = filters.get
+    jd = JobDefinition
+    stmt = select(jd)
+    for name, column in (("jobDefinitionId", jd.id), ("jobType", jd.job_type),
+                         ("jobConfiguration", jd.job_configuration),
+                         ("processDefinitionId", jd.process_definition_id),
+                         ("processDefinitionKey", jd.process_definition_key)):
+        if f(name) is not None:
+            stmt = stmt.where(column == f(name))
+    if f("activityIdIn"):
+        stmt = stmt.where(jd.activity_id.in_(f("activityIdIn")))
+    if f("active") is True:
+        stmt = stmt.where(jd.suspended.is_(False))
+    if f("suspended") is True:
+        stmt = stmt.where(jd.suspended.is_(True))
+    if f("withOverridingJobPriority") is True:
+        stmt = stmt.where(jd.overriding_job_priority.is_not(None))
+    if f("tenantIdIn"):
+        tenant = jd.tenant_id.in_(f("tenantIdIn"))
+        if f("includeJobDefinitionsWithoutTenantId") is True:
+            tenant = or_(tenant, jd.tenant_id.is_(None))
+        stmt = stmt.where(tenant)
+    if f("withoutTenantId") is True:
+        stmt = stmt.where(jd.tenant_id.is_(None))
+    return queries.apply_sorting(stmt, filters, {
+        "jobDefinitionId": jd.id, "activityId": jd.activity_id,
+        "processDefinitionId": jd.process_definition_id,
+        "processDefinitionKey": jd.process_definition_key, "jobType": jd.job_type,
+        "jobConfiguration": jd.job_configuration, "tenantId": jd.tenant_id}, jd.id)
+
+
+def find_definitions(session: Session, filters: Mapping[str, Any], first_result: int | None = None,
+                     max_results: int | None = None) -> list[JobDefinition]:
+    stmt = queries.apply_paging(definition_query(filters), first_result, max_results)
+    return list(session.execute(stmt).scalars())
+
+
+def count_definitions(session: Session, filters: Mapping[str, Any]) -> int:
+    return queries.count(session, definition_query(filters))
+
+
+def incident_query(filters: Mapping[str, Any]):
+    f = filters.get
+    i = Incident
+    stmt = select(i)
+    for name, column in (("incidentId", i.id), ("incidentType", i.incident_type),
+                         ("incidentMessage", i.incident_message),
+                         ("processDefinitionId", i.process_definition_id),
+                         ("processInstanceId", i.process_instance_id),
+                         ("executionId", i.execution_id), ("activityId", i.activity_id),
+                         ("failedActivityId", i.failed_activity_id),
+                         ("causeIncidentId", i.id), ("rootCauseIncidentId", i.id),
+                         ("configuration", i.configuration)):
+        if f(name) is not None:
+            stmt = stmt.where(column == f(name))
+    if f("incidentMessageLike") is not None:
+        stmt = stmt.where(i.incident_message.like(f("incidentMessageLike")))
+    if f("processDefinitionKeyIn"):
+        stmt = stmt.where(false())  # batch incidents belong to no process definition
+    if f("tenantIdIn"):
+        stmt = stmt.where(i.tenant_id.in_(f("tenantIdIn")))
+    if f("jobDefinitionIdIn"):
+        stmt = stmt.where(i.job_definition_id.in_(f("jobDefinitionIdIn")))
+    if f("incidentTimestampBefore") is not None:
+        stmt = stmt.where(i.incident_timestamp < f("incidentTimestampBefore"))
+    if f("incidentTimestampAfter") is not None:
+        stmt = stmt.where(i.incident_timestamp > f("incidentTimestampAfter"))
+    return queries.apply_sorting(stmt, filters, {
+        "incidentId": i.id, "incidentMessage": i.incident_message,
+        "incidentTimestamp": i.incident_timestamp, "incidentType": i.incident_type,
+        "executionId": i.execution_id, "activityId": i.activity_id,
+        "processInstanceId": i.process_instance_id,
+        "processDefinitionId": i.process_definition_id, "causeIncidentId": i.id,
+        "rootCauseIncidentId": i.id, "configuration": i.configuration,
+        "tenantId": i.tenant_id}, i.id)
+
+
+def find_incidents(session: Session, filters: Mapping[str, Any], first_result: int | None = None,
+                   max_results: int | None = None) -> list[Incident]:
+    stmt = queries.apply_paging(incident_query(filters), first_result, max_results)
+    return list(session.execute(stmt).scalars())
+
+
+def count_incidents(session: Session, filters: Mapping[str, Any]) -> int:
+    return queries.count(session, incident_query(filters))
+
+
+def has_jobs(session: Session, definition_id: str, *, excluding: str | None = None) -> bool:
+    condition = [Job.job_definition_id == definition_id]
+    if excluding is not None:
+        condition.append(Job.id != excluding)
+    return session.execute(select(exists().where(*condition))).scalar_one()
