@@ -1,23 +1,37 @@
-"""The ``modbatch`` command: serve (API and embedded job executor). Wiring only."""
+"""The ``modbatch`` command: serve, worker, demo. Wiring only."""
 
 from __future__ import annotations
 
 import argparse
 import logging
+import signal
+import threading
 
 from modbatch.settings import Settings
+
+
+def _database_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--database-url", default=None,
+                        help="SQLAlchemy URL (MODBATCH_DATABASE_URL, sqlite:///modbatch.db)")
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="modbatch", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
-    serve = commands.add_parser("serve", help="run the REST API on the embedded SQLite default")
+    serve = commands.add_parser("serve", help="run the REST API (with the job executor)")
     serve.add_argument("--host", default=None, help="bind address (MODBATCH_HOST, 127.0.0.1)")
     serve.add_argument("--port", type=int, default=None, help="port (MODBATCH_PORT, 8080)")
-    serve.add_argument("--database-url", default=None,
-                       help="SQLAlchemy URL (MODBATCH_DATABASE_URL, sqlite:///modbatch.db)")
+    serve.add_argument("--no-job-executor", action="store_true",
+                       help="serve the API only; run jobs with 'modbatch worker' instead")
+    _database_option(serve)
+    worker = commands.add_parser("worker", help="run a standalone job executor")
+    _database_option(worker)
+    demo = commands.add_parser("demo", help="modify N instances with one batch and report")
+    demo.add_argument("-n", "--instances", type=int, default=10_000, help="default 10,000")
+    _database_option(demo)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    settings = Settings.from_env(database_url=args.database_url)
 
     if args.command == "serve":
         import uvicorn
@@ -25,11 +39,31 @@ def main(argv: list[str] | None = None) -> None:
         from modbatch.app import create_app
 
         settings = Settings.from_env(host=args.host, port=args.port,
-                                     database_url=args.database_url)
+                                     database_url=args.database_url,
+                                     job_executor=False if args.no_job_executor else None)
         app = create_app(settings)
+        executor = "with" if settings.job_executor else "without"
         print(f"modbatch: REST API on http://{settings.host}:{settings.port}/engine-rest "
-              f"(Swagger UI at /engine-rest/ui/), database {settings.database_url}", flush=True)
+              f"(Swagger UI at /engine-rest/ui/), {executor} job executor, "
+              f"database {settings.database_url}", flush=True)
         uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning")
+    elif args.command == "worker":
+        from modbatch.engine.process_engine import ProcessEngine
+
+        engine = ProcessEngine(settings)
+        stop = threading.Event()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(signum, lambda *_: stop.set())
+        engine.job_executor.start()
+        print(f"modbatch worker {engine.job_executor.owner}: executing jobs from "
+              f"{settings.database_url}", flush=True)
+        stop.wait()
+        engine.close()
+    else:
+        from modbatch.demo import run
+
+        logging.getLogger().setLevel(logging.WARNING)
+        run(settings, args.instances)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -243,6 +243,26 @@ def test_root_process_instances(client, scenario):
     assert post_names(client, scenario, {"rootProcessInstances": True}) == ["a", "b", "c"]
 
 
+@pytest.mark.parametrize("params, expected", [
+    ({"leafProcessInstances": "true"}, ["a", "b", "c"]),
+    ({"processDefinitionWithoutTenantId": "true"}, ["a", "b", "c"]),
+    ({"withIncident": "false"}, ["a", "b", "c"]),
+    ({"withIncident": "true"}, []),
+    ({"incidentId": "x"}, []),
+    ({"incidentType": "failedJob"}, []),
+    ({"incidentMessage": "x"}, []),
+    ({"incidentMessageLike": "%"}, []),
+    ({"caseInstanceId": "x"}, []),
+    ({"superProcessInstance": "x"}, []),
+    ({"subProcessInstance": "x"}, []),
+])
+def test_filters_without_call_activities_or_incidents(client, scenario, params, expected):
+    """Without call activities, cases or incidents, their filters keep all or nothing."""
+    assert get_names(client, scenario, **params) == expected
+    body = {k: (v == "true" if v in ("true", "false") else v) for k, v in params.items()}
+    assert post_names(client, scenario, body) == expected
+
+
 def test_or_queries(client, scenario):
     """POST orQueries OR their criteria together and AND the result with the top level."""
     either = {"orQueries": [{"businessKey": "order-1",

@@ -42,6 +42,12 @@ class ProcessEngine:
         with self.database.transaction() as session:
             yield session
 
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        """A read-only transaction: on SQLite it never waits for, nor holds up, the writer."""
+        with self.database.transaction(readonly=True) as session:
+            yield session
+
     def close(self) -> None:
         if self._job_executor is not None:
             self._job_executor.stop()

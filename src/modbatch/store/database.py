@@ -20,8 +20,12 @@ def is_sqlite(engine: Engine) -> bool:
     return engine.dialect.name == "sqlite"
 
 
-def create_database(url: str) -> Engine:
-    """Create the engine and the schema (idempotent), with WAL and foreign keys on SQLite."""
+def create_database(url: str, *, immediate: bool = True) -> Engine:
+    """Create the engine and the schema (idempotent), with WAL and foreign keys on SQLite.
+
+    ``immediate=False`` gives SQLite readers a deferred BEGIN: in WAL mode they never block the
+    writer, so status polling cannot slow a running batch down.
+    """
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 60})
 
@@ -38,10 +42,11 @@ def create_database(url: str) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _on_begin(connection):  # pragma: no cover - driver hook
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
+            connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
     else:
         engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
-    SQLModel.metadata.create_all(engine)
+    if immediate:
+        SQLModel.metadata.create_all(engine)
     return engine
 
 
@@ -51,15 +56,22 @@ class Database:
     def __init__(self, url: str) -> None:
         self.url = url
         self.engine = create_database(url)
+        self.read_engine = create_database(url, immediate=False) if is_sqlite(self.engine) \
+            else self.engine
         self._sessions = sessionmaker(self.engine, expire_on_commit=False, autoflush=False)
+        self._read_sessions = sessionmaker(self.read_engine, expire_on_commit=False,
+                                           autoflush=False)
 
     @contextmanager
-    def transaction(self) -> Iterator[Session]:
-        """Commit when the block succeeds, roll back when it raises."""
-        session = self._sessions()
+    def transaction(self, *, readonly: bool = False) -> Iterator[Session]:
+        """Commit when the block succeeds, roll back when it raises; read-only never commits."""
+        session = (self._read_sessions if readonly else self._sessions)()
         try:
             yield session
-            session.commit()
+            if readonly:
+                session.rollback()
+            else:
+                session.commit()
         except BaseException:
             session.rollback()
             raise
@@ -68,3 +80,4 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+        self.read_engine.dispose()

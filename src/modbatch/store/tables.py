@@ -85,7 +85,7 @@ class ActivityInstance(SQLModel, table=True):
     process_instance_id: str = Field(sa_column=Column(
         String(64), ForeignKey("process_instance.id", ondelete="CASCADE"), nullable=False,
         index=True))
-    parent_id: str = Field(max_length=255)
+    parent_id: str = Field(max_length=255, index=True)
     activity_id: str = Field(index=True)
     activity_type: str
     activity_name: str | None = None

@@ -1,0 +1,103 @@
+"""``modbatch demo``: deploy, start N instances, move every token with one batch, report."""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+import time
+from dataclasses import replace
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+from modbatch.engine import batches, instances, modification, repository
+from modbatch.engine.process_engine import ProcessEngine, install
+from modbatch.engine.variables import TypedValue
+from modbatch.settings import Settings
+from modbatch.store.tables import BatchItem
+
+MODEL = Path(__file__).with_name("review.bpmn")
+CHUNK = 2_000
+
+
+def progress(label: str, done: int, total: int, started: float) -> None:
+    width = 30
+    filled = int(width * done / total) if total else width
+    rate = done / max(time.perf_counter() - started, 1e-9)
+    sys.stderr.write(f"\r{label:<22} [{'#' * filled}{'.' * (width - filled)}] "
+                     f"{done:>9,}/{total:,} {rate:>10,.0f}/s")
+    sys.stderr.flush()
+
+
+def run(settings: Settings, count: int) -> dict[str, float]:
+    """Run the demo and return its figures (also printed)."""
+    if settings.database_url == Settings.database_url:
+        folder = tempfile.mkdtemp(prefix="modbatch-demo-")
+        settings = replace(settings, database_url=f"sqlite:///{folder}/demo.db")
+    engine = ProcessEngine(replace(settings, job_executor=True))
+    install(engine)
+    print(f"modbatch demo: {count:,} instances on {engine.settings.database_url}")
+    with engine.transaction() as session:
+        [definition] = repository.deploy(
+            session, name="modbatch-demo", source="modbatch demo", tenant_id=None,
+            resources=[(MODEL.name, MODEL.read_bytes())],
+            max_resource_bytes=settings.max_resource_bytes).definitions
+
+    started = time.perf_counter()
+    for offset in range(0, count, CHUNK):
+        size = min(CHUNK, count - offset)
+        with engine.transaction() as session:
+            instances.start_many(
+                session, definition, size, business_key_prefix=f"invoice-{offset}-",
+                variables=lambda n: {"amount": TypedValue("Integer", (n * 37) % 5000)})
+        progress("starting instances", offset + size, count, started)
+    start_seconds = time.perf_counter() - started
+    sys.stderr.write("\n")
+
+    batch_started = time.perf_counter()
+    with engine.transaction() as session:
+        request = modification.collect_request(session, {
+            "processDefinitionId": definition.id,
+            "processInstanceQuery": {"processDefinitionKey": "invoiceReview",
+                                     "activityIdIn": ["review"]},
+            "instructions": [{"type": "cancel", "activityId": "review"},
+                             {"type": "startBeforeActivity", "activityId": "approve"}],
+        })
+        batch = batches.create_modification_batch(
+            session, request, engine.settings, tenant_id=None,
+            deployment_id=definition.deployment_id)
+        batch_id, total_jobs = batch.id, batch.total_jobs
+    engine.start()
+    while True:
+        with engine.read() as session:
+            stats = batches.statistics(session, {"batchId": batch_id})
+        if not stats:
+            progress("modifying (batch)", total_jobs, total_jobs, batch_started)
+            break
+        _, remaining, completed, failed = stats[0]
+        progress("modifying (batch)", completed, total_jobs, batch_started)
+        if failed and remaining == failed:
+            break
+        time.sleep(0.2)
+    batch_seconds = time.perf_counter() - batch_started
+    engine.close()
+    sys.stderr.write("\n")
+
+    engine = ProcessEngine(replace(settings, job_executor=False))
+    with engine.transaction() as session:
+        statuses = dict(session.execute(select(BatchItem.status, func.count()).where(
+            BatchItem.batch_id == batch_id).group_by(BatchItem.status)).all())
+        at_approve = instances.count(session, {"activityIdIn": ["approve"]})
+    engine.close()
+    figures = {
+        "instances": count, "start_seconds": start_seconds, "batch_seconds": batch_seconds,
+        "modified": statuses.get("modified", 0), "failed": statuses.get("failed", 0),
+        "at_approve": at_approve,
+    }
+    print(f"started   {count:,} instances in {start_seconds:.2f} s "
+          f"({count / start_seconds:,.0f} instances/s)")
+    print(f"modified  {figures['modified']:,} instances in {batch_seconds:.2f} s "
+          f"({figures['modified'] / batch_seconds:,.0f} instances/s), "
+          f"{total_jobs} execution jobs of {engine.settings.invocations_per_batch_job}")
+    print(f"failures  {figures['failed']:,}; instances now waiting in 'approve': {at_approve:,}")
+    return figures
