@@ -39,6 +39,17 @@ class Settings:
     job_acquisition_size: int = 4
     job_idle_wait_ms: int = 200
 
+    def __post_init__(self) -> None:
+        for name in ("batch_jobs_per_seed", "invocations_per_batch_job", "job_acquisition_size",
+                     "job_lock_time_ms", "max_resource_bytes"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"MODBATCH_{name.upper()} must be at least 1")
+        for name in ("default_retries", "batch_poll_time", "job_idle_wait_ms"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"MODBATCH_{name.upper()} must not be negative")
+        if any(v < 1 for v in self.invocations_per_batch_job_by_type.values()):
+            raise ValueError("MODBATCH_INVOCATIONS_PER_BATCH_JOB_BY_TYPE values must be at least 1")
+
     @classmethod
     def from_env(cls, **overrides: object) -> "Settings":
         env = os.environ

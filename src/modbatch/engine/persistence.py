@@ -25,7 +25,6 @@ from modbatch.errors import ProcessEngineError
 from modbatch.store.tables import (
     ActivityInstance,
     HistoricProcessInstance,
-    ProcessDefinition,
     ProcessInstance,
     Task,
     Variable,
@@ -46,40 +45,61 @@ def chunks(items: Sequence[str], size: int = CHUNK) -> Iterable[Sequence[str]]:
         yield items[start:start + size]
 
 
+_IDS = bindparam("ids", expanding=True)
+# The hot statements, built once: an execution job runs them for every chunk of instances.
+LOAD_INSTANCES = select(ProcessInstance.__table__).where(ProcessInstance.id.in_(_IDS))
+LOAD_ACTIVITY_INSTANCES = select(ActivityInstance.__table__).where(
+    ActivityInstance.process_instance_id.in_(_IDS))
+LOAD_TASKS = select(Task.__table__).where(Task.process_instance_id.in_(_IDS))
+LOAD_VARIABLES = select(Variable.__table__).where(Variable.process_instance_id.in_(_IDS))
+BUMP_REVISION = (update(ProcessInstance.__table__)
+                 .where(ProcessInstance.id == bindparam("b_id"),
+                        ProcessInstance.revision == bindparam("b_rev"))
+                 .values(revision=bindparam("b_new")))
+INSERT_INSTANCE = insert(ProcessInstance.__table__)
+INSERT_HISTORY = insert(HistoricProcessInstance.__table__)
+INSERT_ACTIVITY_INSTANCE = insert(ActivityInstance.__table__)
+INSERT_TASK = insert(Task.__table__)
+INSERT_VARIABLE = insert(Variable.__table__)
+UPDATE_VARIABLE = (update(Variable.__table__).where(Variable.id == bindparam("b_id")).values(
+    type=bindparam("type"), text_value=bindparam("text_value"),
+    long_value=bindparam("long_value"), double_value=bindparam("double_value"),
+    value_info=bindparam("value_info")))
+END_HISTORY = (update(HistoricProcessInstance.__table__)
+               .where(HistoricProcessInstance.id.in_(_IDS))
+               .values(end_time=bindparam("end_time"), state=bindparam("state")))
+DELETE_BY_ID = {table: delete(table.__table__).where(table.__table__.c.id.in_(_IDS))
+                for table in (ActivityInstance, Task, Variable, ProcessInstance)}
+DELETE_BY_INSTANCE = {table: delete(table.__table__).where(
+    table.__table__.c.process_instance_id.in_(_IDS)) for table in (Task, Variable, ActivityInstance)}
+
+
 def load(session: Session, instance_ids: Iterable[str]) -> dict[str, InstanceState]:
     """Load the instances that exist; missing ids are simply absent from the result."""
     ids = list(dict.fromkeys(instance_ids))
     states: dict[str, InstanceState] = {}
+    conn = session.connection()
     for part in chunks(ids):
-        rows = session.execute(select(ProcessInstance.__table__).where(
-            ProcessInstance.id.in_(part))).all()
-        definitions = {}
+        rows = conn.execute(LOAD_INSTANCES, {"ids": list(part)}).all()
         for row in rows:
-            definition = definitions.get(row.process_definition_id)
-            if definition is None:
-                definition = session.get(ProcessDefinition, row.process_definition_id)
-                definitions[row.process_definition_id] = definition
             states[row.id] = InstanceState(
-                id=row.id, model=repository.model_for(session, definition),
+                id=row.id, model=repository.model_for_id(session, row.process_definition_id),
                 process_definition_id=row.process_definition_id,
                 process_definition_key=row.process_definition_key, business_key=row.business_key,
                 tenant_id=row.tenant_id, suspended=row.suspended, start_time=row.start_time,
                 revision=row.revision)
-        present = [row.id for row in rows]
-        if not present:
+        present = {"ids": [row.id for row in rows]}
+        if not rows:
             continue
-        for ai in session.execute(select(ActivityInstance.__table__).where(
-                ActivityInstance.process_instance_id.in_(present))).all():
+        for ai in conn.execute(LOAD_ACTIVITY_INSTANCES, present).all():
             states[ai.process_instance_id].activity_instances[ai.id] = ActivityInstanceState(
                 ai.id, ai.activity_id, ai.parent_id, ai.activity_type, ai.activity_name,
                 ai.execution_id, ai.seq)
-        for task in session.execute(select(Task.__table__).where(
-                Task.process_instance_id.in_(present))).all():
+        for task in conn.execute(LOAD_TASKS, present).all():
             states[task.process_instance_id].tasks[task.id] = TaskState(
                 task.id, task.activity_instance_id, task.execution_id, task.task_definition_key,
                 task.name, task.created, task.priority, task.suspended)
-        for var in session.execute(select(Variable.__table__).where(
-                Variable.process_instance_id.in_(present))).all():
+        for var in conn.execute(LOAD_VARIABLES, present).all():
             states[var.process_instance_id].variables[var.id] = VariableState(
                 var.id, var.name, var.activity_instance_id,
                 from_columns(var.type, var.text_value, var.long_value, var.double_value,
@@ -94,30 +114,25 @@ def flush(session: Session, states: Iterable[InstanceState]) -> None:
     changed = [s for s in states if s.changed]
     if not changed:
         return
+    conn = session.connection()
     now = clock.now()
     new = [s for s in changed if s.is_new and not s.ended]
     existing = [s for s in changed if not s.is_new]
     ended = [s for s in existing if s.ended]
 
     # optimistic locking: one UPDATE for all touched instances, then compare the row count
-    live = [s for s in existing if not s.ended]
     for part_states in _chunked_states(existing):
-        result = session.execute(
-            update(ProcessInstance.__table__)
-            .where(ProcessInstance.id == bindparam("b_id"),
-                   ProcessInstance.revision == bindparam("b_rev"))
-            .values(revision=bindparam("b_new")),
-            [{"b_id": s.id, "b_rev": s.revision, "b_new": s.revision + 1} for s in part_states],
-            execution_options={"synchronize_session": False})
+        result = conn.execute(BUMP_REVISION, [
+            {"b_id": s.id, "b_rev": s.revision, "b_new": s.revision + 1} for s in part_states])
         if result.rowcount != len(part_states):
             raise OptimisticLockingError(
                 "ENGINE-03005 Execution of 'UPDATE ProcessInstance' failed. Entity was updated "
                 "by another transaction concurrently.")
-    for s in live:
+    for s in existing:
         s.revision += 1
 
     if new:
-        session.execute(insert(ProcessInstance.__table__), [{
+        conn.execute(INSERT_INSTANCE, [{
             "id": s.id, "process_definition_id": s.process_definition_id,
             "process_definition_key": s.process_definition_key, "business_key": s.business_key,
             "tenant_id": s.tenant_id, "suspended": s.suspended, "start_time": s.start_time,
@@ -126,7 +141,7 @@ def flush(session: Session, states: Iterable[InstanceState]) -> None:
             s.revision = 1
     fresh = [s for s in changed if s.is_new]
     if fresh:
-        session.execute(insert(HistoricProcessInstance.__table__), [{
+        conn.execute(INSERT_HISTORY, [{
             "id": s.id, "process_definition_id": s.process_definition_id,
             "process_definition_key": s.process_definition_key, "business_key": s.business_key,
             "tenant_id": s.tenant_id, "start_time": s.start_time,
@@ -138,22 +153,18 @@ def flush(session: Session, states: Iterable[InstanceState]) -> None:
             by_state[s.end_state or "COMPLETED"].append(s.id)
         for end_state, ids in by_state.items():
             for part in chunks(ids):
-                session.execute(update(HistoricProcessInstance).where(
-                    HistoricProcessInstance.id.in_(part)).values(end_time=now, state=end_state))
+                conn.execute(END_HISTORY, {"ids": list(part), "end_time": now, "state": end_state})
         ended_ids = [s.id for s in ended]
         for table in (Task, Variable, ActivityInstance):
             for part in chunks(ended_ids):
-                session.execute(delete(table).where(table.process_instance_id.in_(part)))
-        for part in chunks(ended_ids):
-            session.execute(delete(ProcessInstance).where(ProcessInstance.id.in_(part)))
+                conn.execute(DELETE_BY_INSTANCE[table], {"ids": list(part)})
+        _delete(conn, ProcessInstance, ended_ids)
 
     rows = [s for s in changed if not s.ended]
-    _delete_missing(session, ActivityInstance,
-                    [i for s in rows for i in s.loaded_activity_instances
-                     if i not in s.activity_instances])
-    _delete_missing(session, Task, [i for s in rows for i in s.loaded_tasks if i not in s.tasks])
-    _delete_missing(session, Variable, [i for s in rows for i in s.loaded_variables
-                                        if i not in s.variables])
+    _delete(conn, ActivityInstance, [i for s in rows for i in s.loaded_activity_instances
+                                     if i not in s.activity_instances])
+    _delete(conn, Task, [i for s in rows for i in s.loaded_tasks if i not in s.tasks])
+    _delete(conn, Variable, [i for s in rows for i in s.loaded_variables if i not in s.variables])
 
     ai_rows = [{"id": ai.id, "process_instance_id": s.id, "parent_id": ai.parent_id,
                 "activity_id": ai.activity_id, "activity_type": ai.activity_type,
@@ -161,7 +172,7 @@ def flush(session: Session, states: Iterable[InstanceState]) -> None:
                for s in rows for ai in s.activity_instances.values()
                if ai.id not in s.loaded_activity_instances]
     if ai_rows:
-        session.execute(insert(ActivityInstance.__table__), ai_rows)
+        conn.execute(INSERT_ACTIVITY_INSTANCE, ai_rows)
     task_rows = [{"id": t.id, "process_instance_id": s.id,
                   "activity_instance_id": t.activity_instance_id, "execution_id": t.execution_id,
                   "process_definition_id": s.process_definition_id,
@@ -170,21 +181,16 @@ def flush(session: Session, states: Iterable[InstanceState]) -> None:
                   "suspended": s.suspended}
                  for s in rows for t in s.tasks.values() if t.id not in s.loaded_tasks]
     if task_rows:
-        session.execute(insert(Task.__table__), task_rows)
+        conn.execute(INSERT_TASK, task_rows)
     var_rows = [{"id": v.id, "process_instance_id": s.id, "activity_instance_id": v.scope,
                  "name": v.name, **to_columns(v.value)}
                 for s in rows for v in s.variables.values() if v.id not in s.loaded_variables]
     if var_rows:
-        session.execute(insert(Variable.__table__), var_rows)
+        conn.execute(INSERT_VARIABLE, var_rows)
     dirty = [{"b_id": v.id, **to_columns(v.value)} for s in rows
              for v in s.variables.values() if v.id in s.dirty_variables and v.id in s.loaded_variables]
     if dirty:
-        session.execute(
-            update(Variable.__table__).where(Variable.id == bindparam("b_id")).values(
-                type=bindparam("type"), text_value=bindparam("text_value"),
-                long_value=bindparam("long_value"), double_value=bindparam("double_value"),
-                value_info=bindparam("value_info")),
-            dirty, execution_options={"synchronize_session": False})
+        conn.execute(UPDATE_VARIABLE, dirty)
     for s in changed:
         s.is_new = False
         if not s.ended:
@@ -196,6 +202,6 @@ def _chunked_states(states: list[InstanceState]) -> Iterable[list[InstanceState]
         yield states[start:start + CHUNK]
 
 
-def _delete_missing(session: Session, table, ids: list[str]) -> None:
+def _delete(conn, table, ids: list[str]) -> None:
     for part in chunks(ids):
-        session.execute(delete(table).where(table.id.in_(part)))
+        conn.execute(DELETE_BY_ID[table], {"ids": list(part)})

@@ -83,6 +83,14 @@ def model_for(session: Session, definition: ProcessDefinition) -> ProcessModel:
         f"Process '{definition.key}' is missing from resource '{definition.resource_name}'")
 
 
+def model_for_id(session: Session, definition_id: str) -> ProcessModel:
+    """The parsed model of a definition, from the cache without a query when possible."""
+    cached = models.get(definition_id)
+    if cached is not None:
+        return cached
+    return model_for(session, session.get(ProcessDefinition, definition_id))
+
+
 def is_bpmn(name: str) -> bool:
     return name.lower().endswith(BPMN_SUFFIXES)
 
