@@ -104,7 +104,9 @@ def get_stacktrace(id: str):
         if row is None:
             raise InvalidRequest(f"No job found with id {id}: job is null", status=404)
         if row.exception_stacktrace is None:
-            return None, 204
+            # Camunda returns a null entity (204); the content type tells Connexion which of
+            # the operation's media types this answer is
+            return None, 204, {"Content-Type": "text/plain"}
         return row.exception_stacktrace, 200, {"Content-Type": "text/plain"}
 
 

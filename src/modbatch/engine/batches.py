@@ -24,7 +24,6 @@ from modbatch.engine import clock, jobs, modification, queries
 from modbatch.engine.jobs import JobOutcome
 from modbatch.engine.modification import Instruction, ModificationRequest
 from modbatch.engine.runtime import new_id
-from modbatch.engine.variables import from_dto
 from modbatch.errors import InvalidRequest
 from modbatch.settings import Settings
 from modbatch.store.tables import Batch, BatchItem, HistoricBatch, Incident, Job, JobDefinition
@@ -208,17 +207,11 @@ def run_monitor_job(session: Session, job: Job, settings: Settings) -> JobOutcom
 
 
 def instructions_of(configuration: Mapping[str, Any]) -> list[Instruction]:
+    """The stored instructions; variables are never applied by a batch (reference C.7)."""
     single = bool(configuration.get("single"))
-    parsed = []
-    for raw in configuration.get("instructions") or []:
-        instruction = modification.parse_instruction(
-            {k: v for k, v in raw.items() if k != "variables"}, single=single)
-        if raw.get("variables"):
-            variables = {name: (from_dto(name, dto), bool(dto.get("local")))
-                         for name, dto in raw["variables"].items()}
-            instruction = Instruction(**{**instruction.__dict__, "variables": variables})
-        parsed.append(instruction)
-    return parsed
+    return [modification.parse_instruction({k: v for k, v in raw.items() if k != "variables"},
+                                           single=single)
+            for raw in configuration.get("instructions") or []]
 
 
 # ---------------------------------------------------------------------------- management

@@ -114,7 +114,7 @@ def record_failure(session: Session, job: Job, message: str, stacktrace: str | N
         _open_incident(session, job, message)
 
 
-def _open_incident(session: Session, job: Job, message: str) -> None:
+def _open_incident(session: Session, job: Job, message: str | None) -> None:
     already = session.execute(select(Incident.id).where(Incident.configuration == job.id)).first()
     if already is None:
         session.add(Incident(id=new_id(), incident_timestamp=clock.now(),
@@ -142,20 +142,22 @@ def get(session: Session, job_id: str) -> Job | None:
 def set_retries(session: Session, job_id: str, retries: Any, due_date: Any = ...) -> None:
     if not isinstance(retries, int) or isinstance(retries, bool):
         raise InvalidRequest("retries must be an integer", status=400)
+    if retries < 0:  # checked by Camunda's command constructor, before the job is looked up
+        raise InvalidRequest(f"ENGINE-13054 The number of job retries must be a non-negative "
+                             f"Integer, but '{retries}' has been provided.", status=500)
     job = session.get(Job, job_id)
     if job is None:
         raise InvalidRequest(f"ENGINE-13053 No job found with id '{job_id}'.'", status=500)
-    if retries < 0:
-        raise InvalidRequest(f"ENGINE-13054 The number of job retries must be a non-negative "
-                             f"Integer, but '{retries}' has been provided.", status=500)
+    previous = job.retries  # read before the update refreshes the loaded job
     values: dict[str, Any] = {"retries": retries}
     if due_date is not ...:
         values["due_date"] = due_date
     session.execute(update(Job).where(Job.id == job_id).values(**values))
     if retries > 0:
         session.execute(delete(Incident).where(Incident.configuration == job_id))
-    elif job.retries > 0:
-        _open_incident(session, job, job.exception_message or "")
+    elif previous > 0:
+        # the incident message is the job's last exception message, null if it never failed
+        _open_incident(session, job, job.exception_message)
 
 
 def delete_job(session: Session, job_id: str) -> None:

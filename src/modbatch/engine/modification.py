@@ -54,9 +54,11 @@ class Instruction:
         return f"Cancel all of activity '{self.activity_id}'"
 
     def to_json(self) -> dict[str, Any]:
-        """The form stored in a batch's configuration (variables included, unlike Camunda)."""
-        from modbatch.engine.variables import to_dto
+        """The form stored in a batch's configuration.
 
+        Like Camunda's ModificationCmdJsonConverter it never stores variables: instruction
+        variables given to ``modification-async`` are dropped (reference C.7).
+        """
         data: dict[str, Any] = {"type": self.type}
         for key, value in (("activityId", self.activity_id), ("transitionId", self.transition_id),
                            ("activityInstanceId", self.activity_instance_id),
@@ -66,9 +68,6 @@ class Instruction:
                 data[key] = value
         if self.cancel_current_active_activity_instances:
             data["cancelCurrentActiveActivityInstances"] = True
-        if self.variables:
-            data["variables"] = {name: {**to_dto(value), "local": local}
-                                 for name, (value, local) in self.variables.items()}
         return data
 
 
