@@ -17,19 +17,19 @@ def get_batches(**kwargs: Any):
     # createdBy, startedBefore/After and with(out)Failures are statistics-only filters:
     # Camunda's BatchQueryDto does not read them, so they are not even parsed here
     filters = params.query_filters(kwargs, lists=LISTS)
-    with current().transaction() as session:
+    with current().read() as session:
         rows = batches.find(session, filters, kwargs.get("firstResult"), kwargs.get("maxResults"))
         return [render.batch(row) for row in rows], 200
 
 
 def get_batches_count(**kwargs: Any):
     filters = params.query_filters(kwargs, lists=LISTS)
-    with current().transaction() as session:
+    with current().read() as session:
         return render.count(batches.count(session, filters)), 200
 
 
 def get_batch(id: str):
-    with current().transaction() as session:
+    with current().read() as session:
         row = batches.get(session, id)
         if row is None:
             raise InvalidRequest(f"Batch with id '{id}' does not exist", status=404)
@@ -53,7 +53,7 @@ def update_batch_suspension_state(id: str, body: Any = None):
 
 def get_batch_statistics(**kwargs: Any):
     filters = params.query_filters(kwargs, lists=LISTS, dates=DATES)
-    with current().transaction() as session:
+    with current().read() as session:
         rows = batches.statistics(session, filters, kwargs.get("firstResult"),
                                   kwargs.get("maxResults"))
         return [render.batch_statistics(*row) for row in rows], 200
@@ -61,12 +61,12 @@ def get_batch_statistics(**kwargs: Any):
 
 def get_batch_statistics_count(**kwargs: Any):
     filters = params.query_filters(kwargs, lists=LISTS, dates=DATES)
-    with current().transaction() as session:
+    with current().read() as session:
         return render.count(batches.count_statistics(session, filters)), 200
 
 
 def get_batch_items(id: str, **kwargs: Any):
-    with current().transaction() as session:
+    with current().read() as session:
         rows = batches.items(session, id, status=kwargs.get("status"),
                              first_result=kwargs.get("firstResult"),
                              max_results=kwargs.get("maxResults"))
@@ -74,5 +74,5 @@ def get_batch_items(id: str, **kwargs: Any):
 
 
 def get_batch_items_count(id: str, **kwargs: Any):
-    with current().transaction() as session:
+    with current().read() as session:
         return render.count(batches.count_items(session, id, status=kwargs.get("status"))), 200

@@ -51,7 +51,7 @@ def create_deployment(body: dict | None = None, **files: Any):
 
 def get_deployments(**kwargs: Any):
     filters = params.query_filters(kwargs, lists=("tenantIdIn",), dates=("before", "after"))
-    with current().transaction() as session:
+    with current().read() as session:
         rows = repository.find_deployments(session, filters, kwargs.get("firstResult"),
                                            kwargs.get("maxResults"))
         return [render.deployment(row) for row in rows], 200
@@ -59,12 +59,12 @@ def get_deployments(**kwargs: Any):
 
 def get_deployments_count(**kwargs: Any):
     filters = params.query_filters(kwargs, lists=("tenantIdIn",), dates=("before", "after"))
-    with current().transaction() as session:
+    with current().read() as session:
         return render.count(repository.count_deployments(session, filters)), 200
 
 
 def get_deployment(id: str):
-    with current().transaction() as session:
+    with current().read() as session:
         row = repository.get_deployment(session, id)
         if row is None:
             raise InvalidRequest(f"Deployment with id '{id}' does not exist", status=404)

@@ -12,7 +12,7 @@ from modbatch.errors import InvalidRequest
 
 def get_historic_batches(**kwargs: Any):
     filters = params.query_filters(kwargs, lists=("tenantIdIn",))
-    with current().transaction() as session:
+    with current().read() as session:
         rows = batches.find_historic(session, filters, kwargs.get("firstResult"),
                                      kwargs.get("maxResults"))
         return [render.historic_batch(row) for row in rows], 200
@@ -20,12 +20,12 @@ def get_historic_batches(**kwargs: Any):
 
 def get_historic_batches_count(**kwargs: Any):
     filters = params.query_filters(kwargs, lists=("tenantIdIn",))
-    with current().transaction() as session:
+    with current().read() as session:
         return render.count(batches.count_historic(session, filters)), 200
 
 
 def get_historic_batch(id: str):
-    with current().transaction() as session:
+    with current().read() as session:
         row = batches.get_historic(session, id)
         if row is None:
             raise InvalidRequest(f"Historic batch with id '{id}' does not exist", status=404)

@@ -14,7 +14,7 @@ DATES = ("incidentTimestampBefore", "incidentTimestampAfter")
 
 def get_incidents(**kwargs: Any):
     filters = params.query_filters(kwargs, lists=LISTS, dates=DATES)
-    with current().transaction() as session:
+    with current().read() as session:
         rows = jobs.find_incidents(session, filters, kwargs.get("firstResult"),
                                    kwargs.get("maxResults"))
         return [render.incident(row) for row in rows], 200
@@ -22,5 +22,5 @@ def get_incidents(**kwargs: Any):
 
 def get_incidents_count(**kwargs: Any):
     filters = params.query_filters(kwargs, lists=LISTS, dates=DATES)
-    with current().transaction() as session:
+    with current().read() as session:
         return render.count(jobs.count_incidents(session, filters)), 200

@@ -43,32 +43,32 @@ def _filters(raw: dict[str, Any], *, from_query: bool) -> dict[str, Any]:
 
 
 def get_jobs(**kwargs: Any):
-    with current().transaction() as session:
+    with current().read() as session:
         rows = jobs.find(session, _filters(kwargs, from_query=True), kwargs.get("firstResult"),
                          kwargs.get("maxResults"))
         return [render.job(row) for row in rows], 200
 
 
 def query_jobs(body: Any = None, **kwargs: Any):
-    with current().transaction() as session:
+    with current().read() as session:
         rows = jobs.find(session, _filters(params.body_dict(body), from_query=False),
                          kwargs.get("firstResult"), kwargs.get("maxResults"))
         return [render.job(row) for row in rows], 200
 
 
 def get_jobs_count(**kwargs: Any):
-    with current().transaction() as session:
+    with current().read() as session:
         return render.count(jobs.count(session, _filters(kwargs, from_query=True))), 200
 
 
 def query_jobs_count(body: Any = None):
-    with current().transaction() as session:
+    with current().read() as session:
         return render.count(jobs.count(session, _filters(params.body_dict(body),
                                                          from_query=False))), 200
 
 
 def get_job(id: str):
-    with current().transaction() as session:
+    with current().read() as session:
         row = jobs.get(session, id)
         if row is None:
             raise InvalidRequest(f"Job with id {id} does not exist", status=404)
@@ -99,7 +99,7 @@ def delete_job(id: str):
 
 
 def get_stacktrace(id: str):
-    with current().transaction() as session:
+    with current().read() as session:
         row = jobs.get(session, id)
         if row is None:
             raise InvalidRequest(f"No job found with id {id}: job is null", status=404)

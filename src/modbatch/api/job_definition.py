@@ -14,7 +14,7 @@ LISTS = ("activityIdIn", "tenantIdIn")
 
 def get_job_definitions(**kwargs: Any):
     filters = params.query_filters(kwargs, lists=LISTS)
-    with current().transaction() as session:
+    with current().read() as session:
         rows = jobs.find_definitions(session, filters, kwargs.get("firstResult"),
                                      kwargs.get("maxResults"))
         return [render.job_definition(row) for row in rows], 200
@@ -22,12 +22,12 @@ def get_job_definitions(**kwargs: Any):
 
 def get_job_definitions_count(**kwargs: Any):
     filters = params.query_filters(kwargs, lists=LISTS)
-    with current().transaction() as session:
+    with current().read() as session:
         return render.count(jobs.count_definitions(session, filters)), 200
 
 
 def get_job_definition(id: str):
-    with current().transaction() as session:
+    with current().read() as session:
         rows = jobs.find_definitions(session, {"jobDefinitionId": id})
         if not rows:
             raise InvalidRequest(f"Job Definition with id {id} does not exist", status=404)

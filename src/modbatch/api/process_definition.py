@@ -15,7 +15,7 @@ LISTS = ("processDefinitionIdIn", "keysIn", "tenantIdIn")
 
 def get_process_definitions(**kwargs: Any):
     filters = params.query_filters(kwargs, lists=LISTS, dates=("deployedAfter", "deployedAt"))
-    with current().transaction() as session:
+    with current().read() as session:
         rows = repository.find_definitions(session, filters, kwargs.get("firstResult"),
                                            kwargs.get("maxResults"))
         return [render.process_definition(row) for row in rows], 200
@@ -23,7 +23,7 @@ def get_process_definitions(**kwargs: Any):
 
 def get_process_definitions_count(**kwargs: Any):
     filters = params.query_filters(kwargs, lists=LISTS, dates=("deployedAfter", "deployedAt"))
-    with current().transaction() as session:
+    with current().read() as session:
         return render.count(repository.count_definitions(session, filters)), 200
 
 
@@ -43,23 +43,23 @@ def _by_key(session, key: str):
 
 
 def get_process_definition(id: str):
-    with current().transaction() as session:
+    with current().read() as session:
         return render.process_definition(_by_id(session, id)), 200
 
 
 def get_process_definition_by_key(key: str):
-    with current().transaction() as session:
+    with current().read() as session:
         return render.process_definition(_by_key(session, key)), 200
 
 
 def get_process_definition_bpmn20_xml(id: str):
-    with current().transaction() as session:
+    with current().read() as session:
         definition = _by_id(session, id)
         return {"id": definition.id, "bpmn20Xml": repository.definition_xml(session, definition)}, 200
 
 
 def get_process_definition_bpmn20_xml_by_key(key: str):
-    with current().transaction() as session:
+    with current().read() as session:
         definition = _by_key(session, key)
         return {"id": definition.id, "bpmn20Xml": repository.definition_xml(session, definition)}, 200
 

@@ -25,26 +25,26 @@ def _post_filters(body: Any) -> dict[str, Any]:
 
 
 def get_process_instances(**kwargs: Any):
-    with current().transaction() as session:
+    with current().read() as session:
         rows = instances.find(session, _get_filters(kwargs), kwargs.get("firstResult"),
                               kwargs.get("maxResults"))
         return [render.process_instance_row(row) for row in rows], 200
 
 
 def query_process_instances(body: Any = None, **kwargs: Any):
-    with current().transaction() as session:
+    with current().read() as session:
         rows = instances.find(session, _post_filters(body), kwargs.get("firstResult"),
                               kwargs.get("maxResults"))
         return [render.process_instance_row(row) for row in rows], 200
 
 
 def get_process_instances_count(**kwargs: Any):
-    with current().transaction() as session:
+    with current().read() as session:
         return render.count(instances.count(session, _get_filters(kwargs))), 200
 
 
 def query_process_instances_count(body: Any = None):
-    with current().transaction() as session:
+    with current().read() as session:
         return render.count(instances.count(session, _post_filters(body))), 200
 
 
@@ -53,7 +53,7 @@ def _not_found(id: str) -> InvalidRequest:
 
 
 def get_process_instance(id: str):
-    with current().transaction() as session:
+    with current().read() as session:
         row = instances.get(session, id)
         if row is None:
             raise _not_found(id)
@@ -78,7 +78,7 @@ def update_suspension_state_by_id(id: str, body: Any = None):
 
 
 def get_activity_instance_tree(id: str):
-    with current().transaction() as session:
+    with current().read() as session:
         state = instances.load_one(session, id)
         if state is None:
             raise _not_found(id)
@@ -89,7 +89,7 @@ def get_activity_instance_tree(id: str):
 
 def get_process_instance_variables(id: str, **_: Any):
     """Camunda does not wrap the engine's NullValueException here: an unknown id is a 500."""
-    with current().transaction() as session:
+    with current().read() as session:
         return render.variables(instances.variables(session, id)), 200
 
 

@@ -15,19 +15,19 @@ LISTS = ("processInstanceIdIn", "taskDefinitionKeyIn", "activityInstanceIdIn", "
 
 def get_tasks(**kwargs: Any):
     filters = params.query_filters(kwargs, lists=LISTS)
-    with current().transaction() as session:
+    with current().read() as session:
         rows = tasks.find(session, filters, kwargs.get("firstResult"), kwargs.get("maxResults"))
         return [render.task(row) for row in rows], 200
 
 
 def get_tasks_count(**kwargs: Any):
     filters = params.query_filters(kwargs, lists=LISTS)
-    with current().transaction() as session:
+    with current().read() as session:
         return render.count(tasks.count(session, filters)), 200
 
 
 def get_task(id: str):
-    with current().transaction() as session:
+    with current().read() as session:
         row = tasks.get(session, id)
         if row is None:
             raise InvalidRequest(f"No matching task with id {id}", status=404)
