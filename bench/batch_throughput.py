@@ -70,6 +70,7 @@ def floor_rate(folder: Path, count: int, k: int) -> float:
     db = sqlite3.connect(folder / f"floor-{k}.db", isolation_level=None)
     db.executescript("""
         PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;
+        PRAGMA cache_size=-65536; PRAGMA wal_autocheckpoint=8192;
         CREATE TABLE pi (id TEXT PRIMARY KEY, rev INTEGER);
         CREATE TABLE ai (id TEXT PRIMARY KEY, pi TEXT, activity TEXT);
         CREATE INDEX ai_pi ON ai(pi);

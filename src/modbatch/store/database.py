@@ -38,6 +38,8 @@ def create_database(url: str, *, immediate: bool = True) -> Engine:
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.execute("PRAGMA busy_timeout=60000")
+            cursor.execute("PRAGMA cache_size=-65536")
+            cursor.execute("PRAGMA wal_autocheckpoint=8192")
             cursor.close()
 
         @event.listens_for(engine, "begin")
