@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import os
+import socket
+import subprocess
+import sys
+import time
 from pathlib import Path
 
+import httpx
 import pytest
 
 from modbatch.engine import clock, repository
@@ -55,3 +60,38 @@ def deploy(engine):
             return {d.key: d for d in result.definitions or []}
 
     return _deploy
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def server(tmp_path):
+    """Start `modbatch serve` (job executor included) and yield its base URL."""
+    port = free_port()
+    env = {**os.environ, "MODBATCH_JOB_IDLE_WAIT_MS": "50"}
+    log = tmp_path / "served.log"  # a file, not a pipe: a full pipe would stall the server
+    with log.open("wb") as output:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "modbatch.cli", "serve", "--port", str(port),
+             "--database-url", f"sqlite:///{tmp_path / 'served.db'}"],
+            env=env, stdout=output, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}/engine-rest"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            if httpx.get(f"{base}/deployment/count", timeout=2).status_code == 200:
+                break
+        except httpx.TransportError:
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            process.wait(timeout=30)
+            raise RuntimeError(log.read_text(errors="replace"))
+        time.sleep(0.1)
+    yield base
+    process.terminate()
+    process.wait(timeout=30)

@@ -2,14 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import re
-import socket
-import subprocess
-import sys
-import time
-
-import httpx
 
 import pytest
 
@@ -88,35 +81,3 @@ def api(client):
 
 def error(type_: str, message: str, code=None) -> dict:
     return {"type": type_, "message": message, "code": code}
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-@pytest.fixture
-def server(tmp_path):
-    """Start `modbatch serve` (job executor included) and yield its base URL."""
-    port = free_port()
-    env = {**os.environ, "MODBATCH_JOB_IDLE_WAIT_MS": "50"}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "modbatch.cli", "serve", "--port", str(port),
-         "--database-url", f"sqlite:///{tmp_path / 'served.db'}"],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}/engine-rest"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            if httpx.get(f"{base}/deployment/count", timeout=2).status_code == 200:
-                break
-        except httpx.TransportError:
-            pass
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            raise RuntimeError(process.stdout.read().decode())
-        time.sleep(0.1)
-    yield base
-    process.terminate()
-    process.wait(timeout=30)

@@ -162,7 +162,7 @@ def test_delete_keeps_history_with_an_end_time(client, definitions):
     assert historic.status_code == 200
     assert historic.json()["endTime"] == ended
     assert historic.json()["startTime"] == batch["startTime"]
-    assert count(client, f"/batch/{batch['id']}/items/count") == 2
+    assert count(client, f"/history/batch/{batch['id']}/items/count") == 2
 
 
 @pytest.mark.parametrize("cascade", ["true", "TRUE"])
@@ -172,7 +172,7 @@ def test_delete_with_cascade_removes_history(client, definitions, cascade):
     response = client.delete(f"{ROOT}/batch/{batch['id']}", params={"cascade": cascade})
     assert response.status_code == 204
     assert client.get(f"{ROOT}/history/batch/{batch['id']}").status_code == 404
-    assert client.get(f"{ROOT}/batch/{batch['id']}/items").status_code == 404
+    assert client.get(f"{ROOT}/history/batch/{batch['id']}/items").status_code == 404
     assert count(client, "/job/count") == 0
 
 
@@ -374,14 +374,16 @@ def test_items_of_unknown_batch_are_404(client):
 
 
 def test_items_stay_readable_after_completion(client, app, half_done):
-    """Once the failed job is deleted and the batch completes, its items come from history."""
+    """Once the failed job is deleted and the batch completes, its items are in the history."""
     batch, pids = half_done
     [failed] = jobs_of(client, batch, "batch")
     assert client.delete(f"{ROOT}/job/{failed['id']}").status_code == 204
     pin(T0.replace(year=2999))  # past the monitor's next poll
     app.engine.job_executor.run_until_idle()
     assert client.get(f"{ROOT}/batch/{batch['id']}").status_code == 404
-    statuses = [i["status"] for i in client.get(f"{ROOT}/batch/{batch['id']}/items").json()]
+    assert client.get(f"{ROOT}/batch/{batch['id']}/items").status_code == 404
+    statuses = [i["status"]
+                for i in client.get(f"{ROOT}/history/batch/{batch['id']}/items").json()]
     assert statuses == ["modified", "failed", "modified"]
 
 
@@ -467,7 +469,7 @@ def test_delete_historic_batch(client, running_and_completed):
     response = client.delete(f"{ROOT}/history/batch/{completed['id']}")
     assert response.status_code == 204 and response.content == b""
     assert client.get(f"{ROOT}/history/batch/{completed['id']}").status_code == 404
-    assert client.get(f"{ROOT}/batch/{completed['id']}/items").status_code == 404
+    assert client.get(f"{ROOT}/history/batch/{completed['id']}/items").status_code == 404
     assert count(client, "/history/batch/count") == 1
 
 

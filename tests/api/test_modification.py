@@ -297,7 +297,7 @@ def test_ids_and_query_are_united_without_duplicates_and_frozen(api, client, app
     assert app.engine.job_executor.run_until_idle() > 0
     assert shapes(api, [a, b, c]) == [[("task2", [])]] * 3
     assert shape(api.tree(late)) == [("task1", [])]
-    assert client.get(f"{ROOT}/batch/{batch['id']}/items/count",
+    assert client.get(f"{ROOT}/history/batch/{batch['id']}/items/count",
                       params={"status": "modified"}).json() == {"count": 3}
 
 
@@ -344,7 +344,7 @@ def test_user_story_300_instances_through_a_batch(api, client, app):
         "batchJobDefinitionId": batch["batchJobDefinitionId"], "tenantId": None,
         "createUserId": None, "startTime": batch["startTime"], "endTime": historic["endTime"],
         "removalTime": None, "executionStartTime": historic["executionStartTime"]}
-    assert client.get(f"{ROOT}/batch/{batch['id']}/items/count",
+    assert client.get(f"{ROOT}/history/batch/{batch['id']}/items/count",
                       params={"status": "modified"}).json() == {"count": 300}
     expected = [("subProcess", [("innerTask", []), ("innerTask", [])])]
     assert shapes(api, pids) == [expected] * 300

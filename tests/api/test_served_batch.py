@@ -47,5 +47,6 @@ def test_execute_async_over_http_modifies_every_instance(server):
     tree = client.get(f"/process-instance/{some}/activity-instances").json()
     assert sorted(c["activityId"] for c in tree["childActivityInstances"]) == [
         "outerTask", "outerTask"]
-    items = client.get(f"/batch/{batch['id']}/items/count", params={"status": "modified"}).json()
+    items = client.get(f"/history/batch/{batch['id']}/items/count",
+                       params={"status": "modified"}).json()
     assert items == {"count": 200}

@@ -76,14 +76,16 @@ def test_worker_processes_share_a_batch(engine, settings):
     with engine.read() as session:
         before = {ai.id for pid in pids
                   for ai in instances.load_one(session, pid).instances_of("theTask")}
-    engine.settings = engine_settings
-    batch_id = create_batch(engine, definition, pids)
     env = {**os.environ, "MODBATCH_DATABASE_URL": settings.database_url,
            "MODBATCH_JOB_IDLE_WAIT_MS": "50"}
     workers = [subprocess.Popen([sys.executable, "-m", "modbatch.cli", "worker"], env=env,
-                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
                for _ in range(2)]
     try:
+        # both workers are up (and handle SIGTERM) before there is work to share
+        assert all(w.stdout.readline().startswith(b"modbatch worker") for w in workers)
+        engine.settings = engine_settings
+        batch_id = create_batch(engine, definition, pids)
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
             with engine.read() as session:
@@ -98,7 +100,8 @@ def test_worker_processes_share_a_batch(engine, settings):
     with engine.read() as session:
         assert session.get(HistoricBatch, batch_id).end_time is not None
         assert session.execute(select(Job)).all() == []
-    assert all(w.returncode == 0 for w in workers)
+    codes = [w.returncode for w in workers]
+    assert codes == [0, 0], [w.stderr.read().decode()[-2000:] for w in workers]
     with engine.read() as session:
         after = [
             [ai.id for ai in instances.load_one(session, pid).instances_of("theTask")]

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import json
 import logging
+import re
+from typing import Any, Callable
 
 from connexion.exceptions import ProblemException
 from connexion.lifecycle import ConnexionRequest, ConnexionResponse
 from starlette.exceptions import HTTPException
+from starlette.formparsers import MultiPartException
 
 from modbatch.errors import ModbatchError
 
@@ -35,15 +38,49 @@ def problem(_request: ConnexionRequest, exc: ProblemException) -> ConnexionRespo
     return _response(exc.status, exception_body("InvalidRequestException", message, None))
 
 
-def http_error(_request: ConnexionRequest, exc: HTTPException) -> ConnexionResponse:
-    """Routing failures: unknown path (404) and wrong method (405)."""
-    messages = {404: "The requested resource does not exist",
-                405: "The method is not allowed for the requested resource"}
-    message = messages.get(exc.status_code) or str(exc.detail)
-    response = _response(exc.status_code, exception_body("InvalidRequestException", message, None))
-    if exc.headers:
-        response.headers.update(exc.headers)
-    return response
+HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+
+
+def allowed_methods(paths: dict[str, Any], base_path: str) -> Callable[[str], str | None]:
+    """Request path → the spec's methods for it, as an ``Allow`` header value.
+
+    Starlette's 405 lists the methods of the first route matching the path only, while the spec
+    may declare several operations on it (``GET`` and ``DELETE /batch/{id}``). Literal segments
+    win over templated ones, as in routing (``/batch/statistics`` is not ``/batch/{id}``).
+    ``HEAD`` comes with ``GET``, as Starlette serves it.
+    """
+    table = []
+    for template, item in paths.items():
+        pattern = re.sub(r"\\\{[^}]*\\\}", "[^/]+", re.escape(base_path + template))
+        methods = [m.upper() for m in item if m in HTTP_METHODS]
+        if "GET" in methods:
+            methods.append("HEAD")  # Starlette answers HEAD wherever it answers GET
+        table.append((template.count("{"), re.compile(pattern + "/?"), ", ".join(methods)))
+    table.sort(key=lambda entry: entry[0])
+
+    def allow(path: str) -> str | None:
+        return next((methods for _, regex, methods in table if regex.fullmatch(path)), None)
+
+    return allow
+
+
+def _http_error(allow: Callable[[str], str | None] | None):
+    def http_error(request: ConnexionRequest, exc: HTTPException) -> ConnexionResponse:
+        """Routing failures: unknown path (404), wrong method (405, with the spec's ``Allow``)."""
+        messages = {404: "The requested resource does not exist",
+                    405: "The method is not allowed for the requested resource"}
+        message = messages.get(exc.status_code) or str(exc.detail)
+        response = _response(exc.status_code,
+                             exception_body("InvalidRequestException", message, None))
+        if exc.headers:
+            response.headers.update(exc.headers)
+        if exc.status_code == 405 and allow is not None:
+            methods = allow(request.url.path)
+            if methods:
+                response.headers["Allow"] = methods
+        return response
+
+    return http_error
 
 
 def unexpected(_request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
@@ -53,12 +90,14 @@ def unexpected(_request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
     if isinstance(exc, UnicodeDecodeError):
         return _response(400, exception_body(
             "InvalidRequestException", "The request body is not valid UTF-8", None))
+    if isinstance(exc, MultiPartException):  # a multipart body Starlette cannot parse
+        return _response(400, exception_body("InvalidRequestException", exc.message, None))
     log.exception("unexpected error", exc_info=exc)
     return _response(500, exception_body(type(exc).__name__, "An internal error occurred", None))
 
 
-def install(app) -> None:
+def install(app, allow: Callable[[str], str | None] | None = None) -> None:
     app.add_error_handler(ModbatchError, modbatch_error)
     app.add_error_handler(ProblemException, problem)
-    app.add_error_handler(HTTPException, http_error)
+    app.add_error_handler(HTTPException, _http_error(allow))
     app.add_error_handler(Exception, unexpected)

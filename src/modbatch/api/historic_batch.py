@@ -36,3 +36,18 @@ def delete_historic_batch(id: str):
     with current().transaction() as session:
         batches.delete_historic(session, id)
     return None, 204
+
+
+def get_historic_batch_items(id: str, **kwargs: Any):
+    """Extension: the items of a batch as history keeps them, also after it completed."""
+    with current().read() as session:
+        rows = batches.items(session, id, status=kwargs.get("status"),
+                             first_result=kwargs.get("firstResult"),
+                             max_results=kwargs.get("maxResults"), historic=True)
+        return [render.batch_item(row) for row in rows], 200
+
+
+def get_historic_batch_items_count(id: str, **kwargs: Any):
+    with current().read() as session:
+        return render.count(batches.count_items(session, id, status=kwargs.get("status"),
+                                                historic=True)), 200

@@ -19,7 +19,7 @@ def _date_conditions(raw: Any, label: str) -> list[tuple[str, Any]] | None:
         return None
     items = raw if isinstance(raw, list) else [
         {"operator": part.split("_", 1)[0], "value": part.split("_", 1)[1] if "_" in part else ""}
-        for part in str(raw).split(",") if part]
+        for part in str(raw).split(",")]
     conditions = []
     for item in items:
         if not isinstance(item, dict):

@@ -373,19 +373,26 @@ def item_query(batch_id: str, status: str | None):
     return stmt.order_by(BatchItem.seq)
 
 
-def require_known(session: Session, batch_id: str) -> None:
-    if session.get(Batch, batch_id) is None and session.get(HistoricBatch, batch_id) is None:
+def require_known(session: Session, batch_id: str, *, historic: bool) -> None:
+    """The items of a batch follow the batch: the runtime batch's while it runs (gone once it
+    completes or is deleted, like the batch), the historic batch's as long as history keeps it."""
+    if historic:
+        if session.get(HistoricBatch, batch_id) is None:
+            raise InvalidRequest(f"Historic batch with id '{batch_id}' does not exist", status=404)
+    elif session.get(Batch, batch_id) is None:
         raise InvalidRequest(f"Batch with id '{batch_id}' does not exist", status=404)
 
 
 def items(session: Session, batch_id: str, *, status: str | None,
-          first_result: int | None = None, max_results: int | None = None) -> list[BatchItem]:
-    require_known(session, batch_id)
+          first_result: int | None = None, max_results: int | None = None,
+          historic: bool = False) -> list[BatchItem]:
+    require_known(session, batch_id, historic=historic)
     stmt = queries.apply_paging(item_query(batch_id, status), first_result, max_results)
     return list(session.execute(stmt).scalars())
 
 
-def count_items(session: Session, batch_id: str, *, status: str | None) -> int:
-    require_known(session, batch_id)
+def count_items(session: Session, batch_id: str, *, status: str | None,
+                historic: bool = False) -> int:
+    require_known(session, batch_id, historic=historic)
     return queries.count(session, item_query(batch_id, status))
 

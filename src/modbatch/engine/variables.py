@@ -61,7 +61,7 @@ def from_dto(name: str, dto: Any) -> TypedValue:
         raise InvalidRequest(f"Variable '{name}' must be an object with 'value' and 'type'")
     raw_type, value = dto.get("type"), dto.get("value")
     info = dto.get("valueInfo") if isinstance(dto.get("valueInfo"), dict) else None
-    if raw_type in (None, ""):
+    if raw_type is None:
         typed = infer(value)
         typed.value_info = info
         return typed
