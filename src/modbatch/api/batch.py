@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from modbatch.api import params, render
+from modbatch.api import listing, params, render
 from modbatch.engine import batches
 from modbatch.engine.process_engine import current
 from modbatch.errors import InvalidRequest
@@ -17,15 +17,12 @@ def get_batches(**kwargs: Any):
     # createdBy, startedBefore/After and with(out)Failures are statistics-only filters:
     # Camunda's BatchQueryDto does not read them, so they are not even parsed here
     filters = params.query_filters(kwargs, lists=LISTS)
-    with current().read() as session:
-        rows = batches.find(session, filters, kwargs.get("firstResult"), kwargs.get("maxResults"))
-        return [render.batch(row) for row in rows], 200
+    return listing.page(batches.find, render.batch, filters, kwargs)
 
 
 def get_batches_count(**kwargs: Any):
     filters = params.query_filters(kwargs, lists=LISTS)
-    with current().read() as session:
-        return render.count(batches.count(session, filters)), 200
+    return listing.count(batches.count, filters)
 
 
 def get_batch(id: str):
@@ -61,8 +58,7 @@ def get_batch_statistics(**kwargs: Any):
 
 def get_batch_statistics_count(**kwargs: Any):
     filters = params.query_filters(kwargs, lists=LISTS, dates=DATES)
-    with current().read() as session:
-        return render.count(batches.count_statistics(session, filters)), 200
+    return listing.count(batches.count_statistics, filters)
 
 
 def get_batch_items(id: str, **kwargs: Any):

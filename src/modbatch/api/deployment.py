@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from modbatch.api import params, render
+from modbatch.api import listing, params, render
 from modbatch.engine import repository
 from modbatch.engine.process_engine import current
 from modbatch.errors import InvalidRequest
@@ -51,16 +51,12 @@ def create_deployment(body: dict | None = None, **files: Any):
 
 def get_deployments(**kwargs: Any):
     filters = params.query_filters(kwargs, lists=("tenantIdIn",), dates=("before", "after"))
-    with current().read() as session:
-        rows = repository.find_deployments(session, filters, kwargs.get("firstResult"),
-                                           kwargs.get("maxResults"))
-        return [render.deployment(row) for row in rows], 200
+    return listing.page(repository.find_deployments, render.deployment, filters, kwargs)
 
 
 def get_deployments_count(**kwargs: Any):
     filters = params.query_filters(kwargs, lists=("tenantIdIn",), dates=("before", "after"))
-    with current().read() as session:
-        return render.count(repository.count_deployments(session, filters)), 200
+    return listing.count(repository.count_deployments, filters)
 
 
 def get_deployment(id: str):

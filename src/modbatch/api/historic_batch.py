@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from modbatch.api import params, render
+from modbatch.api import listing, params, render
 from modbatch.engine import batches
 from modbatch.engine.process_engine import current
 from modbatch.errors import InvalidRequest
@@ -12,16 +12,12 @@ from modbatch.errors import InvalidRequest
 
 def get_historic_batches(**kwargs: Any):
     filters = params.query_filters(kwargs, lists=("tenantIdIn",))
-    with current().read() as session:
-        rows = batches.find_historic(session, filters, kwargs.get("firstResult"),
-                                     kwargs.get("maxResults"))
-        return [render.historic_batch(row) for row in rows], 200
+    return listing.page(batches.find_historic, render.historic_batch, filters, kwargs)
 
 
 def get_historic_batches_count(**kwargs: Any):
     filters = params.query_filters(kwargs, lists=("tenantIdIn",))
-    with current().read() as session:
-        return render.count(batches.count_historic(session, filters)), 200
+    return listing.count(batches.count_historic, filters)
 
 
 def get_historic_batch(id: str):

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from modbatch.api import params, render
+from modbatch.api import listing, params, render
 from modbatch.engine import jobs
-from modbatch.engine.process_engine import current
 
 LISTS = ("processDefinitionKeyIn", "tenantIdIn", "jobDefinitionIdIn")
 DATES = ("incidentTimestampBefore", "incidentTimestampAfter")
@@ -14,13 +13,9 @@ DATES = ("incidentTimestampBefore", "incidentTimestampAfter")
 
 def get_incidents(**kwargs: Any):
     filters = params.query_filters(kwargs, lists=LISTS, dates=DATES)
-    with current().read() as session:
-        rows = jobs.find_incidents(session, filters, kwargs.get("firstResult"),
-                                   kwargs.get("maxResults"))
-        return [render.incident(row) for row in rows], 200
+    return listing.page(jobs.find_incidents, render.incident, filters, kwargs)
 
 
 def get_incidents_count(**kwargs: Any):
     filters = params.query_filters(kwargs, lists=LISTS, dates=DATES)
-    with current().read() as session:
-        return render.count(jobs.count_incidents(session, filters)), 200
+    return listing.count(jobs.count_incidents, filters)

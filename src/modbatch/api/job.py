@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from modbatch.api import params, render
+from modbatch.api import listing, params, render
 from modbatch.engine import jobs
 from modbatch.engine.clock import parse_date
 from modbatch.engine.process_engine import current
@@ -43,28 +43,20 @@ def _filters(raw: dict[str, Any], *, from_query: bool) -> dict[str, Any]:
 
 
 def get_jobs(**kwargs: Any):
-    with current().read() as session:
-        rows = jobs.find(session, _filters(kwargs, from_query=True), kwargs.get("firstResult"),
-                         kwargs.get("maxResults"))
-        return [render.job(row) for row in rows], 200
+    return listing.page(jobs.find, render.job, _filters(kwargs, from_query=True), kwargs)
 
 
 def query_jobs(body: Any = None, **kwargs: Any):
-    with current().read() as session:
-        rows = jobs.find(session, _filters(params.body_dict(body), from_query=False),
-                         kwargs.get("firstResult"), kwargs.get("maxResults"))
-        return [render.job(row) for row in rows], 200
+    return listing.page(jobs.find, render.job, _filters(params.body_dict(body), from_query=False),
+                        kwargs)
 
 
 def get_jobs_count(**kwargs: Any):
-    with current().read() as session:
-        return render.count(jobs.count(session, _filters(kwargs, from_query=True))), 200
+    return listing.count(jobs.count, _filters(kwargs, from_query=True))
 
 
 def query_jobs_count(body: Any = None):
-    with current().read() as session:
-        return render.count(jobs.count(session, _filters(params.body_dict(body),
-                                                         from_query=False))), 200
+    return listing.count(jobs.count, _filters(params.body_dict(body), from_query=False))
 
 
 def get_job(id: str):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from modbatch.api import params, render
+from modbatch.api import listing, params, render
 from modbatch.engine import jobs
 from modbatch.engine.process_engine import current
 from modbatch.errors import InvalidRequest
@@ -14,16 +14,12 @@ LISTS = ("activityIdIn", "tenantIdIn")
 
 def get_job_definitions(**kwargs: Any):
     filters = params.query_filters(kwargs, lists=LISTS)
-    with current().read() as session:
-        rows = jobs.find_definitions(session, filters, kwargs.get("firstResult"),
-                                     kwargs.get("maxResults"))
-        return [render.job_definition(row) for row in rows], 200
+    return listing.page(jobs.find_definitions, render.job_definition, filters, kwargs)
 
 
 def get_job_definitions_count(**kwargs: Any):
     filters = params.query_filters(kwargs, lists=LISTS)
-    with current().read() as session:
-        return render.count(jobs.count_definitions(session, filters)), 200
+    return listing.count(jobs.count_definitions, filters)
 
 
 def get_job_definition(id: str):

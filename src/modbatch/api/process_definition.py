@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from modbatch.api import params, render
+from modbatch.api import listing, params, render
 from modbatch.engine import instances, repository
 from modbatch.engine.process_engine import current
 from modbatch.engine.variables import from_dto, to_dto
@@ -15,16 +15,12 @@ LISTS = ("processDefinitionIdIn", "keysIn", "tenantIdIn")
 
 def get_process_definitions(**kwargs: Any):
     filters = params.query_filters(kwargs, lists=LISTS, dates=("deployedAfter", "deployedAt"))
-    with current().read() as session:
-        rows = repository.find_definitions(session, filters, kwargs.get("firstResult"),
-                                           kwargs.get("maxResults"))
-        return [render.process_definition(row) for row in rows], 200
+    return listing.page(repository.find_definitions, render.process_definition, filters, kwargs)
 
 
 def get_process_definitions_count(**kwargs: Any):
     filters = params.query_filters(kwargs, lists=LISTS, dates=("deployedAfter", "deployedAt"))
-    with current().read() as session:
-        return render.count(repository.count_definitions(session, filters)), 200
+    return listing.count(repository.count_definitions, filters)
 
 
 def _by_id(session, id: str):

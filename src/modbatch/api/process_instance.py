@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from modbatch.api import params, render
+from modbatch.api import listing, params, render
 from modbatch.engine import batches, instances, modification, repository
 from modbatch.engine.process_engine import current
 from modbatch.errors import InvalidRequest, NotFoundError
@@ -25,27 +25,19 @@ def _post_filters(body: Any) -> dict[str, Any]:
 
 
 def get_process_instances(**kwargs: Any):
-    with current().read() as session:
-        rows = instances.find(session, _get_filters(kwargs), kwargs.get("firstResult"),
-                              kwargs.get("maxResults"))
-        return [render.process_instance_row(row) for row in rows], 200
+    return listing.page(instances.find, render.process_instance_row, _get_filters(kwargs), kwargs)
 
 
 def query_process_instances(body: Any = None, **kwargs: Any):
-    with current().read() as session:
-        rows = instances.find(session, _post_filters(body), kwargs.get("firstResult"),
-                              kwargs.get("maxResults"))
-        return [render.process_instance_row(row) for row in rows], 200
+    return listing.page(instances.find, render.process_instance_row, _post_filters(body), kwargs)
 
 
 def get_process_instances_count(**kwargs: Any):
-    with current().read() as session:
-        return render.count(instances.count(session, _get_filters(kwargs))), 200
+    return listing.count(instances.count, _get_filters(kwargs))
 
 
 def query_process_instances_count(body: Any = None):
-    with current().read() as session:
-        return render.count(instances.count(session, _post_filters(body))), 200
+    return listing.count(instances.count, _post_filters(body))
 
 
 def _not_found(id: str) -> InvalidRequest:

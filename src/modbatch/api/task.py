@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from modbatch.api import params, render
+from modbatch.api import listing, params, render
 from modbatch.engine import tasks
 from modbatch.engine.process_engine import current
 from modbatch.engine.variables import from_dto, to_dto
@@ -15,15 +15,12 @@ LISTS = ("processInstanceIdIn", "taskDefinitionKeyIn", "activityInstanceIdIn", "
 
 def get_tasks(**kwargs: Any):
     filters = params.query_filters(kwargs, lists=LISTS)
-    with current().read() as session:
-        rows = tasks.find(session, filters, kwargs.get("firstResult"), kwargs.get("maxResults"))
-        return [render.task(row) for row in rows], 200
+    return listing.page(tasks.find, render.task, filters, kwargs)
 
 
 def get_tasks_count(**kwargs: Any):
     filters = params.query_filters(kwargs, lists=LISTS)
-    with current().read() as session:
-        return render.count(tasks.count(session, filters)), 200
+    return listing.count(tasks.count, filters)
 
 
 def get_task(id: str):

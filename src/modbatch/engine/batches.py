@@ -281,8 +281,7 @@ def batch_query(filters: Mapping[str, Any]):
 
 def find(session: Session, filters: Mapping[str, Any], first_result: int | None = None,
          max_results: int | None = None) -> list[Batch]:
-    stmt = queries.apply_paging(batch_query(filters), first_result, max_results)
-    return list(session.execute(stmt).scalars())
+    return queries.page(session, batch_query(filters), first_result, max_results)
 
 
 def count(session: Session, filters: Mapping[str, Any]) -> int:
@@ -347,8 +346,7 @@ def historic_query(filters: Mapping[str, Any]):
 
 def find_historic(session: Session, filters: Mapping[str, Any], first_result: int | None = None,
                   max_results: int | None = None) -> list[HistoricBatch]:
-    stmt = queries.apply_paging(historic_query(filters), first_result, max_results)
-    return list(session.execute(stmt).scalars())
+    return queries.page(session, historic_query(filters), first_result, max_results)
 
 
 def count_historic(session: Session, filters: Mapping[str, Any]) -> int:
@@ -387,8 +385,7 @@ def items(session: Session, batch_id: str, *, status: str | None,
           first_result: int | None = None, max_results: int | None = None,
           historic: bool = False) -> list[BatchItem]:
     require_known(session, batch_id, historic=historic)
-    stmt = queries.apply_paging(item_query(batch_id, status), first_result, max_results)
-    return list(session.execute(stmt).scalars())
+    return queries.page(session, item_query(batch_id, status), first_result, max_results)
 
 
 def count_items(session: Session, batch_id: str, *, status: str | None,

@@ -195,8 +195,7 @@ def _compare(column, operator: str, value: Any):
 
 def find(session: Session, filters: Mapping[str, Any], first_result: int | None = None,
          max_results: int | None = None) -> list[ProcessInstance]:
-    stmt = queries.apply_paging(instance_query(filters), first_result, max_results)
-    return list(session.execute(stmt).scalars())
+    return queries.page(session, instance_query(filters), first_result, max_results)
 
 
 def count(session: Session, filters: Mapping[str, Any]) -> int:

@@ -255,8 +255,7 @@ def job_query(filters: Mapping[str, Any]):
 
 def find(session: Session, filters: Mapping[str, Any], first_result: int | None = None,
          max_results: int | None = None) -> list[Job]:
-    stmt = queries.apply_paging(job_query(filters), first_result, max_results)
-    return list(session.execute(stmt).scalars())
+    return queries.page(session, job_query(filters), first_result, max_results)
 
 
 def count(session: Session, filters: Mapping[str, Any]) -> int:
@@ -297,8 +296,7 @@ def definition_query(filters: Mapping[str, Any]):
 
 def find_definitions(session: Session, filters: Mapping[str, Any], first_result: int | None = None,
                      max_results: int | None = None) -> list[JobDefinition]:
-    stmt = queries.apply_paging(definition_query(filters), first_result, max_results)
-    return list(session.execute(stmt).scalars())
+    return queries.page(session, definition_query(filters), first_result, max_results)
 
 
 def count_definitions(session: Session, filters: Mapping[str, Any]) -> int:
@@ -343,8 +341,7 @@ def incident_query(filters: Mapping[str, Any]):
 
 def find_incidents(session: Session, filters: Mapping[str, Any], first_result: int | None = None,
                    max_results: int | None = None) -> list[Incident]:
-    stmt = queries.apply_paging(incident_query(filters), first_result, max_results)
-    return list(session.execute(stmt).scalars())
+    return queries.page(session, incident_query(filters), first_result, max_results)
 
 
 def count_incidents(session: Session, filters: Mapping[str, Any]) -> int:

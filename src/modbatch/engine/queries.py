@@ -55,6 +55,12 @@ def apply_paging(stmt: Select, first_result: int | None, max_results: int | None
     return stmt
 
 
+def page(session: Session, stmt: Select, first_result: int | None,
+         max_results: int | None) -> list[Any]:
+    """One page of a query's entities."""
+    return list(session.execute(apply_paging(stmt, first_result, max_results)).scalars())
+
+
 def count(session: Session, stmt: Select) -> int:
     return session.execute(select(func.count()).select_from(stmt.order_by(None).subquery())).scalar_one()
 

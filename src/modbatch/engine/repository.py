@@ -222,8 +222,7 @@ def _tenant_filter(stmt, table, filters: Mapping[str, Any], include_without: str
 
 def find_deployments(session: Session, filters: Mapping[str, Any], first_result: int | None = None,
                      max_results: int | None = None) -> list[Deployment]:
-    stmt = queries.apply_paging(deployment_query(filters), first_result, max_results)
-    return list(session.execute(stmt).scalars())
+    return queries.page(session, deployment_query(filters), first_result, max_results)
 
 
 def count_deployments(session: Session, filters: Mapping[str, Any]) -> int:
@@ -327,8 +326,7 @@ def definition_query(filters: Mapping[str, Any]):
 
 def find_definitions(session: Session, filters: Mapping[str, Any], first_result: int | None = None,
                      max_results: int | None = None) -> list[ProcessDefinition]:
-    stmt = queries.apply_paging(definition_query(filters), first_result, max_results)
-    return list(session.execute(stmt).scalars())
+    return queries.page(session, definition_query(filters), first_result, max_results)
 
 
 def count_definitions(session: Session, filters: Mapping[str, Any]) -> int:

@@ -50,8 +50,7 @@ def task_query(filters: Mapping[str, Any]):
 
 def find(session: Session, filters: Mapping[str, Any], first_result: int | None = None,
          max_results: int | None = None) -> list[Task]:
-    stmt = queries.apply_paging(task_query(filters), first_result, max_results)
-    return list(session.execute(stmt).scalars())
+    return queries.page(session, task_query(filters), first_result, max_results)
 
 
 def count(session: Session, filters: Mapping[str, Any]) -> int:
