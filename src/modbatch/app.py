@@ -2,23 +2,20 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 from contextlib import asynccontextmanager
 from pathlib import Path
 
 import connexion
-from connexion.json_schema import Draft4RequestValidator
 from connexion.options import SwaggerUIOptions
-from connexion.validators import VALIDATOR_MAP, JSONRequestBodyValidator, MediaTypeDict
-from jsonschema import Draft4Validator
-from jsonschema.validators import extend
 import yaml
 from starlette.responses import Response
 
 from modbatch.api import errors
 from modbatch.api.resolver import OperationResolver
-from modbatch.api.validation import HANDLER_CHECKED_BODY_RULES, HandlerCheckedParameters
+from modbatch.api.validation import VALIDATORS
 from modbatch.engine.process_engine import ProcessEngine, install
 from modbatch.settings import Settings
 
@@ -26,39 +23,19 @@ SPEC = Path(__file__).with_name("openapi.yaml")
 BASE_PATH = "/engine-rest"
 
 
-_SPEC_JSON: bytes | None = None
+@functools.cache
+def _spec() -> dict:
+    return yaml.safe_load(SPEC.read_text(encoding="utf-8"))
+
+
+@functools.cache
+def _spec_bytes() -> bytes:
+    return json.dumps(_spec()).encode()
 
 
 async def _spec_json(request):
     """The spec as written (recursive schemas keep their $refs; Connexion's resolved copy loops)."""
-    global _SPEC_JSON
-    if _SPEC_JSON is None:
-        _SPEC_JSON = json.dumps(yaml.safe_load(SPEC.read_text(encoding="utf-8"))).encode()
-    return Response(_SPEC_JSON, media_type="application/json")
-
-
-def _items(validator, items, instance, schema):
-    """`items: {}` (untyped items, e.g. processInstanceIds) accepts anything: skip the per-item walk."""
-    if items == {}:
-        return
-    yield from _DRAFT4_ITEMS(validator, items, instance, schema)
-
-
-_DRAFT4_ITEMS = Draft4RequestValidator.VALIDATORS["items"]
-_BodySchemaValidator = extend(Draft4RequestValidator,
-                              {"items": _items, **HANDLER_CHECKED_BODY_RULES})
-
-
-class _JSONBodyValidator(JSONRequestBodyValidator):
-    """Connexion's JSON body validator, without a per-item pass over a million untyped ids."""
-
-    @property
-    def _validator(self):
-        return _BodySchemaValidator(self._schema, format_checker=Draft4Validator.FORMAT_CHECKER)
-
-
-VALIDATORS = {"body": MediaTypeDict({**VALIDATOR_MAP["body"], "*/*json": _JSONBodyValidator}),
-              "parameter": HandlerCheckedParameters}
+    return Response(_spec_bytes(), media_type="application/json")
 
 
 def create_app(settings: Settings | None = None) -> connexion.AsyncApp:
@@ -85,8 +62,7 @@ def create_app(settings: Settings | None = None) -> connexion.AsyncApp:
                                             serve_spec=False),
     )
     app.add_url_rule(f"{BASE_PATH}/openapi.json", "openapi", _spec_json)
-    paths = yaml.safe_load(SPEC.read_text(encoding="utf-8"))["paths"]
-    errors.install(app, allow=errors.allowed_methods(paths, BASE_PATH))
+    errors.install(app, allow=errors.allowed_methods(_spec()["paths"], BASE_PATH))
     app.engine = engine  # type: ignore[attr-defined]
     logging.getLogger("connexion").setLevel(logging.ERROR)
     return app

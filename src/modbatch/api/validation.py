@@ -13,7 +13,14 @@ from __future__ import annotations
 from typing import Any, Callable, Iterator
 
 from connexion.json_schema import Draft4RequestValidator
-from connexion.validators import ParameterValidator
+from connexion.validators import (
+    VALIDATOR_MAP,
+    JSONRequestBodyValidator,
+    MediaTypeDict,
+    ParameterValidator,
+)
+from jsonschema import Draft4Validator
+from jsonschema.validators import extend
 
 MARKER = "x-modbatch-checked-by-handler"
 HANDLER_RULES = ("enum", "pattern")
@@ -46,3 +53,27 @@ def _skip_marked(rule: Callable[..., Iterator[Any]]) -> Callable[..., Iterator[A
 # jsonschema keyword validators for request bodies: marked enums and patterns are skipped
 HANDLER_CHECKED_BODY_RULES = {rule: _skip_marked(Draft4RequestValidator.VALIDATORS[rule])
                               for rule in HANDLER_RULES}
+
+
+def _items(validator, items, instance, schema):
+    """`items: {}` (untyped items, e.g. processInstanceIds) accepts anything: skip the per-item walk."""
+    if items == {}:
+        return
+    yield from _DRAFT4_ITEMS(validator, items, instance, schema)
+
+
+_DRAFT4_ITEMS = Draft4RequestValidator.VALIDATORS["items"]
+_BodySchemaValidator = extend(Draft4RequestValidator,
+                              {"items": _items, **HANDLER_CHECKED_BODY_RULES})
+
+
+class _JSONBodyValidator(JSONRequestBodyValidator):
+    """Connexion's JSON body validator, without a per-item pass over a million untyped ids."""
+
+    @property
+    def _validator(self):
+        return _BodySchemaValidator(self._schema, format_checker=Draft4Validator.FORMAT_CHECKER)
+
+
+VALIDATORS = {"body": MediaTypeDict({**VALIDATOR_MAP["body"], "*/*json": _JSONBodyValidator}),
+              "parameter": HandlerCheckedParameters}
