@@ -78,3 +78,17 @@ def shape(tree: dict) -> list:
 def delete_instance(client, instance_id: str) -> None:
     response = client.delete(f"{ROOT}/process-instance/{instance_id}")
     assert response.status_code == 204, response.text
+
+
+# (instruction, NotValid message with {pd} for the definition id) for unknown start targets
+UNKNOWN_ELEMENTS = [
+    ({"type": "startBeforeActivity", "activityId": "nope"},
+     "Cannot perform instruction: Start before activity 'nope'; Element 'nope' does not exist in "
+     "process '{pd}': element is null"),
+    ({"type": "startTransition", "transitionId": "nope"},
+     "Cannot perform instruction: Start transition 'nope'; Element 'nope' does not exist in "
+     "process '{pd}': element is null"),
+    ({"type": "startAfterActivity", "activityId": "nope"},
+     "Cannot perform instruction: Start after activity 'nope'; Activity 'nope' does not exist: "
+     "activity is null"),
+]

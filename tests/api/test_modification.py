@@ -9,6 +9,7 @@ from datetime import datetime
 import pytest
 
 from tests.api.batching import (
+    UNKNOWN_ELEMENTS,
     EXCLUSIVE, NESTED, ROOT, TO_TASK2, batch_dto, create_batch, definition_id, delete_instance,
     execute_async, jobs_of, pin, shape, statistics,
 )
@@ -139,17 +140,7 @@ def test_execute_runs_instructions_in_order_on_the_nested_model(api, client):
     assert shape(api.tree(pid)) == [("subProcess", [("innerTask", []), ("innerTask", [])])]
 
 
-@pytest.mark.parametrize("instruction, message", [
-    ({"type": "startBeforeActivity", "activityId": "nope"},
-     "Cannot perform instruction: Start before activity 'nope'; Element 'nope' does not exist in "
-     "process '{pd}': element is null"),
-    ({"type": "startTransition", "transitionId": "nope"},
-     "Cannot perform instruction: Start transition 'nope'; Element 'nope' does not exist in "
-     "process '{pd}': element is null"),
-    ({"type": "startAfterActivity", "activityId": "nope"},
-     "Cannot perform instruction: Start after activity 'nope'; Activity 'nope' does not exist: "
-     "activity is null"),
-])
+@pytest.mark.parametrize("instruction, message", UNKNOWN_ELEMENTS)
 def test_execute_with_an_unknown_element_is_400_and_changes_nothing(api, client, exclusive,
                                                                     instruction, message):
     """A NotValidException from an instruction is rewrapped as 400 InvalidRequestException."""

@@ -7,6 +7,7 @@ from datetime import datetime
 import pytest
 
 from tests.api.batching import (
+    UNKNOWN_ELEMENTS,
     EXCLUSIVE, NESTED, ROOT, TO_TASK2, delete_instance, jobs_of, pin, shape,
 )
 from tests.api.conftest import error
@@ -130,17 +131,7 @@ def test_cancel_unknown_transition_instance_is_not_valid(client, nested):
         "'nope' does not exist: transitionInstance is null", 0)
 
 
-@pytest.mark.parametrize("instruction, message", [
-    ({"type": "startBeforeActivity", "activityId": "nope"},
-     "Cannot perform instruction: Start before activity 'nope'; Element 'nope' does not exist in "
-     "process '{pd}': element is null"),
-    ({"type": "startTransition", "transitionId": "nope"},
-     "Cannot perform instruction: Start transition 'nope'; Element 'nope' does not exist in "
-     "process '{pd}': element is null"),
-    ({"type": "startAfterActivity", "activityId": "nope"},
-     "Cannot perform instruction: Start after activity 'nope'; Activity 'nope' does not exist: "
-     "activity is null"),
-])
+@pytest.mark.parametrize("instruction, message", UNKNOWN_ELEMENTS)
 def test_unknown_element_is_400_not_valid_and_nothing_changes(api, client, exclusive, instruction,
                                                               message):
     """The NotValidException reaches the client unwrapped (type NotValidException, code 0)."""
