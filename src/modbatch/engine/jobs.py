@@ -99,7 +99,8 @@ def run(session: Session, job: Job, settings: Settings) -> JobOutcome:
         outcome = JobOutcome(str(error) or type(error).__name__, traceback.format_exc())
     if outcome.ok:
         session.execute(delete(Job).where(Job.id == job.id))
-        session.execute(delete(Incident).where(Incident.configuration == job.id))
+        if job.retries == 0:  # only a job without retries can have an open incident
+            session.execute(delete(Incident).where(Incident.configuration == job.id))
     else:
         record_failure(session, job, outcome.failure or "", outcome.stacktrace)
     return outcome
