@@ -264,11 +264,7 @@ def _batch_filters(stmt, table, filters: Mapping[str, Any]):
         stmt = stmt.where(table.id == f("batchId"))
     if f("type") is not None:
         stmt = stmt.where(table.type == f("type"))
-    if f("tenantIdIn"):
-        stmt = stmt.where(table.tenant_id.in_(f("tenantIdIn")))
-    if f("withoutTenantId") is True:
-        stmt = stmt.where(table.tenant_id.is_(None))
-    return stmt
+    return queries.tenant_filter(stmt, table, filters)
 
 
 def batch_query(filters: Mapping[str, Any]):

@@ -244,13 +244,7 @@ def job_query(filters: Mapping[str, Any]):
             if operator not in ("gt", "lt"):
                 raise InvalidRequest(f"Invalid {label} comparator specified: {operator}")
             stmt = stmt.where(column > value if operator == "gt" else column < value)
-    if f("tenantIdIn"):
-        tenant = Job.tenant_id.in_(f("tenantIdIn"))
-        if f("includeJobsWithoutTenantId") is True:
-            tenant = or_(tenant, Job.tenant_id.is_(None))
-        stmt = stmt.where(tenant)
-    if f("withoutTenantId") is True:
-        stmt = stmt.where(Job.tenant_id.is_(None))
+    stmt = queries.tenant_filter(stmt, Job, filters, "includeJobsWithoutTenantId")
     return queries.apply_sorting(stmt, filters, JOB_SORTS, Job.id)
 
 
@@ -281,13 +275,7 @@ def definition_query(filters: Mapping[str, Any]):
         stmt = stmt.where(jd.suspended.is_(True))
     if f("withOverridingJobPriority") is True:
         stmt = stmt.where(jd.overriding_job_priority.is_not(None))
-    if f("tenantIdIn"):
-        tenant = jd.tenant_id.in_(f("tenantIdIn"))
-        if f("includeJobDefinitionsWithoutTenantId") is True:
-            tenant = or_(tenant, jd.tenant_id.is_(None))
-        stmt = stmt.where(tenant)
-    if f("withoutTenantId") is True:
-        stmt = stmt.where(jd.tenant_id.is_(None))
+    stmt = queries.tenant_filter(stmt, jd, filters, "includeJobDefinitionsWithoutTenantId")
     return queries.apply_sorting(stmt, filters, {
         "jobDefinitionId": jd.id, "activityId": jd.activity_id,
         "processDefinitionId": jd.process_definition_id,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Iterable, Mapping
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from modbatch.errors import InvalidRequest
@@ -63,6 +63,21 @@ def page(session: Session, stmt: Select, first_result: int | None,
 
 def count(session: Session, stmt: Select) -> int:
     return session.execute(select(func.count()).select_from(stmt.order_by(None).subquery())).scalar_one()
+
+
+def tenant_filter(stmt: Select, table: Any, filters: Mapping[str, Any],
+                  include_without: str | None = None) -> Select:
+    """Camunda's ``tenantIdIn`` (optionally with its include-without-tenant flag) and
+    ``withoutTenantId``, the same on every query that has them."""
+    tenants = filters.get("tenantIdIn")
+    if tenants:
+        condition = table.tenant_id.in_(tenants)
+        if include_without is not None and filters.get(include_without) is True:
+            condition = or_(condition, table.tenant_id.is_(None))
+        stmt = stmt.where(condition)
+    if filters.get("withoutTenantId") is True:
+        stmt = stmt.where(table.tenant_id.is_(None))
+    return stmt
 
 
 def like(pattern: str) -> str:

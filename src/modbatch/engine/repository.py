@@ -196,7 +196,7 @@ def deployment_query(filters: Mapping[str, Any]):
         stmt = stmt.where(Deployment.source == f("source"))
     if f("withoutSource") is True:
         stmt = stmt.where(Deployment.source.is_(None))
-    stmt = _tenant_filter(stmt, Deployment, filters, "includeDeploymentsWithoutTenantId")
+    stmt = queries.tenant_filter(stmt, Deployment, filters, "includeDeploymentsWithoutTenantId")
     if f("before") is not None:
         stmt = stmt.where(Deployment.deployment_time < f("before"))
     if f("after") is not None:
@@ -204,20 +204,6 @@ def deployment_query(filters: Mapping[str, Any]):
     return queries.apply_sorting(stmt, filters, {
         "id": Deployment.id, "name": Deployment.name, "deploymentTime": Deployment.deployment_time,
         "tenantId": Deployment.tenant_id}, Deployment.id)
-
-
-def _tenant_filter(stmt, table, filters: Mapping[str, Any], include_without: str):
-    tenants = filters.get("tenantIdIn")
-    conditions = []
-    if tenants:
-        conditions.append(table.tenant_id.in_(tenants))
-        if filters.get(include_without) is True:
-            conditions.append(table.tenant_id.is_(None))
-    if conditions:
-        stmt = stmt.where(or_(*conditions))
-    if filters.get("withoutTenantId") is True:
-        stmt = stmt.where(table.tenant_id.is_(None))
-    return stmt
 
 
 def find_deployments(session: Session, filters: Mapping[str, Any], first_result: int | None = None,
@@ -303,7 +289,7 @@ def definition_query(filters: Mapping[str, Any]):
         stmt = stmt.where(pd.suspended.is_(True))
     if f("withoutVersionTag") is True:
         stmt = stmt.where(pd.version_tag.is_(None))
-    stmt = _tenant_filter(stmt, pd, filters, "includeProcessDefinitionsWithoutTenantId")
+    stmt = queries.tenant_filter(stmt, pd, filters, "includeProcessDefinitionsWithoutTenantId")
     if f("latestVersion") is True:
         newer = aliased(pd)
         stmt = stmt.where(~select(newer.id).where(
