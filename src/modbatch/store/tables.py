@@ -92,6 +92,8 @@ class ActivityInstance(SQLModel, table=True):
     execution_id: str = Field(max_length=64)
     # creation order inside the instance, so trees render in a stable order
     seq: int = 0
+    # "before" / "after" for a transition instance (a token waiting in an async continuation)
+    async_phase: str | None = None
 
 
 class Task(SQLModel, table=True):
@@ -190,6 +192,62 @@ class Job(SQLModel, table=True):
     deployment_id: str | None = None
     lock_owner: str | None = None
     lock_expiration_time: datetime | None = timestamp(nullable=True)
+    # process jobs (async continuations, timers) belong to the scope instance that created them
+    process_instance_id: str | None = Field(default=None, index=True, max_length=64)
+    process_definition_id: str | None = Field(default=None, max_length=200)
+    process_definition_key: str | None = None
+    execution_id: str | None = Field(default=None, max_length=255)
+    activity_id: str | None = None
+    exclusive: bool = True
+    # a timeCycle timer's remaining cycle ("R2/PT1H"), so the next job can be created
+    repeat: str | None = None
+
+
+class EventSubscription(SQLModel, table=True):
+    """A message or signal a scope (or, with no instance, a start event) waits for."""
+
+    __tablename__ = "event_subscription"
+    __table_args__ = (Index("ix_event_subscription_name", "event_type", "event_name"),)
+
+    id: str = Field(primary_key=True, max_length=64)
+    event_type: str
+    event_name: str | None = None
+    process_instance_id: str | None = Field(default=None, index=True, max_length=64)
+    # the activity instance that owns it; null for a start event's subscription
+    execution_id: str | None = Field(default=None, max_length=255)
+    activity_id: str
+    process_definition_id: str | None = Field(default=None, max_length=200, index=True)
+    tenant_id: str | None = None
+    created: datetime = timestamp()
+
+
+class ExternalTask(SQLModel, table=True):
+    """Work an external worker fetches and completes; owned by the activity instance that waits."""
+
+    __tablename__ = "external_task"
+    __table_args__ = (Index("ix_external_task_topic", "topic_name", "suspended"),)
+
+    id: str = Field(primary_key=True, max_length=64)
+    topic_name: str
+    worker_id: str | None = None
+    lock_expiration_time: datetime | None = timestamp(nullable=True)
+    retries: int | None = None
+    error_message: str | None = Field(default=None, sa_column=Column(Text))
+    error_details: str | None = Field(default=None, sa_column=Column(Text))
+    priority: int = 0
+    suspended: bool = False
+    activity_id: str
+    activity_instance_id: str = Field(max_length=255, index=True)
+    execution_id: str = Field(max_length=64)
+    process_instance_id: str = Field(sa_column=Column(
+        String(64), ForeignKey("process_instance.id", ondelete="CASCADE"), nullable=False,
+        index=True))
+    process_definition_id: str = Field(max_length=200)
+    process_definition_key: str
+    process_definition_version_tag: str | None = None
+    tenant_id: str | None = None
+    business_key: str | None = None
+    create_time: datetime = timestamp()
 
 
 class Batch(SQLModel, table=True):
