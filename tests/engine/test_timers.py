@@ -8,7 +8,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from modbatch.engine.bpmn.timers import (
-    Cron, format_anchor, job_configuration, parse_datetime, parse_duration, parse_timer, shift_repeat,
+    Cron, TimerError, format_anchor, job_configuration, parse_datetime, parse_duration, parse_timer, shift_repeat,
     successor,
 )
 
@@ -389,15 +389,30 @@ def test_cron_next_after_is_exposed_for_reuse():
     ("timeCycle", "R3/PT1H/PT2H", "Invalid timeCycle 'R3/PT1H/PT2H': not an ISO 8601 date-time"),
     ("timeCycle", "R1/PT1H/2026-01-01/x", "expected [R[n]/]<duration>"),
     ("timeCycle", "P1D", "needs 6 or 7 fields"),
-    ("timeCycle", "   ", "The timeCycle is empty"),
+    ("timeCycle", "   ", "Invalid timeCycle '': the timeCycle is empty"),
     ("timer", "PT5M", "Unknown timer kind 'timer': expected timeDate, timeDuration or timeCycle"),
-    ("timeDuration", 5, "A timeDuration must be a text or a date, not int"),
+    ("timeDuration", 5, "Invalid timeDuration '5': a timeDuration must be a text or a date, not int"),
 ])
 def test_invalid_definitions_raise_value_error_naming_kind_and_text(kind, text, message):
     """The parser turns these into a ParseError naming the element; the message names the text."""
     with pytest.raises(ValueError) as caught:
         parse_timer(kind, text)
     assert message in str(caught.value)
+
+
+@pytest.mark.parametrize("kind, text, message", [
+    ("timeCycle", "R/PT0S", "ENGINE-09026 Exception while parsing cycle expression 'R/PT0S': "
+                            "a repeating interval needs a period longer than zero"),
+    ("timeDuration", "PT5", "ENGINE-09027 Exception while resolving duedate 'PT5': not an ISO 8601 "
+                            "duration such as PT5M, P1DT2H or P2W"),
+    ("timeDate", "x", "ENGINE-09027 Exception while resolving duedate 'x': not an ISO 8601 "
+                      "date-time such as 2026-03-01T10:00:00Z"),
+])
+def test_engine_message_for_texts_from_expressions(kind, text, message):
+    """A text that an expression yields at runtime fails with Camunda's ENGINE-09026/09027."""
+    with pytest.raises(TimerError) as caught:
+        parse_timer(kind, text)
+    assert caught.value.engine_message == message
 
 
 # ------------------------------------------------------------------------ helpers for jobs

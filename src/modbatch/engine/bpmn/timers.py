@@ -80,18 +80,20 @@ def parse_timer(kind: str, text: str | datetime) -> TimerSpec:
     """Parse one timer definition; ``text`` is the element's text or an expression's value.
 
     An expression may also yield a datetime (Camunda accepts a ``java.util.Date``): naive means
-    UTC, and the timer is due at that moment whatever its kind. Raises ValueError with a message
-    that names the text and what is wrong with it.
+    UTC, and the timer is due at that moment whatever its kind. Raises TimerError (a
+    ValueError) naming the kind, the text and what is wrong with it; an unknown kind is a plain
+    ValueError.
     """
     if kind not in KINDS:
         raise ValueError(f"Unknown timer kind '{kind}': expected timeDate, timeDuration or timeCycle")
     if isinstance(text, datetime):
         return TimerSpec(kind, format_anchor(text), _Fixed(_to_utc(text)))
     if not isinstance(text, str):
-        raise ValueError(f"A {kind} must be a text or a date, not {type(text).__name__}")
+        raise TimerError(kind, str(text), f"a {kind} must be a text or a date, not "
+                                          f"{type(text).__name__}")
     text = text.strip()
     if not text:
-        raise ValueError(f"The {kind} is empty")
+        raise TimerError(kind, text, f"the {kind} is empty")
     if kind == "timeDate":
         if text.startswith("P"):
             return TimerSpec(kind, text, _FromNow(_checked(parse_duration, text, kind)))
@@ -148,11 +150,26 @@ def _format_anchor(moment: datetime, *, milliseconds: bool = False) -> str:
     return f"{text}.{moment.microsecond // 1000:03d}" if milliseconds else text
 
 
+class TimerError(ValueError):
+    """A timer text that cannot be read: ``str()`` names kind and text (for parse errors),
+    ``engine_message`` is Camunda's message when the text comes from an expression at runtime."""
+
+    def __init__(self, kind: str, text: str, reason: str) -> None:
+        super().__init__(f"Invalid {kind} '{text}': {reason}")
+        self.kind, self.text, self.reason = kind, text, reason
+
+    @property
+    def engine_message(self) -> str:
+        if self.kind == "timeCycle":
+            return f"ENGINE-09026 Exception while parsing cycle expression '{self.text}': {self.reason}"
+        return f"ENGINE-09027 Exception while resolving duedate '{self.text}': {self.reason}"
+
+
 def _checked(parse, text: str, kind: str):
     try:
         return parse(text)
     except ValueError as error:
-        raise ValueError(f"Invalid {kind} '{text}': {error}") from None
+        raise TimerError(kind, text, str(error)) from None
 
 
 # ---------------------------------------------------------------------------- date-times
