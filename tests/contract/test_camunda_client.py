@@ -37,8 +37,8 @@ DATE_NAME = re.compile(r"(Time|Date|Timestamp|Before|After|^after|^before|^creat
                        r"^followUp|^lastUpdated|-time)$")
 
 # ... and a value that is a date without a date-like name: the value of a dueDates/createTimes
-# condition of a job query.
-DATE_VALUES = {"JobConditionQueryParameterDto.value"}
+# condition of a job query, and JobDuedateDto's all-lower-case `duedate`.
+DATE_VALUES = {"JobConditionQueryParameterDto.value", "JobDuedateDto.duedate"}
 
 LATER_CAMUNDA = "in later Camunda 7 specs, not in 7.18's (the client's)"
 EXTENSION = "modbatch extension (x-modbatch-extension in openapi.yaml)"

@@ -38,7 +38,8 @@ def create_deployment(body: dict | None = None, **files: Any):
             tenant_id=form.get("tenant-id") or None, resources=resources,
             duplicate_filtering=_flag(form.get("enable-duplicate-filtering")),
             changed_only=_flag(form.get("deploy-changed-only")),
-            max_resource_bytes=engine.settings.max_resource_bytes)
+            max_resource_bytes=engine.settings.max_resource_bytes,
+            default_retries=engine.settings.default_retries)
         dto = render.deployment(result.deployment)
         dto["deployedProcessDefinitions"] = (
             {d.id: render.process_definition(d) for d in result.definitions}

@@ -79,6 +79,24 @@ def set_job_retries(id: str, body: Any = None):
     return None, 204
 
 
+def set_job_duedate(id: str, body: Any = None):
+    dto = params.body_dict(body)
+    due_date = dto.get("duedate")
+    if due_date is not None:
+        due_date = params.parse_date(due_date, "duedate")
+    engine = current()
+    with engine.transaction() as session:
+        jobs.set_due_date(session, id, due_date, cascade=dto.get("cascade") is True)
+    engine.wake_job_executor()
+    return None, 204
+
+
+def set_job_priority(id: str, body: Any = None):
+    with current().transaction() as session:
+        jobs.set_priority(session, id, params.body_dict(body).get("priority"))
+    return None, 204
+
+
 def execute_job(id: str):
     jobs.execute(current(), id)
     return None, 204

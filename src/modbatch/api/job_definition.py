@@ -1,4 +1,5 @@
-"""/job-definition: the definitions behind jobs; a batch has three (seed, monitor, execution)."""
+"""/job-definition: the definitions behind jobs; a batch has three (seed, monitor, execution),
+a process definition one per async continuation and timer."""
 
 from __future__ import annotations
 
@@ -28,3 +29,11 @@ def get_job_definition(id: str):
         if not rows:
             raise InvalidRequest(f"Job Definition with id {id} does not exist", status=404)
         return render.job_definition(rows[0]), 200
+
+
+def set_job_priority_job_definition(id: str, body: Any = None):
+    dto = params.body_dict(body)
+    with current().transaction() as session:
+        jobs.set_definition_priority(session, id, dto.get("priority"),
+                                     include_jobs=dto.get("includeJobs") is True)
+    return None, 204

@@ -108,10 +108,13 @@ def batch_item(row) -> dict[str, Any]:
 
 
 def job(row) -> dict[str, Any]:
+    # the activity a job failed in is the activity it was created for
+    failed_activity_id = row.activity_id if row.exception_message is not None else None
     return {"id": row.id, "jobDefinitionId": row.job_definition_id,
-            "processInstanceId": None, "processDefinitionId": None,
-            "processDefinitionKey": None, "executionId": None,
-            "exceptionMessage": row.exception_message, "failedActivityId": None,
+            "processInstanceId": row.process_instance_id,
+            "processDefinitionId": row.process_definition_id,
+            "processDefinitionKey": row.process_definition_key, "executionId": row.execution_id,
+            "exceptionMessage": row.exception_message, "failedActivityId": failed_activity_id,
             "retries": row.retries, "dueDate": format_date(row.due_date),
             "suspended": bool(row.suspended), "priority": row.priority,
             "tenantId": row.tenant_id, "createTime": format_date(row.create_time),

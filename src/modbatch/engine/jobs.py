@@ -9,18 +9,20 @@ zero) is written instead.
 from __future__ import annotations
 
 import traceback
+import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Callable, Mapping
 
-from sqlalchemy import delete, exists, false, or_, select, update
+from sqlalchemy import delete, exists, or_, select, update
 from sqlalchemy.orm import Session
 
 from modbatch.engine import clock, queries
+from modbatch.engine.bpmn import timers
 from modbatch.engine.runtime import new_id
 from modbatch.errors import InvalidRequest, ModbatchError, ProcessEngineError, RestError
 from modbatch.settings import Settings
-from modbatch.store.tables import Incident, Job, JobDefinition
+from modbatch.store.tables import Incident, Job, JobDefinition, ProcessDefinition
 
 
 @dataclass
@@ -65,6 +67,22 @@ def create_definition(session: Session, *, job_type: str, configuration: str,
     return definition
 
 
+# uuid5 namespace of process job definitions (a fixed random uuid; never change it)
+_JOB_DEFINITION_NAMESPACE = uuid.UUID("5d6f2a4e-8c1b-4f0e-9a57-3b2f6c9d1e84")
+
+
+def job_definition_id(process_definition_id: str, activity_id: str, job_type: str,
+                      configuration: str) -> str:
+    """The id of a process definition's job definition, the same wherever it is computed.
+
+    Deployment inserts the job definitions with these ids, so the runtime can set
+    ``Job.job_definition_id`` on a job it creates without looking the definition up. A uuid5 of
+    the four values (not a uuid4: it must be reproducible).
+    """
+    name = "\x1f".join((process_definition_id, activity_id, job_type, configuration))
+    return str(uuid.uuid5(_JOB_DEFINITION_NAMESPACE, name))
+
+
 def new_job_row(*, definition: JobDefinition, handler_type: str, settings: Settings,
                 configuration: str | None = None, batch_id: str | None = None,
                 due_date: datetime | None = None, item_from: int | None = None,
@@ -86,7 +104,13 @@ def insert_jobs(session: Session, rows: list[dict[str, Any]]) -> None:
 
 # ---------------------------------------------------------------------------- execution
 def run(session: Session, job: Job, settings: Settings) -> JobOutcome:
-    """Run ``job`` inside the caller's transaction and settle it: delete or record the failure."""
+    """Run ``job`` inside the caller's transaction and settle it: delete or record the failure.
+
+    A timer with a cycle (``Job.repeat``) first schedules its successor, outside the handler's
+    savepoint: as in Camunda, the next job exists whether this run succeeds or fails.
+    """
+    if job.type == "timer" and job.repeat:
+        schedule_successor(session, job)
     function = HANDLERS.get(job.handler_type)
     try:
         with session.begin_nested():
@@ -106,6 +130,27 @@ def run(session: Session, job: Job, settings: Settings) -> JobOutcome:
     return outcome
 
 
+def schedule_successor(session: Session, job: Job) -> Job | None:
+    """Create the next job of a cycle timer firing now; the fired job keeps no repeat, so that a
+    retry after a failure does not schedule a second one (Camunda's ``followUpJobCreated``)."""
+    due_date = timers.successor(job.repeat, clock.now())
+    follower = None
+    if due_date is not None:
+        follower = Job(
+            id=new_id(), type=job.type, job_definition_id=job.job_definition_id,
+            handler_type=job.handler_type, handler_configuration=job.handler_configuration,
+            due_date=due_date, create_time=clock.now(), retries=job.retries,
+            suspended=job.suspended, priority=job.priority, tenant_id=job.tenant_id,
+            deployment_id=job.deployment_id, process_instance_id=job.process_instance_id,
+            process_definition_id=job.process_definition_id,
+            process_definition_key=job.process_definition_key, execution_id=job.execution_id,
+            activity_id=job.activity_id, exclusive=job.exclusive, repeat=job.repeat)
+        session.add(follower)
+    session.execute(update(Job).where(Job.id == job.id).values(repeat=None))
+    session.flush()
+    return follower
+
+
 def record_failure(session: Session, job: Job, message: str, stacktrace: str | None) -> None:
     retries = max(job.retries - 1, 0)
     session.execute(update(Job).where(Job.id == job.id).values(
@@ -121,7 +166,10 @@ def _open_incident(session: Session, job: Job, message: str | None) -> None:
         session.add(Incident(id=new_id(), incident_timestamp=clock.now(),
                              incident_type="failedJob", incident_message=message,
                              configuration=job.id, job_definition_id=job.job_definition_id,
-                             tenant_id=job.tenant_id))
+                             tenant_id=job.tenant_id, process_instance_id=job.process_instance_id,
+                             process_definition_id=job.process_definition_id,
+                             execution_id=job.execution_id, activity_id=job.activity_id,
+                             failed_activity_id=job.activity_id))
 
 
 def execute(engine, job_id: str) -> None:
@@ -173,9 +221,62 @@ def delete_job(session: Session, job_id: str) -> None:
     session.execute(delete(Job).where(Job.id == job_id))
 
 
+def set_due_date(session: Session, job_id: str, due_date: datetime | None, *,
+                 cascade: bool = False) -> None:
+    """PUT /job/{id}/duedate. With ``cascade``, a cycle timer's later jobs move by as much
+    (Camunda's repeat offset); a null due date makes the job due at once."""
+    job = session.get(Job, job_id)
+    if job is None:
+        raise InvalidRequest(f"No job found with id '{job_id}'.", status=500)
+    values: dict[str, Any] = {"due_date": due_date}
+    if cascade and due_date is not None and job.type == "timer" and job.repeat \
+            and job.due_date is not None:
+        values["repeat"] = timers.shift_repeat(job.repeat, due_date - job.due_date)
+    session.execute(update(Job).where(Job.id == job_id).values(**values))
+
+
+def set_priority(session: Session, job_id: str, priority: Any) -> None:
+    """PUT /job/{id}/priority."""
+    if priority is None:
+        raise RestError(f"Priority for job '{job_id}' cannot be null.", status=400, code=None)
+    job = session.get(Job, job_id)
+    if job is None:
+        raise InvalidRequest(f"No job found with id '{job_id}': job is null", status=404)
+    session.execute(update(Job).where(Job.id == job_id).values(priority=priority))
+
+
+def set_definition_priority(session: Session, definition_id: str, priority: Any, *,
+                            include_jobs: bool = False) -> None:
+    """PUT /job-definition/{id}/jobPriority: set (or with null clear) the overriding priority;
+    ``includeJobs`` also sets it on the definition's existing jobs."""
+    if priority is None and include_jobs:
+        raise InvalidRequest(f"Cannot reset priority for job definition {definition_id} with "
+                             "includeJobs=true")
+    if session.get(JobDefinition, definition_id) is None:
+        raise InvalidRequest(f"Job definition with id '{definition_id}' does not exist: "
+                             "jobDefinition is null", status=404)
+    session.execute(update(JobDefinition).where(JobDefinition.id == definition_id)
+                    .values(overriding_job_priority=priority))
+    if include_jobs:
+        session.execute(update(Job).where(Job.job_definition_id == definition_id)
+                        .values(priority=priority))
+
+
 def set_suspended(session: Session, job_id: str, suspended: bool) -> None:
     """Unknown ids are a silent no-op, as in Camunda."""
     session.execute(update(Job).where(Job.id == job_id).values(suspended=suspended))
+
+
+def delete_for_process_definitions(session: Session, definition_ids: list[str]) -> None:
+    """Remove the jobs (timer start jobs, jobs of instances), their incidents and the job
+    definitions of process definitions that are being deleted."""
+    if not definition_ids:
+        return
+    doomed = select(Job.id).where(Job.process_definition_id.in_(definition_ids))
+    session.execute(delete(Incident).where(Incident.configuration.in_(doomed)))
+    session.execute(delete(Job).where(Job.process_definition_id.in_(definition_ids)))
+    session.execute(delete(JobDefinition).where(
+        JobDefinition.process_definition_id.in_(definition_ids)))
 
 
 def suspend_definitions(session: Session, definition_ids: list[str], suspended: bool) -> None:
@@ -187,9 +288,10 @@ def suspend_definitions(session: Session, definition_ids: list[str], suspended: 
 
 
 # ---------------------------------------------------------------------------- queries
-JOB_SORTS = {"jobId": Job.id, "executionId": Job.id, "processInstanceId": Job.id,
-             "processDefinitionId": Job.id, "processDefinitionKey": Job.id,
-             "jobRetries": Job.retries, "jobDueDate": Job.due_date, "jobPriority": Job.priority,
+JOB_SORTS = {"jobId": Job.id, "executionId": Job.execution_id,
+             "processInstanceId": Job.process_instance_id,
+             "processDefinitionId": Job.process_definition_id,
+             "processDefinitionKey": Job.process_definition_key, "jobRetries": Job.retries, "jobDueDate": Job.due_date, "jobPriority": Job.priority,
              "tenantId": Job.tenant_id}
 
 
@@ -206,13 +308,18 @@ def job_query(filters: Mapping[str, Any]):
         stmt = stmt.where(Job.job_definition_id == f("jobDefinitionId"))
     if f("batchId") is not None:
         stmt = stmt.where(Job.batch_id == f("batchId"))
-    # batch jobs belong to no process instance, execution, definition or activity
-    for name in ("processInstanceId", "executionId", "processDefinitionId",
-                 "processDefinitionKey", "activityId", "failedActivityId"):
+    for name, column in (("processInstanceId", Job.process_instance_id),
+                         ("executionId", Job.execution_id),
+                         ("processDefinitionId", Job.process_definition_id),
+                         ("processDefinitionKey", Job.process_definition_key),
+                         ("activityId", Job.activity_id)):
         if f(name) is not None:
-            stmt = stmt.where(false())
+            stmt = stmt.where(column == f(name))
     if f("processInstanceIds"):
-        stmt = stmt.where(false())
+        stmt = stmt.where(Job.process_instance_id.in_(f("processInstanceIds")))
+    if f("failedActivityId") is not None:
+        stmt = stmt.where(Job.activity_id == f("failedActivityId"),
+                          Job.exception_message.is_not(None))
     if f("timers") is True:
         stmt = stmt.where(Job.type == "timer")
     if f("messages") is True:
@@ -309,7 +416,8 @@ def incident_query(filters: Mapping[str, Any]):
     if f("incidentMessageLike") is not None:
         stmt = stmt.where(i.incident_message.like(f("incidentMessageLike")))
     if f("processDefinitionKeyIn"):
-        stmt = stmt.where(false())  # batch incidents belong to no process definition
+        stmt = stmt.where(i.process_definition_id.in_(
+            select(ProcessDefinition.id).where(ProcessDefinition.key.in_(f("processDefinitionKeyIn")))))
     if f("tenantIdIn"):
         stmt = stmt.where(i.tenant_id.in_(f("tenantIdIn")))
     if f("jobDefinitionIdIn"):

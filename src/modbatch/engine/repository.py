@@ -14,7 +14,7 @@ from typing import Any, Mapping
 from sqlalchemy import and_, delete, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
-from modbatch.engine import clock, queries
+from modbatch.engine import clock, jobs, process_jobs, queries
 from modbatch.engine.bpmn import parse_bpmn
 from modbatch.engine.bpmn.model import ProcessModel
 from modbatch.engine.runtime import new_id
@@ -97,8 +97,10 @@ def is_bpmn(name: str) -> bool:
 
 def deploy(session: Session, *, name: str | None, source: str | None, tenant_id: str | None,
            resources: list[tuple[str, bytes]], duplicate_filtering: bool = False,
-           changed_only: bool = False, max_resource_bytes: int) -> DeploymentResult:
-    """Store the resources and a new version of every process they define."""
+           changed_only: bool = False, max_resource_bytes: int,
+           default_retries: int = 3) -> DeploymentResult:
+    """Store the resources and a new version of every process they define, with their job
+    definitions and timer start jobs (``default_retries`` is the new jobs' retries)."""
     if not resources:
         raise InvalidRequest("No deployment resources contained in the form upload.")
     parsed: list[tuple[str, ProcessModel]] = []
@@ -132,6 +134,7 @@ def deploy(session: Session, *, name: str | None, source: str | None, tenant_id:
     session.add_all(Resource(id=new_id(), deployment_id=deployment.id, name=n, content=c)
                     for n, c in resources)
     definitions = []
+    deployed = []
     for resource_name, model in parsed:
         version = (session.execute(
             select(func.max(ProcessDefinition.version)).where(
@@ -146,7 +149,9 @@ def deploy(session: Session, *, name: str | None, source: str | None, tenant_id:
         session.add(definition)
         models.put(definition.id, model)
         definitions.append(definition)
+        deployed.append((definition, model))
     session.flush()
+    process_jobs.deployed(session, deployed, default_retries=default_retries)
     return DeploymentResult(deployment, definitions)
 
 
@@ -232,6 +237,7 @@ def delete_deployment(session: Session, deployment_id: str, *, cascade: bool) ->
                 f"ENGINE-03076 Deletion of process definition without cascading failed. Process "
                 f"definition with id: {running[0]} can't be deleted, because there are "
                 f"{running[1]} dependent process instances.")
+    jobs.delete_for_process_definitions(session, definition_ids)
     if definition_ids:
         session.execute(delete(ProcessInstance).where(
             ProcessInstance.process_definition_id.in_(definition_ids)))
