@@ -8,6 +8,9 @@ from datetime import datetime, timedelta
 
 import pytest
 
+from modbatch.engine.jobs import HANDLERS, JobOutcome, insert_jobs, job_definition_id
+from modbatch.errors import ProcessEngineError
+from modbatch.store.tables import JobDefinition
 from tests.api.batching import (
     EXCLUSIVE, ROOT, create_batch, definition_id, delete_instance, jobs_of, pin, shape, the_job,
 )
@@ -443,3 +446,323 @@ def test_get_unknown_job_definition_is_404(client):
     assert response.status_code == 404
     assert response.json() == error("InvalidRequestException",
                                     "Job Definition with id nope does not exist")
+
+
+# ------------------------------------------------------------------------ process jobs
+# Jobs of process instances (async continuations, timers) are created by the runtime; here they
+# are written straight into the job table so that the API over them is tested on its own.
+HOUR_LATER = "2026-06-01T13:00:00.000+0000"
+
+
+@dataclass
+class ProcessJobs:
+    definition_id: str
+    timer: str  # a timer in process instance pi-1, activity "boundary", due in an hour
+    message: str  # a failed async continuation in pi-2, activity "task2"
+    timer_definition: str
+    message_definition: str
+
+
+def process_job_row(**values) -> dict:
+    row = {"id": None, "type": "message", "job_definition_id": None, "handler_type": "test-job",
+           "handler_configuration": None, "batch_id": None, "item_from": None, "item_to": None,
+           "due_date": None, "create_time": T0, "retries": 3, "exception_message": None,
+           "exception_stacktrace": None, "suspended": False, "priority": 0, "tenant_id": None,
+           "deployment_id": None, "lock_owner": None, "lock_expiration_time": None,
+           "process_instance_id": None, "process_definition_id": None,
+           "process_definition_key": None, "execution_id": None, "activity_id": None,
+           "exclusive": True, "repeat": None}
+    return row | values
+
+
+@pytest.fixture
+def test_handler():
+    """Job handler "test-job": succeeds, or fails with the message in ``fail``."""
+    fail: list[str] = []
+
+    def handle(session, job, settings):
+        if fail:
+            raise ProcessEngineError(fail[0])
+        return JobOutcome()
+
+    HANDLERS["test-job"] = handle
+    yield fail
+    del HANDLERS["test-job"]
+
+
+@pytest.fixture
+def process(api, app, test_handler) -> ProcessJobs:
+    pin(T0)
+    deployment = api.deploy(EXCLUSIVE)
+    pd = definition_id(deployment)
+    timer_jd = job_definition_id(pd, "boundary", "timer-transition", "CYCLE: R/PT1H")
+    message_jd = job_definition_id(pd, "task2", "async-continuation", "async-before")
+    common = {"process_definition_id": pd, "process_definition_key": EXCLUSIVE,
+              "deployment_id": deployment["id"]}
+    with app.engine.transaction() as session:
+        session.execute(JobDefinition.__table__.insert(), [
+            {"id": jd, "job_type": job_type, "job_configuration": configuration,
+             "activity_id": activity, "process_definition_id": pd,
+             "process_definition_key": EXCLUSIVE, "suspended": False,
+             "deployment_id": deployment["id"]}
+            for jd, job_type, configuration, activity in (
+                (timer_jd, "timer-transition", "CYCLE: R/PT1H", "boundary"),
+                (message_jd, "async-continuation", "async-before", "task2"))])
+        insert_jobs(session, [
+            process_job_row(id="timer-job", type="timer", job_definition_id=timer_jd,
+                            handler_configuration="boundary", due_date=T0 + timedelta(hours=1),
+                            process_instance_id="pi-1", execution_id="ex-1",
+                            activity_id="boundary", repeat="R/2026-06-01T12:00:00/PT1H", **common),
+            process_job_row(id="message-job", job_definition_id=message_jd, retries=2,
+                            exception_message="boom", process_instance_id="pi-2",
+                            execution_id="ex-2", activity_id="task2", **common)])
+    return ProcessJobs(pd, "timer-job", "message-job", timer_jd, message_jd)
+
+
+def process_job_dto(process: ProcessJobs, which: str, **changes) -> dict:
+    if which == "timer":
+        values = {"id": "timer-job", "jobDefinitionId": process.timer_definition,
+                  "processInstanceId": "pi-1", "executionId": "ex-1", "exceptionMessage": None,
+                  "failedActivityId": None, "retries": 3, "dueDate": HOUR_LATER}
+    else:
+        values = {"id": "message-job", "jobDefinitionId": process.message_definition,
+                  "processInstanceId": "pi-2", "executionId": "ex-2", "exceptionMessage": "boom",
+                  "failedActivityId": "task2", "retries": 2, "dueDate": None}
+    return values | {"processDefinitionId": process.definition_id,
+                     "processDefinitionKey": EXCLUSIVE, "suspended": False, "priority": 0,
+                     "tenantId": None, "createTime": STAMP, "batchId": None} | changes
+
+
+def test_process_jobs_render_their_process_fields(client, process):
+    """JobDto shows instance, execution and definition; failedActivityId once the job failed."""
+    assert get_job(client, process.timer) == process_job_dto(process, "timer")
+    assert get_job(client, process.message) == process_job_dto(process, "message")
+
+
+@pytest.mark.parametrize("query, expected", [
+    ({}, ["message", "timer"]),
+    ({"processInstanceId": "pi-1"}, ["timer"]),
+    ({"processInstanceId": "pi-3"}, []),
+    ({"processInstanceIds": "pi-2,pi-3"}, ["message"]),
+    ({"processInstanceIds": "pi-1,pi-2"}, ["message", "timer"]),
+    ({"executionId": "ex-2"}, ["message"]),
+    ({"processDefinitionKey": EXCLUSIVE}, ["message", "timer"]),
+    ({"processDefinitionKey": "other"}, []),
+    ({"activityId": "boundary"}, ["timer"]),
+    ({"failedActivityId": "task2"}, ["message"]),
+    ({"failedActivityId": "boundary"}, []),
+    ({"timers": "true"}, ["timer"]),
+    ({"messages": "true"}, ["message"]),
+    ({"withException": "true"}, ["message"]),
+    ({"executable": "true"}, ["message"]),
+    ({"dueDates": f"gt_{STAMP}"}, ["timer"]),
+    ({"dueDates": f"lt_{HOUR_LATER}"}, []),
+    ({"jobDefinitionId": "x"}, []),
+])
+def test_process_job_filters(client, process, query, expected):
+    """The process filters of GET/POST /job and their counts select by the job's columns."""
+    kinds = {process.timer: "timer", process.message: "message"}
+    for method in ("get", "post"):
+        body = dict(query)
+        if method == "post":
+            body = {k: (v == "true" if v == "true" else v) for k, v in body.items()}
+            if "processInstanceIds" in body:
+                body["processInstanceIds"] = body["processInstanceIds"].split(",")
+            if "dueDates" in body:
+                operator, value = body["dueDates"].split("_", 1)
+                body["dueDates"] = [{"operator": operator, "value": value}]
+        assert sorted(kinds[i] for i in listed(client, method=method, **body)) == expected
+        assert counted(client, method=method, **body) == len(expected)
+
+
+def test_process_definition_id_filter(client, process):
+    """processDefinitionId selects the definition's jobs."""
+    assert sorted(listed(client, processDefinitionId=process.definition_id)) == [
+        process.message, process.timer]
+    assert listed(client, processDefinitionId="other") == []
+
+
+@pytest.mark.parametrize("sort_by, order, expected", [
+    ("processInstanceId", "asc", ["timer-job", "message-job"]),
+    ("processInstanceId", "desc", ["message-job", "timer-job"]),
+    ("executionId", "desc", ["message-job", "timer-job"]),
+    ("processDefinitionId", "asc", ["message-job", "timer-job"]),
+    ("processDefinitionKey", "asc", ["message-job", "timer-job"]),
+])
+def test_process_jobs_sort_by_process_columns(client, process, sort_by, order, expected):
+    """Sorting by process instance, execution and definition uses their columns (id breaks ties)."""
+    assert listed(client, sortBy=sort_by, sortOrder=order) == expected
+    assert listed(client, method="post", sorting=[{"sortBy": sort_by, "sortOrder": order}]) == \
+        expected
+
+
+def test_a_process_jobs_incident_carries_its_process_fields(client, app, process, test_handler):
+    """Running out of retries opens a failedJob incident with the job's instance and activity;
+    processDefinitionKeyIn finds it."""
+    test_handler.append("still failing")
+    for _ in range(2):
+        assert client.post(f"{ROOT}/job/{process.message}/execute").status_code == 404
+    [incident] = client.get(f"{ROOT}/incident").json()
+    assert incident == {
+        "id": incident["id"], "processDefinitionId": process.definition_id,
+        "processInstanceId": "pi-2", "executionId": "ex-2", "incidentTimestamp": STAMP,
+        "incidentType": "failedJob", "activityId": "task2", "failedActivityId": "task2",
+        "causeIncidentId": incident["id"], "rootCauseIncidentId": incident["id"],
+        "configuration": process.message, "incidentMessage": "still failing", "tenantId": None,
+        "jobDefinitionId": process.message_definition, "annotation": None}
+    assert counted(client, path="/incident/count", processDefinitionKeyIn=f"x,{EXCLUSIVE}") == 1
+    assert counted(client, path="/incident/count", processDefinitionKeyIn="x") == 0
+    assert counted(client, path="/incident/count", processInstanceId="pi-2") == 1
+
+
+# ------------------------------------------------------------------------ PUT /job/{id}/duedate
+def test_set_due_date(client, process):
+    """The new due date shows on the job; Camunda's date format and ISO 8601 are accepted."""
+    response = client.put(f"{ROOT}/job/{process.timer}/duedate",
+                          json={"duedate": "2026-06-02T08:00:00.000+0200", "cascade": False})
+    assert response.status_code == 204
+    assert get_job(client, process.timer)["dueDate"] == "2026-06-02T06:00:00.000+0000"
+    client.put(f"{ROOT}/job/{process.timer}/duedate", json={"duedate": "2026-06-03T00:00:00Z"})
+    assert get_job(client, process.timer)["dueDate"] == "2026-06-03T00:00:00.000+0000"
+
+
+def test_a_null_due_date_makes_the_job_executable_now(client, process):
+    """duedate null (or absent) clears it: the job is executable at once."""
+    assert client.put(f"{ROOT}/job/{process.timer}/duedate", json={"duedate": None}).status_code \
+        == 204
+    assert get_job(client, process.timer)["dueDate"] is None
+    assert listed(client, executable="true") == [process.message, process.timer]
+
+
+def test_set_due_date_of_unknown_job_is_500(client):
+    """Camunda answers an unknown job with a 500 InvalidRequestException."""
+    response = client.put(f"{ROOT}/job/nope/duedate", json={"duedate": STAMP})
+    assert response.status_code == 500
+    assert response.headers["content-type"] == "application/json"
+    assert response.json() == error("InvalidRequestException", "No job found with id 'nope'.")
+
+
+def test_set_due_date_rejects_a_malformed_date(client, process):
+    """A date that does not parse is a 400 before the job is touched."""
+    response = client.put(f"{ROOT}/job/{process.timer}/duedate", json={"duedate": "tomorrow"})
+    assert response.status_code == 400
+    assert response.json()["type"] == "InvalidRequestException"
+    assert get_job(client, process.timer)["dueDate"] == HOUR_LATER
+
+
+def successor_due(client, process) -> str | None:
+    """Execute the timer now; the due date of the job its cycle leaves behind, if any."""
+    assert client.post(f"{ROOT}/job/{process.timer}/execute").status_code == 204
+    rest = [job for job in client.get(f"{ROOT}/job", params={"timers": "true"}).json()]
+    assert all(job["id"] != process.timer for job in rest)
+    return rest[0]["dueDate"] if rest else None
+
+
+def test_executing_a_cycle_timer_leaves_its_successor(client, process):
+    """An hourly cycle fired at its due date schedules the next hour's job, same fields."""
+    pin(T0 + timedelta(hours=1))
+    assert successor_due(client, process) == "2026-06-01T14:00:00.000+0000"
+    [follower] = client.get(f"{ROOT}/job", params={"timers": "true"}).json()
+    assert follower == process_job_dto(process, "timer", id=follower["id"],
+                                       dueDate="2026-06-01T14:00:00.000+0000",
+                                       createTime="2026-06-01T13:00:00.000+0000")
+
+
+def test_cascading_a_due_date_moves_the_later_repetitions(client, process):
+    """cascade=true: moved 30 minutes later, the next job follows 30 minutes later as well."""
+    client.put(f"{ROOT}/job/{process.timer}/duedate",
+               json={"duedate": "2026-06-01T13:30:00.000+0000", "cascade": True})
+    pin(T0 + timedelta(hours=1, minutes=30))
+    assert successor_due(client, process) == "2026-06-01T14:30:00.000+0000"
+
+
+def test_without_cascade_the_cycle_keeps_its_rhythm(client, process):
+    """cascade=false: only this job moves; the next one is due on the cycle's own hour."""
+    client.put(f"{ROOT}/job/{process.timer}/duedate",
+               json={"duedate": "2026-06-01T13:30:00.000+0000", "cascade": False})
+    pin(T0 + timedelta(hours=1, minutes=30))
+    assert successor_due(client, process) == "2026-06-01T14:00:00.000+0000"
+
+
+# ------------------------------------------------------------------------ PUT /job/{id}/priority
+def test_set_job_priority(client, process):
+    """The priority shows on the job and orders the priority filters."""
+    response = client.put(f"{ROOT}/job/{process.message}/priority", json={"priority": 42})
+    assert response.status_code == 204
+    assert get_job(client, process.message)["priority"] == 42
+    assert listed(client, priorityHigherThanOrEquals=10) == [process.message]
+    client.put(f"{ROOT}/job/{process.message}/priority", json={"priority": -2**63})
+    assert get_job(client, process.message)["priority"] == -2**63
+
+
+def test_a_null_priority_is_400(client, process):
+    """Camunda's RestException names the job."""
+    response = client.put(f"{ROOT}/job/{process.message}/priority", json={"priority": None})
+    assert response.status_code == 400
+    assert response.headers["content-type"] == "application/json"
+    assert response.json() == error("RestException",
+                                    "Priority for job 'message-job' cannot be null.")
+    assert client.put(f"{ROOT}/job/{process.message}/priority", json={}).status_code == 400
+
+
+def test_set_priority_of_unknown_job_is_404(client):
+    """Camunda's NotFoundException message, as a 404 InvalidRequestException."""
+    response = client.put(f"{ROOT}/job/nope/priority", json={"priority": 1})
+    assert response.status_code == 404
+    assert response.json() == error("InvalidRequestException",
+                                    "No job found with id 'nope': job is null")
+
+
+# ------------------------------------------------------------------------ job definition priority
+def job_definition(client, definition_id: str) -> dict:
+    response = client.get(f"{ROOT}/job-definition/{definition_id}")
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def test_overriding_priority_without_jobs(client, process):
+    """includeJobs false: only the definition carries the priority."""
+    response = client.put(f"{ROOT}/job-definition/{process.message_definition}/jobPriority",
+                          json={"priority": 7})
+    assert response.status_code == 204
+    assert job_definition(client, process.message_definition)["overridingJobPriority"] == 7
+    assert get_job(client, process.message)["priority"] == 0
+    assert listed(client, path="/job-definition", withOverridingJobPriority="true") == [
+        process.message_definition]
+
+
+def test_overriding_priority_including_jobs(client, process):
+    """includeJobs true: the definition's existing jobs get the priority too, no others."""
+    client.put(f"{ROOT}/job-definition/{process.message_definition}/jobPriority",
+               json={"priority": 7, "includeJobs": True})
+    assert get_job(client, process.message)["priority"] == 7
+    assert get_job(client, process.timer)["priority"] == 0
+
+
+def test_a_null_priority_clears_the_override(client, process):
+    """priority null removes the overriding priority; the jobs keep theirs."""
+    path = f"{ROOT}/job-definition/{process.message_definition}/jobPriority"
+    client.put(path, json={"priority": 7, "includeJobs": True})
+    assert client.put(path, json={"priority": None}).status_code == 204
+    assert job_definition(client, process.message_definition)["overridingJobPriority"] is None
+    assert get_job(client, process.message)["priority"] == 7
+
+
+def test_clearing_with_include_jobs_is_400(client, process):
+    """A null priority cannot be applied to the jobs."""
+    response = client.put(f"{ROOT}/job-definition/{process.message_definition}/jobPriority",
+                          json={"priority": None, "includeJobs": True})
+    assert response.status_code == 400
+    assert response.json() == error(
+        "InvalidRequestException",
+        f"Cannot reset priority for job definition {process.message_definition} with "
+        "includeJobs=true")
+
+
+def test_priority_of_unknown_job_definition_is_404(client):
+    """Camunda's NotFoundException message, as a 404."""
+    response = client.put(f"{ROOT}/job-definition/nope/jobPriority", json={"priority": 1})
+    assert response.status_code == 404
+    assert response.json() == error(
+        "InvalidRequestException",
+        "Job definition with id 'nope' does not exist: jobDefinition is null")
