@@ -450,3 +450,32 @@ def test_output_mapping_reads_the_tasks_own_local_variables(engine):
     pid = start(engine, d)
     complete(engine, pid, "t")
     assert variables(engine, pid) == {"copied": 7}
+
+
+def test_take_listener_on_a_sequence_flow_and_skip_custom_listeners(engine):
+    """A Java take listener on a flow fails the start; the same modification with
+    skipCustomListeners moves the token past it."""
+    from modbatch.engine import modification
+    from modbatch.engine.modification import Instruction, ModificationRequest
+
+    body = ('<startEvent id="start"/><sequenceFlow id="f1" sourceRef="start" targetRef="a"/><userTask id="a"/>'
+            '<sequenceFlow id="f2" sourceRef="a" targetRef="b"><extensionElements>'
+            '<camunda:executionListener event="take" class="com.acme.Audit"/></extensionElements>'
+            '</sequenceFlow><userTask id="b"/>')
+    d = inline(engine, "takes", body)
+    pid = start(engine, d)
+    with pytest.raises(UnsupportedImplementation, match="take listener camunda:class 'com.acme.Audit' of "
+                                                        "sequence flow 'f2'"):
+        complete(engine, pid, "a")
+    for skip in (False, True):
+        request = ModificationRequest(process_definition_id=d.id,
+                                      instructions=[Instruction("startTransition", transition_id="f2")],
+                                      instance_ids=[pid], skip_custom_listeners=skip, skip_io_mappings=False,
+                                      annotation=None)
+        with engine.transaction() as session:
+            if not skip:
+                with pytest.raises(UnsupportedImplementation):
+                    modification.execute_sync(session, request)
+            else:
+                modification.execute_sync(session, request)
+    assert shape(engine, pid) == [("a", []), ("b", [])]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Callable, Mapping
 
@@ -17,6 +17,7 @@ from modbatch.store.tables import (
     ActivityInstance,
     EventSubscription,
     ExternalTask,
+    Incident,
     Job,
     ProcessDefinition,
     ProcessInstance,
@@ -97,7 +98,8 @@ def trigger_subscriptions(session: Session, subscriptions: list[EventSubscriptio
         state = states.get(sub.process_instance_id or "")
         if state is None or sub.id not in state.subscriptions:
             continue  # an earlier trigger in this call removed it
-        Runtime(state).trigger(sub.execution_id or "", sub.activity_id, variables, local_variables)
+        Runtime(state).trigger(sub.activity_instance_id or "", sub.activity_id, variables,
+                               local_variables)
         touched.append(state)
     save(session, list({s.id: s for s in touched}.values()))
     return list(dict.fromkeys(s.id for s in touched))
@@ -234,9 +236,15 @@ def _conditions(filters: Mapping[str, Any], *, or_mode: bool = False):
         parts.append(false())  # no call activities yet: no instance has a super or sub instance
     if f("caseInstanceId") is not None:
         parts.append(false())
-    if f("withIncident") is True or any(f(k) is not None for k in (
-            "incidentId", "incidentType", "incidentMessage", "incidentMessageLike")):
-        parts.append(false())  # incidents on process instances come with the job executor
+    incident_filters = [Incident.process_instance_id == pi.id]
+    for name, column in (("incidentId", Incident.id), ("incidentType", Incident.incident_type),
+                         ("incidentMessage", Incident.incident_message)):
+        if f(name) is not None:
+            incident_filters.append(column == f(name))
+    if f("incidentMessageLike") is not None:
+        incident_filters.append(Incident.incident_message.like(f("incidentMessageLike")))
+    if f("withIncident") is True or len(incident_filters) > 1:
+        parts.append(exists().where(*incident_filters))
     for condition in f("variables") or []:
         parts.append(_variable_condition(condition, filters))
     if not parts:
@@ -348,12 +356,26 @@ class TreeNode:
     execution_ids: list[str]
     children: list["TreeNode"]
     transition: bool = False
+    # (incident id, activity id) of the incidents raised in this node's execution
+    incidents: list[tuple[str, str]] = field(default_factory=list)
 
 
-def activity_tree(state: InstanceState) -> TreeNode:
+def incidents_by_execution(session: Session, instance_id: str) -> dict[str, list[tuple[str, str]]]:
+    found: dict[str, list[tuple[str, str]]] = {}
+    for row in session.execute(select(Incident.id, Incident.execution_id, Incident.activity_id).where(
+            Incident.process_instance_id == instance_id).order_by(Incident.incident_timestamp)):
+        found.setdefault(row.execution_id, []).append((row.id, row.activity_id))
+    return found
+
+
+def activity_tree(state: InstanceState,
+                  incidents: Mapping[str, list[tuple[str, str]]] | None = None) -> TreeNode:
+    incidents = incidents or {}
+
     def build(parent_id: str) -> list[TreeNode]:
         return [TreeNode(ai.id, parent_id, ai.activity_id, ai.activity_type, ai.activity_name,
-                         [ai.execution_id], build(ai.id), ai.is_transition)
+                         [ai.execution_id], build(ai.id), ai.is_transition,
+                         list(incidents.get(ai.execution_id, ())))
                 for ai in state.children(parent_id)]
 
     return TreeNode(state.id, None, state.process_definition_id, "processDefinition",

@@ -124,12 +124,12 @@ def load(session: Session, instance_ids: Iterable[str]) -> dict[str, InstanceSta
                              var.value_info))
         for job in conn.execute(LOAD_JOBS, present).all():
             states[job.process_instance_id].jobs[job.id] = JobState(
-                job.id, job.execution_id, job.activity_id, job.type, job.handler_type,
+                job.id, job.activity_instance_id, job.activity_id, job.type, job.handler_type,
                 job.handler_configuration, job.due_date, job.exclusive, job.repeat, job.retries,
                 job.job_definition_id, job.priority)
         for sub in conn.execute(LOAD_SUBSCRIPTIONS, present).all():
             states[sub.process_instance_id].subscriptions[sub.id] = SubscriptionState(
-                sub.id, sub.execution_id, sub.activity_id, sub.event_type, sub.event_name,
+                sub.id, sub.activity_instance_id, sub.activity_id, sub.event_type, sub.event_name,
                 sub.created)
         for ext in conn.execute(LOAD_EXTERNAL_TASKS, present).all():
             states[ext.process_instance_id].external_tasks[ext.id] = ExternalTaskState(
@@ -235,7 +235,8 @@ def flush(session: Session, states: Iterable[InstanceState]) -> None:
     if job_rows:
         conn.execute(INSERT_JOB, job_rows)
     sub_rows = [{"id": e.id, "event_type": e.event_type, "event_name": e.event_name,
-                 "process_instance_id": s.id, "execution_id": e.owner, "activity_id": e.activity_id,
+                 "process_instance_id": s.id, "activity_instance_id": e.owner,
+                 "execution_id": s.activity_instances[e.owner].execution_id, "activity_id": e.activity_id,
                  "process_definition_id": s.process_definition_id, "tenant_id": s.tenant_id,
                  "created": e.created}
                 for s in rows for e in s.subscriptions.values() if e.id not in s.loaded_subscriptions]
@@ -268,7 +269,8 @@ def _job_row(s: InstanceState, job: JobState, now) -> dict:
             "tenant_id": s.tenant_id, "deployment_id": None, "lock_owner": None,
             "lock_expiration_time": None, "process_instance_id": s.id,
             "process_definition_id": s.process_definition_id,
-            "process_definition_key": s.process_definition_key, "execution_id": job.owner,
+            "process_definition_key": s.process_definition_key, "activity_instance_id": job.owner,
+            "execution_id": s.activity_instances[job.owner].execution_id,
             "activity_id": job.activity_id, "exclusive": job.exclusive, "repeat": job.repeat}
 
 

@@ -21,7 +21,10 @@ from modbatch.engine.runtime import new_id
 from modbatch.errors import InvalidRequest, NotFoundError, ParseError, ProcessEngineError
 from modbatch.store.tables import (
     Deployment,
+    EventSubscription,
     HistoricProcessInstance,
+    Incident,
+    Job,
     ProcessDefinition,
     ProcessInstance,
     Resource,
@@ -233,6 +236,9 @@ def delete_deployment(session: Session, deployment_id: str, *, cascade: bool) ->
                 f"definition with id: {running[0]} can't be deleted, because there are "
                 f"{running[1]} dependent process instances.")
     if definition_ids:
+        # what the instances' scopes owned goes with them (start-event rows included)
+        for table in (Job, EventSubscription, Incident):
+            session.execute(delete(table).where(table.process_definition_id.in_(definition_ids)))
         session.execute(delete(ProcessInstance).where(
             ProcessInstance.process_definition_id.in_(definition_ids)))
         if cascade:

@@ -343,7 +343,8 @@ class _ProcessParser:
                     raise self.error(f"Invalid {role} '{ref}' of sequence flow '{fid}' at line {el.sourceline}: "
                                      f"a sequence flow must connect flow nodes of the same scope", el)
                 refs.append(ref)
-            flows[fid] = SequenceFlow(fid, refs[0], refs[1], el.get("name"), self.condition(el))
+            flows[fid] = SequenceFlow(fid, refs[0], refs[1], el.get("name"), self.condition(el),
+                                      listeners=self.listeners(el))
         return flows
 
     def condition(self, flow: etree._Element) -> Expression | None:

@@ -334,7 +334,10 @@ class Runtime:
                     f"Process instance '{self.state.id}' did not reach a wait state within "
                     f"{MAX_STEPS} steps; the model loops")
             if operation == "take":
-                self.push("enter", self.model.flows[element].target_id, scope_id)
+                flow = self.model.flows[element]
+                if flow.listeners:
+                    self.fire_listeners(flow.listeners, "take", scope_id, f"sequence flow '{flow.id}'")
+                self.push("enter", flow.target_id, scope_id)
             elif operation == "enter":
                 self.enter(self.model.activities[element], scope_id)
             elif operation == "execute":
