@@ -122,6 +122,10 @@ def load(session: Session, instance_ids: Iterable[str]) -> dict[str, InstanceSta
                 var.id, var.name, var.activity_instance_id,
                 from_columns(var.type, var.text_value, var.long_value, var.double_value,
                              var.value_info))
+        owning = [row.id for row in rows if states[row.id].model.creates_jobs_or_subscriptions]
+        if not owning:
+            continue
+        present = {"ids": owning}
         for job in conn.execute(LOAD_JOBS, present).all():
             states[job.process_instance_id].jobs[job.id] = JobState(
                 job.id, job.activity_instance_id, job.activity_id, job.type, job.handler_type,
@@ -186,8 +190,9 @@ def flush(session: Session, states: Iterable[InstanceState]) -> None:
             for part in chunks(ids):
                 conn.execute(END_HISTORY, {"ids": list(part), "end_time": now, "state": end_state})
         ended_ids = [s.id for s in ended]
+        owning_ids = [s.id for s in ended if s.model.creates_jobs_or_subscriptions]
         for table in _OWNED:
-            for part in chunks(ended_ids):
+            for part in chunks(ended_ids if table in (Task, Variable, ActivityInstance) else owning_ids):
                 conn.execute(DELETE_BY_INSTANCE[table], {"ids": list(part)})
         _delete(conn, ProcessInstance, ended_ids)
 

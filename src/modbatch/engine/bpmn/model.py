@@ -144,6 +144,18 @@ class ProcessModel:
     # hosts, activities with input mappings)
     instance_activities: frozenset[str] = frozenset()
 
+    @property
+    def creates_jobs_or_subscriptions(self) -> bool:
+        """Whether instances can own jobs, subscriptions or external tasks (else loading skips them)."""
+        cached = self.__dict__.get("_owns")
+        if cached is None:
+            cached = any(a.async_before or a.async_after or a.timer is not None
+                         or a.external_topic is not None or a.event_name is not None
+                         or a.type == "eventBasedGateway"
+                         for a in self.activities.values())
+            object.__setattr__(self, "_owns", cached)
+        return cached
+
     def children_of(self, scope_id: str) -> list[Activity]:
         return [a for a in self.activities.values() if a.scope_id == scope_id]
 
