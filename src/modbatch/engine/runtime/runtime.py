@@ -214,9 +214,14 @@ class Runtime:
 
     def _stage_locals(self, created_scopes: Iterable[str], activity_id: str,
                       local_variables: dict[str, TypedValue] | None) -> None:
-        """Local variables land on the innermost scope the instruction instantiated."""
+        """Local variables land on the innermost scope the instruction instantiated: the target
+        itself when it is a scope (sub-process, boundary events, io mappings), else the innermost
+        sub-process it had to create, else the target's own instance."""
         created = list(created_scopes)
-        if local_variables and created:
+        target = self.model.activities[activity_id]
+        target_is_scope = (target.is_scope or activity_id in self.model.boundary_events
+                           or bool(target.input_parameters or target.output_parameters))
+        if local_variables and created and not target_is_scope:
             for name, value in local_variables.items():
                 self.set_variable(name, value, created[-1], local=True)
             self._pending_locals = None
