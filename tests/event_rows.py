@@ -92,3 +92,33 @@ class Rows:
         self.session.add(row)
         self.session.flush()
         return row
+
+
+def record_runtime(monkeypatch) -> Any:
+    """Replace the runtime's trigger_subscriptions and start with recorders; a started instance
+    is called ``started-N`` and has the start variables as its variables."""
+    from types import SimpleNamespace
+
+    from modbatch.engine import instances
+    from modbatch.engine.runtime import VariableState
+
+    calls = SimpleNamespace(triggered=[], started=[])
+
+    def trigger(session, subscriptions, *, variables, local_variables=None):
+        calls.triggered.append(([s.id for s in subscriptions], variables, local_variables))
+        return list(dict.fromkeys(s.process_instance_id for s in subscriptions))
+
+    def start(session, definition, *, business_key, variables, skip_io_mappings=False,
+              start_activity_id=None):
+        calls.started.append((definition.id, start_activity_id, business_key, variables))
+        state = SimpleNamespace(
+            id=f"started-{len(calls.started)}", tenant_id=definition.tenant_id,
+            process_definition_id=definition.id, process_definition_key=definition.key,
+            business_key=business_key, suspended=False, ended=False,
+            variables={name: VariableState(new_id(), name, None, value)
+                       for name, value in variables.items()})
+        return SimpleNamespace(state=state, definition=definition)
+
+    monkeypatch.setattr(instances, "trigger_subscriptions", trigger, raising=False)
+    monkeypatch.setattr(instances, "start", start)
+    return calls

@@ -11,30 +11,12 @@ from modbatch.engine import correlation, event_subscriptions, instances
 from modbatch.engine.correlation import MessageCorrelation
 from modbatch.engine.variables import TypedValue, infer
 from modbatch.errors import BadUserRequest, MismatchingMessageCorrelation, ProcessEngineError
-from tests.event_rows import Rows
+from tests.event_rows import Rows, record_runtime
 
 
 @pytest.fixture
 def runtime(monkeypatch):
-    """Records trigger_subscriptions and start calls; a started instance is called 'started-N'."""
-    calls = SimpleNamespace(triggered=[], started=[])
-
-    def trigger(session, subscriptions, *, variables, local_variables=None):
-        calls.triggered.append(([s.id for s in subscriptions], variables, local_variables))
-        return list(dict.fromkeys(s.process_instance_id for s in subscriptions))
-
-    def start(session, definition, *, business_key, variables, skip_io_mappings=False,
-              start_activity_id=None):
-        calls.started.append((definition.id, start_activity_id, business_key, variables))
-        state = SimpleNamespace(
-            id=f"started-{len(calls.started)}", tenant_id=definition.tenant_id,
-            process_definition_id=definition.id, process_definition_key=definition.key,
-            business_key=business_key, suspended=False, ended=False, variables={})
-        return SimpleNamespace(state=state, definition=definition)
-
-    monkeypatch.setattr(instances, "trigger_subscriptions", trigger, raising=False)
-    monkeypatch.setattr(instances, "start", start)
-    return calls
+    return record_runtime(monkeypatch)
 
 
 @pytest.fixture
