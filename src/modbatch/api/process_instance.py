@@ -92,7 +92,8 @@ def modify_process_instance(id: str, body: Any = None):
         return None, 204
     with current().transaction() as session:
         modification.modify_single(session, id, instructions,
-                                   skip_io_mappings=dto.get("skipIoMappings") is True)
+                                   skip_io_mappings=dto.get("skipIoMappings") is True,
+                                   skip_custom_listeners=dto.get("skipCustomListeners") is True)
     return None, 204
 
 

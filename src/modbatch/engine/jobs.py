@@ -108,11 +108,33 @@ def run(session: Session, job: Job, settings: Settings) -> JobOutcome:
 
 def record_failure(session: Session, job: Job, message: str, stacktrace: str | None) -> None:
     retries = max(job.retries - 1, 0)
-    session.execute(update(Job).where(Job.id == job.id).values(
-        retries=retries, exception_message=message, exception_stacktrace=stacktrace,
-        lock_owner=None, lock_expiration_time=None))
+    values = dict(retries=retries, exception_message=message, exception_stacktrace=stacktrace,
+                  lock_owner=None, lock_expiration_time=None)
+    wait = _retry_wait(session, job)
+    if wait is not None and retries > 0:
+        values["due_date"] = clock.now() + wait
+    session.execute(update(Job).where(Job.id == job.id).values(**values))
     if retries == 0:
         _open_incident(session, job, message)
+
+
+def _retry_wait(session: Session, job: Job):
+    """camunda:failedJobRetryTimeCycle (R3/PT5M): how long a failed process job waits to retry."""
+    if job.process_definition_id is None or job.activity_id is None:
+        return None
+    from modbatch.engine import repository
+    from modbatch.engine.bpmn.timers import parse_duration
+
+    try:
+        model = repository.model_for_id(session, job.process_definition_id)
+    except ModbatchError:
+        return None
+    activity = model.activities.get(job.activity_id)
+    cycle = activity.retry_time_cycle if activity is not None else None
+    if not cycle:
+        return None
+    intervals = [part.strip() for part in cycle.split("/", 1)[1].split(",")]
+    return parse_duration(intervals[0])
 
 
 def _open_incident(session: Session, job: Job, message: str | None) -> None:
@@ -121,7 +143,10 @@ def _open_incident(session: Session, job: Job, message: str | None) -> None:
         session.add(Incident(id=new_id(), incident_timestamp=clock.now(),
                              incident_type="failedJob", incident_message=message,
                              configuration=job.id, job_definition_id=job.job_definition_id,
-                             tenant_id=job.tenant_id))
+                             tenant_id=job.tenant_id, process_instance_id=job.process_instance_id,
+                             process_definition_id=job.process_definition_id,
+                             execution_id=job.execution_id, activity_id=job.activity_id,
+                             failed_activity_id=job.activity_id))
 
 
 def execute(engine, job_id: str) -> None:
