@@ -14,7 +14,7 @@ from typing import Any, Mapping
 from sqlalchemy import and_, delete, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
-from modbatch.engine import clock, queries
+from modbatch.engine import clock, event_subscriptions, queries
 from modbatch.engine.bpmn import parse_bpmn
 from modbatch.engine.bpmn.model import ProcessModel
 from modbatch.engine.runtime import new_id
@@ -150,6 +150,10 @@ def deploy(session: Session, *, name: str | None, source: str | None, tenant_id:
         models.put(definition.id, model)
         definitions.append(definition)
     session.flush()
+    for definition in definitions:
+        # each new version is the latest: its start events replace the previous version's
+        event_subscriptions.adjust_on_deploy(session, definition, models.get(definition.id)
+                                             or model_for(session, definition))
     return DeploymentResult(deployment, definitions)
 
 
@@ -221,9 +225,12 @@ def count_deployments(session: Session, filters: Mapping[str, Any]) -> int:
 def delete_deployment(session: Session, deployment_id: str, *, cascade: bool) -> None:
     if session.get(Deployment, deployment_id) is None:
         raise InvalidRequest(f"Deployment with id '{deployment_id}' do not exist", status=404)
-    definition_ids = list(session.execute(
-        select(ProcessDefinition.id).where(ProcessDefinition.deployment_id == deployment_id)
+    deleted = list(session.execute(
+        select(ProcessDefinition).where(ProcessDefinition.deployment_id == deployment_id)
     ).scalars())
+    definition_ids = [d.id for d in deleted]
+    # versions that become latest again get their start event subscriptions back
+    restored = event_subscriptions.latest_after_delete(session, deleted)
     if not cascade:
         running = session.execute(
             select(ProcessInstance.process_definition_id, func.count())
@@ -244,10 +251,14 @@ def delete_deployment(session: Session, deployment_id: str, *, cascade: bool) ->
         if cascade:
             session.execute(delete(HistoricProcessInstance).where(
                 HistoricProcessInstance.process_definition_id.in_(definition_ids)))
+    event_subscriptions.remove_for_definitions(session, definition_ids)
     session.execute(delete(ProcessDefinition).where(ProcessDefinition.deployment_id == deployment_id))
     session.execute(delete(Resource).where(Resource.deployment_id == deployment_id))
     session.execute(delete(Deployment).where(Deployment.id == deployment_id))
     models.forget(definition_ids)
+    for definition in restored:
+        event_subscriptions.add_start_subscriptions(session, definition,
+                                                    model_for(session, definition))
 
 
 def definitions_of(session: Session, deployment_id: str) -> list[ProcessDefinition]:
