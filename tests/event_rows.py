@@ -65,15 +65,16 @@ class Rows:
         """An activity instance of ``activity_id`` waiting for the event, with local variables."""
         instance = self.session.get(ProcessInstance, instance_id)
         activity_instance = f"{activity_id}:{new_id()}"
+        execution = new_id()
         self.session.add(ActivityInstance(
             id=activity_instance, process_instance_id=instance_id, parent_id=instance_id,
-            activity_id=activity_id, activity_type="receiveTask", execution_id=new_id()))
+            activity_id=activity_id, activity_type="receiveTask", execution_id=execution))
         self.session.flush()
         self.variables(instance_id, activity_instance, **local_variables)
         return self.subscription(event_type, event_name, activity_id,
                                  definition_id=instance.process_definition_id,
-                                 instance_id=instance_id, execution_id=activity_instance,
-                                 tenant_id=instance.tenant_id)
+                                 instance_id=instance_id, execution_id=execution,
+                                 activity_instance_id=activity_instance, tenant_id=instance.tenant_id)
 
     def start_event(self, definition: ProcessDefinition, activity_id: str, event_name: str, *,
                     event_type: str = "message") -> EventSubscription:
@@ -82,11 +83,12 @@ class Rows:
 
     def subscription(self, event_type: str, event_name: str, activity_id: str, *,
                      definition_id: str, instance_id: str | None = None,
-                     execution_id: str | None = None,
+                     execution_id: str | None = None, activity_instance_id: str | None = None,
                      tenant_id: str | None = None) -> EventSubscription:
         self.tick += 1
         row = EventSubscription(id=new_id(), event_type=event_type, event_name=event_name,
                                 process_instance_id=instance_id, execution_id=execution_id,
+                                activity_instance_id=activity_instance_id,
                                 activity_id=activity_id, process_definition_id=definition_id,
                                 tenant_id=tenant_id, created=T0 + timedelta(seconds=self.tick))
         self.session.add(row)

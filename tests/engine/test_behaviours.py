@@ -69,11 +69,6 @@ def message(engine, name, **values):
         return instances.trigger_subscriptions(session, subs, variables=typed)
 
 
-def signal(engine, name):
-    with engine.transaction() as session:
-        instances.throw_signal(session, name, variables={})
-
-
 def flow(*steps: str) -> str:
     """A chain of elements connected by sequence flows f1, f2, ..."""
     parts = []

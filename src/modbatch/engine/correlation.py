@@ -105,7 +105,7 @@ def waiting_executions(session: Session, correlation: MessageCorrelation) -> lis
     for name, value in (correlation.correlation_keys or {}).items():
         stmt = stmt.where(_variable_equals(instance_scope, name, value))
     local_scope = and_(Variable.process_instance_id == es.process_instance_id,
-                       Variable.activity_instance_id == es.execution_id)
+                       Variable.activity_instance_id == es.activity_instance_id)
     for name, value in (correlation.local_correlation_keys or {}).items():
         stmt = stmt.where(_variable_equals(local_scope, name, value))
     rows = session.execute(stmt.order_by(es.execution_id, es.created, es.id)).scalars()
@@ -291,7 +291,7 @@ def throw_signal(session: Session, signal_name: str, *,
 def _signal_execution(session: Session, signal_name: str, execution_id: str,
                       variables: dict[str, TypedValue]) -> list[str]:
     known = session.execute(select(ActivityInstance.id).where(
-        ActivityInstance.id == execution_id)).first() is not None or \
+        ActivityInstance.execution_id == execution_id)).first() is not None or \
         session.get(ProcessInstance, execution_id) is not None
     if not known:
         raise ProcessEngineError(f"Cannot find execution with id '{execution_id}': execution is "

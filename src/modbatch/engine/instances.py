@@ -54,37 +54,26 @@ def start(session: Session, definition: ProcessDefinition, *, business_key: str 
 def save(session: Session, states: list[InstanceState]) -> None:
     """Write the instances, then deliver the signals their signal throw events sent."""
     persistence.flush(session, states)
-    thrown = [signal for state in states for signal in state.thrown_signals]
+    thrown = [(state.tenant_id, signal) for state in states for signal in state.thrown_signals]
     for state in states:
         state.thrown_signals.clear()
-    for name, signal_variables in thrown:
-        throw_signal(session, name, variables=signal_variables)
+    if not thrown:
+        return
+    from modbatch.engine import correlation  # it starts and triggers instances through this module
+
+    if _SIGNAL_DEPTH[0] > 20:
+        raise ProcessEngineError("Signals keep triggering signal throw events; stopped after 20 rounds")
+    _SIGNAL_DEPTH[0] += 1
+    try:
+        for tenant_id, (name, signal_variables) in thrown:
+            # a throw inside an instance reaches its own tenant and the untenanted, as in Camunda
+            correlation.throw_signal(session, name, variables=signal_variables, tenant_id=tenant_id,
+                                     without_tenant_id=tenant_id is None, include_without_tenant=True)
+    finally:
+        _SIGNAL_DEPTH[0] -= 1
 
 
 _SIGNAL_DEPTH = [0]
-
-
-def throw_signal(session: Session, name: str, *, variables: dict[str, TypedValue],
-                 tenant_id: str | None = None, without_tenant_id: bool = False,
-                 execution_id: str | None = None) -> None:
-    """Deliver a signal to every running instance waiting for it (signal start events aside)."""
-    if _SIGNAL_DEPTH[0] > 20:
-        raise ProcessEngineError(f"Signal '{name}' keeps triggering signal throw events; stopped "
-                                 "after 20 rounds")
-    stmt = select(EventSubscription).where(EventSubscription.event_type == "signal",
-                                           EventSubscription.event_name == name,
-                                           EventSubscription.process_instance_id.is_not(None))
-    if execution_id is not None:
-        stmt = stmt.where(EventSubscription.execution_id == execution_id)
-    if tenant_id is not None:
-        stmt = stmt.where(EventSubscription.tenant_id == tenant_id)
-    if without_tenant_id:
-        stmt = stmt.where(EventSubscription.tenant_id.is_(None))
-    _SIGNAL_DEPTH[0] += 1
-    try:
-        trigger_subscriptions(session, list(session.execute(stmt).scalars()), variables=variables)
-    finally:
-        _SIGNAL_DEPTH[0] -= 1
 
 
 def trigger_subscriptions(session: Session, subscriptions: list[EventSubscription], *,
