@@ -103,3 +103,12 @@ class ParseError(ModbatchError):
             **super().body(),
             "details": {self.resource or "resource": {"errors": [problem], "warnings": []}},
         }
+
+
+class MismatchingMessageCorrelation(ProcessEngineError):
+    """Camunda's MismatchingMessageCorrelationException: a message matched nothing, or (when
+    exactly one match was wanted) more than one execution or process definition."""
+
+    type = "MismatchingMessageCorrelationException"
+
+    JAVA_CLASS = "org.camunda.bpm.engine.MismatchingMessageCorrelationException"

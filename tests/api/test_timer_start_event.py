@@ -9,13 +9,8 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from modbatch.engine.bpmn import model as bpmn_model
 from tests.api.batching import ROOT, pin
 from tests.api.conftest import UUID
-
-pytestmark = pytest.mark.xfail(
-    not hasattr(bpmn_model, "TimerDefinition"), strict=True,
-    reason="needs the parser's timer start events (Activity.timer as TimerDefinition)")
 
 T0 = datetime(2026, 6, 1, 12, 0, 0)
 STAMP = "2026-06-01T12:00:00.000+0000"
@@ -104,16 +99,23 @@ def test_a_cycle_start_timer_fires_its_repetitions(api, app, client):
     assert timer_jobs(client, "hourly") == []
 
 
-def test_a_new_version_replaces_the_timer_and_deleting_removes_it(api, client):
-    """Version 2's timer replaces version 1's; deleting version 2's deployment leaves none."""
+def test_a_new_version_replaces_the_timer_and_deleting_it_restores_the_old_one(api, client):
+    """Version 2's timer replaces version 1's; deleting version 2 makes version 1 the latest
+    again, with a new timer job; deleting that leaves none."""
     pin(T0)
-    deploy(api, process_xml("versioned", "<timeDuration>PT5M</timeDuration>"))
+    first = deploy(api, process_xml("versioned", "<timeDuration>PT5M</timeDuration>"))
     second = deploy(api, process_xml("versioned", "<timeDuration>PT10M</timeDuration>"))
     [job] = timer_jobs(client, "versioned")
     assert (job["processDefinitionId"], job["dueDate"]) == (second["definition_id"],
                                                             "2026-06-01T12:10:00.000+0000")
+    pin(T0 + timedelta(minutes=1))
     assert client.delete(f"{ROOT}/deployment/{second['id']}").status_code == 204
+    [job] = timer_jobs(client, "versioned")
+    assert (job["processDefinitionId"], job["dueDate"]) == (first["definition_id"],
+                                                            "2026-06-01T12:06:00.000+0000")
+    assert client.delete(f"{ROOT}/deployment/{first['id']}").status_code == 204
     assert timer_jobs(client, "versioned") == []
+    assert client.get(f"{ROOT}/job-definition/count").json() == {"count": 0}
 
 
 def test_boundary_timers_get_job_definitions_at_deployment(api, client):
@@ -130,3 +132,32 @@ def test_boundary_timers_get_job_definitions_at_deployment(api, client):
     assert [(d["activityId"], d["jobType"], d["jobConfiguration"]) for d in response.json()] == [
         ("remind", "timer-transition", "CYCLE: R3/PT10M"),
         ("start", "timer-start-event", "DURATION: PT5M")]
+
+
+@pytest.mark.parametrize("timer, message", [
+    ("<timeDuration>PT5</timeDuration>",
+     "Invalid timeDuration 'PT5': not an ISO 8601 duration such as PT5M, P1DT2H or P2W in "
+     "'startEvent' with id 'start' at line 6"),
+    ("<timeCycle>0 0 12 * * *</timeCycle>",
+     "Invalid timeCycle '0 0 12 * * *': exactly one of day-of-month and day-of-week must be '?' "
+     "(Quartz supports no other combination) in 'startEvent' with id 'start' at line 6"),
+])
+def test_a_literal_timer_that_cannot_be_read_fails_the_deployment(api, timer, message):
+    """The parser checks literal timer texts: a 400 ParseException naming the element."""
+    response = api.deploy_xml(process_xml("broken", timer))
+    assert response.status_code == 400
+    body = response.json()
+    assert (body["type"], body["message"]) == ("ParseException", message)
+    [problem] = body["details"]["inline.bpmn"]["errors"]
+    assert (problem["mainElementId"], problem["line"]) == ("start", 7)
+
+
+def test_an_expression_timer_is_checked_when_evaluated(api, client):
+    """A start timer expression is evaluated at deployment: an unreadable value is Camunda's
+    ENGINE-09027, a 500."""
+    response = api.deploy_xml(process_xml("exprs", "<timeDuration>${'soon'}</timeDuration>"))
+    assert response.status_code == 500
+    assert response.json() == {
+        "type": "ProcessEngineException", "code": 0,
+        "message": "ENGINE-09027 Exception while resolving duedate 'soon': not an ISO 8601 "
+                   "date-time such as 2026-03-01T10:00:00Z"}

@@ -62,6 +62,8 @@ DELIBERATE: dict[str, str] = {
     "TaskDto.taskState: not in Camunda's spec": LATER_CAMUNDA,
     "ProcessInstanceDto.definitionKey: not in Camunda's spec": LATER_CAMUNDA,
     "ProcessInstanceWithVariablesDto.definitionKey: not in Camunda's spec": LATER_CAMUNDA,
+    "MessageCorrelationResultWithVariableDto.processInstance.definitionKey: not in Camunda's "
+    "spec": LATER_CAMUNDA + " (the result's ProcessInstanceDto)",
     "ActivityInstanceDto.name: not in Camunda's spec":
         LATER_CAMUNDA + " (deprecated alias of activityName that Camunda's server sends)",
     "ModificationDto.historicProcessInstanceQuery: not in Camunda's spec":

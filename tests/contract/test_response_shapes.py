@@ -264,7 +264,25 @@ def session(client) -> Session:  # noqa: F811 (the imported fixture)
          params={"cascade": "true"})
     call("get", "/job/{id}", 404, path={"id": "unknown"})
     call("get", "/batch", 400, params={"sortBy": "nonsense", "sortOrder": "asc"})
+
+    call("post", "/deployment/create", files={"data": ("paid.bpmn", MESSAGE_START, "text/xml")})
+    call("get", "/event-subscription")
+    call("get", "/event-subscription/count")
+    call("post", "/message", json={"messageName": "paid", "resultEnabled": True,
+                                   "variablesInResultEnabled": True,
+                                   "processVariables": {"a": {"value": 1}}})
+    call("post", "/message", 400, json={"messageName": "nothing"})
+    call("post", "/message", 204, json={"messageName": "paid", "all": True})
+    call("post", "/signal", 204, json={"name": "nothing"})
     return call
+
+
+MESSAGE_START = (
+    b'<definitions xmlns="http://www.omg.org/spec/BPMN/20100524/MODEL" targetNamespace="t">'
+    b'<message id="m" name="paid"/><process id="paid" isExecutable="true">'
+    b'<startEvent id="start"><messageEventDefinition messageRef="m"/></startEvent>'
+    b'<sequenceFlow id="f" sourceRef="start" targetRef="task"/><userTask id="task"/>'
+    b'</process></definitions>')
 
 
 def test_the_session_reaches_every_operation(session):

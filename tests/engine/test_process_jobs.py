@@ -1,44 +1,31 @@
 """Deploying a process definition: job definitions per async continuation and timer, timer start
 jobs replacing those of the previous version, and cycle timers scheduling their successors.
 
-The models here are the shared one-task process with activities added in Python (timer start
-events, async flags), standing in for what the parser will produce; tests/api/test_job.py
-deploys real XML once the parser knows timer start events.
+The models here are the shared one-task process with activities added or changed in Python
+(timer start events, async flags); tests/api/test_timer_start_event.py deploys real XML.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields, replace
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
 from sqlalchemy import select
 
-from modbatch.engine import clock, jobs, process_jobs, repository
+from modbatch.engine import clock, deployment_jobs, jobs, repository
 from modbatch.engine.bpmn import compile_expression
-from modbatch.engine.bpmn.model import Activity, ProcessModel
+from modbatch.engine.bpmn.model import Activity, ProcessModel, TimerDefinition
 from modbatch.errors import ProcessEngineError
 from modbatch.store.tables import Incident, Job, JobDefinition, ProcessDefinition
 
 T0 = datetime(2026, 6, 1, 12, 0, 0)
 
 
-@dataclass(frozen=True)
-class Timer:
-    """What the parser's TimerDefinition offers: the kind, the raw text and its expression."""
-
-    kind: str
-    text: str
-    expression: Any = None
-
-
-@dataclass(frozen=True)
-class AsyncActivity(Activity):
-    """An activity with the async flags process_jobs reads (``async_before``/``async_after``)."""
-
-    async_before: bool = False
-    async_after: bool = False
+def Timer(kind: str, text: str) -> TimerDefinition:  # noqa: N802  (reads like the class)
+    """A timer definition as the parser builds it: kind, raw text, compiled expression."""
+    return TimerDefinition(kind, text, compile_expression(text))
 
 
 @pytest.fixture
@@ -52,8 +39,7 @@ def with_activities(engine, definition: ProcessDefinition, *activities: Activity
     """The definition's model with activities added and existing ones changed."""
     with engine.read() as session:
         model = repository.model_for(session, definition)
-    updated = {key: AsyncActivity(**{f.name: getattr(activity, f.name) for f in fields(activity)},
-                                  **changes[key]) if key in changes else activity
+    updated = {key: replace(activity, **changes.get(key, {}))
                for key, activity in model.activities.items()}
     updated.update({activity.id: activity for activity in activities})
     return replace(model, activities=updated)
@@ -61,7 +47,7 @@ def with_activities(engine, definition: ProcessDefinition, *activities: Activity
 
 def start_timer(activity_id: str, model_id: str, timer: Timer) -> Activity:
     return Activity(id=activity_id, type="startTimerEvent", name=None, scope_id=model_id,
-                    timer=timer)  # type: ignore[arg-type]
+                    timer=timer)
 
 
 def rows(engine, table, *conditions) -> list:
@@ -90,11 +76,11 @@ def test_definitions_for_model_declares_asyncs_and_timers(engine, one_task):
         engine, one_task,
         start_timer("nightly", "oneTaskProcess", Timer("timeCycle", "0 0 2 * * ?")),
         Activity(id="wait", type="intermediateTimer", name=None, scope_id="oneTaskProcess",
-                 timer=Timer("timeDuration", "PT5M")),  # type: ignore[arg-type]
+                 timer=Timer("timeDuration", "PT5M")),
         Activity(id="remind", type="boundaryTimer", name=None, scope_id="oneTaskProcess",
-                 attached_to="theTask", timer=Timer("timeDate", "${due}")),  # type: ignore[arg-type]
+                 attached_to="theTask", timer=Timer("timeDate", "${due}")),
         theTask={"async_before": True, "async_after": True})
-    found = process_jobs.definitions_for_model(one_task, model)
+    found = deployment_jobs.definitions_for_model(one_task, model)
     assert sorted((row["activity_id"], row["job_type"], row["job_configuration"]) for row in found) \
         == [("nightly", "timer-start-event", "CYCLE: 0 0 2 * * ?"),
             ("remind", "timer-transition", "DATE: ${due}"),
@@ -120,7 +106,7 @@ def test_deployed_inserts_the_job_definitions(engine, one_task):
     """The deployment hook stores the rows definitions_for_model gives."""
     model = with_activities(engine, one_task, theTask={"async_before": True})
     with engine.transaction() as session:
-        process_jobs.deployed(session, [(one_task, model)], default_retries=3)
+        deployment_jobs.deployed(session, [(one_task, model)], default_retries=3)
     [definition] = rows(engine, JobDefinition)
     assert (definition.id, definition.job_type, definition.job_configuration,
             definition.activity_id, definition.process_definition_id) == (
@@ -133,7 +119,7 @@ def deploy_start_timer(engine, definition: ProcessDefinition, timer: Timer,
                        activity_id: str = "timerStart") -> list[Job]:
     model = with_activities(engine, definition, start_timer(activity_id, definition.key, timer))
     with engine.transaction() as session:
-        process_jobs.deployed(session, [(definition, model)], default_retries=3)
+        deployment_jobs.deployed(session, [(definition, model)], default_retries=3)
     return rows(engine, Job, Job.handler_type == "timer-start-event")
 
 
@@ -158,15 +144,14 @@ def test_a_cycle_start_timer_keeps_its_anchored_cycle(engine, one_task):
 
 def test_a_start_timer_expression_sees_no_variables(engine, one_task):
     """An expression is evaluated at deployment without variables."""
-    timer = Timer("timeDate", "${'2026-07-01T00:00:00Z'}",
-                  compile_expression("${'2026-07-01T00:00:00Z'}"))
+    timer = Timer("timeDate", "${'2026-07-01T00:00:00Z'}")
     [job] = deploy_start_timer(engine, one_task, timer)
     assert job.due_date == datetime(2026, 7, 1)
 
 
 def test_an_invalid_start_timer_value_fails_the_deployment(engine, one_task):
     """A value the timer cannot read is Camunda's ENGINE-09026/09027 ProcessEngineException."""
-    timer = Timer("timeCycle", "${'R/PT0S'}", compile_expression("${'R/PT0S'}"))
+    timer = Timer("timeCycle", "${'R/PT0S'}")
     with pytest.raises(ProcessEngineError) as caught:
         deploy_start_timer(engine, one_task, timer)
     assert caught.value.message == ("ENGINE-09026 Exception while parsing cycle expression "
@@ -202,7 +187,7 @@ def test_deleting_the_deployment_removes_its_jobs_and_job_definitions(engine, on
     [job] = deploy_start_timer(engine, one_task, Timer("timeDuration", "PT5M"))
     with engine.transaction() as session:
         session.add(Incident(id="incident", incident_timestamp=T0, configuration=job.id))
-        session.execute(JobDefinition.__table__.insert(), process_jobs.definitions_for_model(
+        session.execute(JobDefinition.__table__.insert(), deployment_jobs.definitions_for_model(
             one_task, with_activities(engine, one_task, theTask={"async_before": True})))
     with engine.transaction() as session:
         repository.delete_deployment(session, one_task.deployment_id, cascade=False)

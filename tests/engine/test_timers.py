@@ -202,10 +202,13 @@ def test_missed_repetitions_are_skipped_but_counted():
     assert successor(repeat, datetime(2026, 1, 2)) is None
 
 
-def test_a_successor_on_the_dot_is_due_at_once():
-    """Firing exactly at the last repetition still yields it (Camunda's not-before comparison)."""
-    assert successor("R2/2026-01-01T12:00:00/PT10M", datetime(2026, 1, 1, 12, 20)) == \
-        datetime(2026, 1, 1, 12, 20)
+def test_firing_exactly_at_the_last_repetition_ends_the_cycle():
+    """The job due at the last repetition, fired on the dot, has no successor (Camunda would
+    schedule that same moment again, forever under a pinned clock)."""
+    assert successor("R2/2026-01-01T12:00:00/PT10M", datetime(2026, 1, 1, 12, 20)) is None
+    assert successor("R2/PT10M/2026-01-01T12:20:00", datetime(2026, 1, 1, 12, 20)) is None
+    assert successor("R/2026-01-01T12:00:00/PT10M", datetime(2026, 1, 1, 12, 20)) == \
+        datetime(2026, 1, 1, 12, 30)
 
 
 def test_a_cycle_with_a_future_start_begins_at_the_start():
@@ -229,9 +232,10 @@ def test_an_exhausted_cycle_has_no_due_date():
     assert due("timeCycle", "R3/2025-01-01T00:00:00Z/PT1H") is None
 
 
-def test_r0_is_due_now_and_has_no_successor():
-    """R0/PT1H: due immediately (no period added), then done."""
-    assert fire_all("timeCycle", "R0/PT1H") == [NOW]
+def test_r0_has_no_due_date_and_no_successor():
+    """R0/PT1H: no repetition after now, so no due date (the job runs at once), then done."""
+    assert due("timeCycle", "R0/PT1H") is None
+    assert successor(parse_timer("timeCycle", "R0/PT1H").repeat(NOW), NOW) is None
 
 
 def test_a_cycle_counted_back_from_its_end():

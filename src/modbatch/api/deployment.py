@@ -69,6 +69,8 @@ def get_deployment(id: str):
 
 
 def delete_deployment(id: str, cascade: bool = False, **_: Any):
-    with current().transaction() as session:
-        repository.delete_deployment(session, id, cascade=bool(cascade))
+    engine = current()
+    with engine.transaction() as session:
+        repository.delete_deployment(session, id, cascade=bool(cascade),
+                                     default_retries=engine.settings.default_retries)
     return None, 204

@@ -74,7 +74,7 @@ def get_activity_instance_tree(id: str):
         state = instances.load_one(session, id)
         if state is None:
             raise _not_found(id)
-        tree = instances.activity_tree(state)
+        tree = instances.activity_tree(state, instances.incidents_by_execution(session, id))
         return render.activity_tree(tree, instance_id=state.id,
                                     definition_id=state.process_definition_id), 200
 
@@ -92,7 +92,8 @@ def modify_process_instance(id: str, body: Any = None):
         return None, 204
     with current().transaction() as session:
         modification.modify_single(session, id, instructions,
-                                   skip_io_mappings=dto.get("skipIoMappings") is True)
+                                   skip_io_mappings=dto.get("skipIoMappings") is True,
+                                   skip_custom_listeners=dto.get("skipCustomListeners") is True)
     return None, 204
 
 

@@ -58,11 +58,28 @@ def activity_tree(node: TreeNode, *, instance_id: str, definition_id: str) -> di
         "processDefinitionId": definition_id,
         "childActivityInstances": [activity_tree(child, instance_id=instance_id,
                                                  definition_id=definition_id)
-                                   for child in node.children],
-        "childTransitionInstances": [], "executionIds": node.execution_ids,
+                                   for child in node.children if not child.transition],
+        "childTransitionInstances": [transition_instance(child, instance_id=instance_id,
+                                                         definition_id=definition_id)
+                                     for child in node.children if child.transition],
+        "executionIds": node.execution_ids,
         "activityName": node.activity_name, "name": node.activity_name,
-        "incidentIds": [], "incidents": [],
+        **_incidents(node),
     }
+
+
+def transition_instance(node: TreeNode, *, instance_id: str, definition_id: str) -> dict[str, Any]:
+    return {
+        "id": node.id, "parentActivityInstanceId": node.parent_id, "activityId": node.activity_id,
+        "activityName": node.activity_name, "activityType": node.activity_type,
+        "processInstanceId": instance_id, "processDefinitionId": definition_id,
+        "executionId": node.execution_ids[0], **_incidents(node),
+    }
+
+
+def _incidents(node: TreeNode) -> dict[str, Any]:
+    return {"incidentIds": [i for i, _ in node.incidents],
+            "incidents": [{"id": i, "activityId": a} for i, a in node.incidents]}
 
 
 def variables(values: dict[str, TypedValue]) -> dict[str, Any]:

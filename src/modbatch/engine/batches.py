@@ -149,7 +149,8 @@ def run_execution_job(session: Session, job: Job, settings: Settings) -> JobOutc
     result = modification.execute_partial(
         session, list(seq_of), instructions_of(configuration),
         process_definition_id=configuration.get("processDefinitionId"),
-        skip_io_mappings=bool(configuration.get("skipIoMappings")))
+        skip_io_mappings=bool(configuration.get("skipIoMappings")),
+        skip_custom_listeners=bool(configuration.get("skipCustomListeners")))
     if result.modified:
         session.execute(update(BatchItem.__table__).where(
             BatchItem.batch_id == batch.id,

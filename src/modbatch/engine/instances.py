@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Callable, Mapping
 
@@ -15,6 +15,10 @@ from modbatch.engine.variables import TypedValue, from_columns
 from modbatch.errors import BadUserRequest, InvalidRequest, NotFoundError, ProcessEngineError
 from modbatch.store.tables import (
     ActivityInstance,
+    EventSubscription,
+    ExternalTask,
+    Incident,
+    Job,
     ProcessDefinition,
     ProcessInstance,
     Task,
@@ -31,7 +35,9 @@ class StartedInstance:
 
 
 def start(session: Session, definition: ProcessDefinition, *, business_key: str | None,
-          variables: dict[str, TypedValue], skip_io_mappings: bool = False) -> StartedInstance:
+          variables: dict[str, TypedValue], skip_io_mappings: bool = False,
+          start_activity_id: str | None = None) -> StartedInstance:
+    """Start at the initial activity, or at ``start_activity_id`` (a message, signal or timer start)."""
     model = repository.model_for(session, definition)
     if definition.suspended:
         raise BadUserRequest(
@@ -39,9 +45,87 @@ def start(session: Session, definition: ProcessDefinition, *, business_key: str 
             f" (id = {definition.id}) is suspended")
     state = new_instance(model, process_definition_id=definition.id, business_key=business_key,
                          tenant_id=definition.tenant_id)
-    Runtime(state, skip_io_mappings=skip_io_mappings).start(variables)
-    persistence.flush(session, [state])
+    Runtime(state, skip_io_mappings=skip_io_mappings).start(variables,
+                                                            start_activity_id=start_activity_id)
+    save(session, [state])
     return StartedInstance(state, definition)
+
+
+def save(session: Session, states: list[InstanceState]) -> None:
+    """Write the instances, then deliver the signals their signal throw events sent."""
+    persistence.flush(session, states)
+    thrown = [(state.tenant_id, signal) for state in states for signal in state.thrown_signals]
+    for state in states:
+        state.thrown_signals.clear()
+    if not thrown:
+        return
+    from modbatch.engine import correlation  # it starts and triggers instances through this module
+
+    if _SIGNAL_DEPTH[0] > 20:
+        raise ProcessEngineError("Signals keep triggering signal throw events; stopped after 20 rounds")
+    _SIGNAL_DEPTH[0] += 1
+    try:
+        for tenant_id, (name, signal_variables) in thrown:
+            # a throw inside an instance reaches its own tenant and the untenanted, as in Camunda
+            correlation.throw_signal(session, name, variables=signal_variables, tenant_id=tenant_id,
+                                     without_tenant_id=tenant_id is None, include_without_tenant=True)
+    finally:
+        _SIGNAL_DEPTH[0] -= 1
+
+
+_SIGNAL_DEPTH = [0]
+
+
+def trigger_subscriptions(session: Session, subscriptions: list[EventSubscription], *,
+                          variables: dict[str, TypedValue],
+                          local_variables: dict[str, TypedValue] | None = None) -> list[str]:
+    """Trigger message or signal subscriptions of running instances: one load, one flush."""
+    ids = list(dict.fromkeys(s.process_instance_id for s in subscriptions if s.process_instance_id))
+    states = persistence.load(session, ids)
+    touched = []
+    for sub in subscriptions:
+        state = states.get(sub.process_instance_id or "")
+        if state is None or sub.id not in state.subscriptions:
+            continue  # an earlier trigger in this call removed it
+        Runtime(state).trigger(sub.activity_instance_id or "", sub.activity_id, variables,
+                               local_variables)
+        touched.append(state)
+    save(session, list({s.id: s for s in touched}.values()))
+    return list(dict.fromkeys(s.id for s in touched))
+
+
+def _owner_state(session: Session, instance_id: str) -> InstanceState:
+    state = load_one(session, instance_id)
+    if state is None:
+        raise NotFoundError(f"Process instance '{instance_id}' does not exist")
+    return state
+
+
+def complete_external_task(session: Session, task: ExternalTask, *,
+                           variables: dict[str, TypedValue],
+                           local_variables: dict[str, TypedValue]) -> None:
+    """The worker is done: the activity instance waiting for the task leaves."""
+    state = _owner_state(session, task.process_instance_id)
+    Runtime(state).complete_activity(task.activity_instance_id, variables, local_variables)
+    save(session, [state])
+
+
+def external_task_bpmn_error(session: Session, task: ExternalTask, *, error_code: str,
+                             error_message: str | None,
+                             variables: dict[str, TypedValue]) -> None:
+    """The worker reports a BPMN error: caught by the nearest matching error boundary event."""
+    state = _owner_state(session, task.process_instance_id)
+    Runtime(state).throw_bpmn_error(task.activity_instance_id, error_code, error_message, variables)
+    save(session, [state])
+
+
+def fire_job(session: Session, job) -> None:
+    """Run an async continuation or a timer job of a process instance."""
+    state = load_one(session, job.process_instance_id)
+    if state is None:
+        return
+    Runtime(state).fire_job(job.id)
+    save(session, [state])
 
 
 def start_many(session: Session, definition: ProcessDefinition, count: int, *,
@@ -56,7 +140,7 @@ def start_many(session: Session, definition: ProcessDefinition, count: int, *,
                              tenant_id=definition.tenant_id)
         Runtime(state).start(variables(number) if variables else None)
         states.append(state)
-    persistence.flush(session, states)
+    save(session, states)
     return [state.id for state in states]
 
 
@@ -141,9 +225,15 @@ def _conditions(filters: Mapping[str, Any], *, or_mode: bool = False):
         parts.append(false())  # no call activities yet: no instance has a super or sub instance
     if f("caseInstanceId") is not None:
         parts.append(false())
-    if f("withIncident") is True or any(f(k) is not None for k in (
-            "incidentId", "incidentType", "incidentMessage", "incidentMessageLike")):
-        parts.append(false())  # incidents on process instances come with the job executor
+    incident_filters = [Incident.process_instance_id == pi.id]
+    for name, column in (("incidentId", Incident.id), ("incidentType", Incident.incident_type),
+                         ("incidentMessage", Incident.incident_message)):
+        if f(name) is not None:
+            incident_filters.append(column == f(name))
+    if f("incidentMessageLike") is not None:
+        incident_filters.append(Incident.incident_message.like(f("incidentMessageLike")))
+    if f("withIncident") is True or len(incident_filters) > 1:
+        parts.append(exists().where(*incident_filters))
     for condition in f("variables") or []:
         parts.append(_variable_condition(condition, filters))
     if not parts:
@@ -217,8 +307,7 @@ def delete(session: Session, instance_id: str, *, fail_if_not_exists: bool = Tru
                 f"No process instance found for id '{instance_id}': processInstance is null")
         return
     state.end_state = "EXTERNALLY_TERMINATED"
-    state.activity_instances.clear()
-    state.tasks.clear()
+    state.clear()
     persistence.flush(session, [state])
 
 
@@ -226,8 +315,9 @@ def set_suspended(session: Session, instance_id: str, suspended: bool) -> None:
     """Like Camunda's UPDATE ... WHERE PROC_INST_ID_ = ?: an unknown id changes nothing."""
     session.execute(update(ProcessInstance).where(ProcessInstance.id == instance_id)
                     .values(suspended=suspended))
-    session.execute(update(Task).where(Task.process_instance_id == instance_id)
-                    .values(suspended=suspended))
+    for table in (Task, Job, ExternalTask):
+        session.execute(update(table).where(table.process_instance_id == instance_id)
+                        .values(suspended=suspended))
 
 
 def variables(session: Session, instance_id: str) -> dict[str, TypedValue]:
@@ -254,12 +344,28 @@ class TreeNode:
     activity_name: str | None
     execution_ids: list[str]
     children: list["TreeNode"]
+    transition: bool = False
+    # (incident id, activity id) of the incidents raised in this node's execution
+    incidents: list[tuple[str, str]] = field(default_factory=list)
 
 
-def activity_tree(state: InstanceState) -> TreeNode:
+def incidents_by_execution(session: Session, instance_id: str) -> dict[str, list[tuple[str, str]]]:
+    found: dict[str, list[tuple[str, str]]] = {}
+    for row in session.execute(select(Incident.id, Incident.execution_id, Incident.activity_id).where(
+            Incident.process_instance_id == instance_id).order_by(Incident.incident_timestamp)):
+        found.setdefault(row.execution_id, []).append((row.id, row.activity_id))
+    return found
+
+
+def activity_tree(state: InstanceState,
+                  incidents: Mapping[str, list[tuple[str, str]]] | None = None) -> TreeNode:
+    incidents = incidents or {}
+
     def build(parent_id: str) -> list[TreeNode]:
         return [TreeNode(ai.id, parent_id, ai.activity_id, ai.activity_type, ai.activity_name,
-                         [ai.execution_id], build(ai.id)) for ai in state.children(parent_id)]
+                         [ai.execution_id], build(ai.id), ai.is_transition,
+                         list(incidents.get(ai.execution_id, ())))
+                for ai in state.children(parent_id)]
 
     return TreeNode(state.id, None, state.process_definition_id, "processDefinition",
                     state.model.name, [state.id], build(state.id))

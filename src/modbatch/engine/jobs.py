@@ -9,7 +9,6 @@ zero) is written instead.
 from __future__ import annotations
 
 import traceback
-import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Callable, Mapping
@@ -20,9 +19,10 @@ from sqlalchemy.orm import Session
 from modbatch.engine import clock, queries
 from modbatch.engine.bpmn import timers
 from modbatch.engine.runtime import new_id
+from modbatch.engine.runtime.job_definitions import job_definition_id  # noqa: F401  (re-exported)
 from modbatch.errors import InvalidRequest, ModbatchError, ProcessEngineError, RestError
 from modbatch.settings import Settings
-from modbatch.store.tables import Incident, Job, JobDefinition, ProcessDefinition
+from modbatch.store.tables import ActivityInstance, Incident, Job, JobDefinition, ProcessDefinition
 
 
 @dataclass
@@ -65,22 +65,6 @@ def create_definition(session: Session, *, job_type: str, configuration: str,
                                suspended=suspended)
     session.add(definition)
     return definition
-
-
-# uuid5 namespace of process job definitions (a fixed random uuid; never change it)
-_JOB_DEFINITION_NAMESPACE = uuid.UUID("5d6f2a4e-8c1b-4f0e-9a57-3b2f6c9d1e84")
-
-
-def job_definition_id(process_definition_id: str, activity_id: str, job_type: str,
-                      configuration: str) -> str:
-    """The id of a process definition's job definition, the same wherever it is computed.
-
-    Deployment inserts the job definitions with these ids, so the runtime can set
-    ``Job.job_definition_id`` on a job it creates without looking the definition up. A uuid5 of
-    the four values (not a uuid4: it must be reproducible).
-    """
-    name = "\x1f".join((process_definition_id, activity_id, job_type, configuration))
-    return str(uuid.uuid5(_JOB_DEFINITION_NAMESPACE, name))
 
 
 def new_job_row(*, definition: JobDefinition, handler_type: str, settings: Settings,
@@ -132,10 +116,13 @@ def run(session: Session, job: Job, settings: Settings) -> JobOutcome:
 
 def schedule_successor(session: Session, job: Job) -> Job | None:
     """Create the next job of a cycle timer firing now; the fired job keeps no repeat, so that a
-    retry after a failure does not schedule a second one (Camunda's ``followUpJobCreated``)."""
+    retry after a failure does not schedule a second one (Camunda's ``followUpJobCreated``).
+    A job whose owning activity instance is gone gets no successor."""
     due_date = timers.successor(job.repeat, clock.now())
+    owner_gone = job.activity_instance_id is not None and \
+        session.get(ActivityInstance, job.activity_instance_id) is None
     follower = None
-    if due_date is not None:
+    if due_date is not None and not owner_gone:
         follower = Job(
             id=new_id(), type=job.type, job_definition_id=job.job_definition_id,
             handler_type=job.handler_type, handler_configuration=job.handler_configuration,
@@ -144,7 +131,8 @@ def schedule_successor(session: Session, job: Job) -> Job | None:
             deployment_id=job.deployment_id, process_instance_id=job.process_instance_id,
             process_definition_id=job.process_definition_id,
             process_definition_key=job.process_definition_key, execution_id=job.execution_id,
-            activity_id=job.activity_id, exclusive=job.exclusive, repeat=job.repeat)
+            activity_instance_id=job.activity_instance_id, activity_id=job.activity_id,
+            exclusive=job.exclusive, repeat=job.repeat)
         session.add(follower)
     session.execute(update(Job).where(Job.id == job.id).values(repeat=None))
     session.flush()
@@ -153,11 +141,34 @@ def schedule_successor(session: Session, job: Job) -> Job | None:
 
 def record_failure(session: Session, job: Job, message: str, stacktrace: str | None) -> None:
     retries = max(job.retries - 1, 0)
-    session.execute(update(Job).where(Job.id == job.id).values(
-        retries=retries, exception_message=message, exception_stacktrace=stacktrace,
-        lock_owner=None, lock_expiration_time=None))
+    values = dict(retries=retries, exception_message=message, exception_stacktrace=stacktrace,
+                  lock_owner=None, lock_expiration_time=None)
+    wait = _retry_wait(session, job)
+    if wait is not None and retries > 0:
+        values["due_date"] = wait.add_to(clock.now())
+    session.execute(update(Job).where(Job.id == job.id).values(**values))
     if retries == 0:
         _open_incident(session, job, message)
+
+
+def _retry_wait(session: Session, job: Job):
+    """camunda:failedJobRetryTimeCycle (R3/PT5M): how long a failed process job waits to retry."""
+    if job.process_definition_id is None or job.activity_id is None \
+            or session.get(ProcessDefinition, job.process_definition_id) is None:
+        return None
+    from modbatch.engine import repository
+    from modbatch.engine.bpmn.timers import parse_duration
+
+    try:
+        model = repository.model_for_id(session, job.process_definition_id)
+    except ModbatchError:
+        return None
+    activity = model.activities.get(job.activity_id)
+    cycle = activity.retry_time_cycle if activity is not None else None
+    if not cycle:
+        return None
+    intervals = [part.strip() for part in cycle.split("/", 1)[1].split(",")]
+    return parse_duration(intervals[0])
 
 
 def _open_incident(session: Session, job: Job, message: str | None) -> None:

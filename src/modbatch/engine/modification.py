@@ -182,12 +182,15 @@ def collect_request(session: Session, dto: Mapping[str, Any]) -> ModificationReq
 
 # ---------------------------------------------------------------------------- execution
 def modify(state: InstanceState, instructions: Iterable[Instruction], *,
-           skip_io_mappings: bool = False, externally: bool = False) -> None:
+           skip_io_mappings: bool = False, skip_custom_listeners: bool = False,
+           externally: bool = False) -> None:
     """Apply instructions in order to one instance; the instance is kept until the last one."""
     instructions = list(instructions)
-    runtime = Runtime(state, skip_io_mappings=skip_io_mappings, preserve_scope=True)
+    runtime = Runtime(state, skip_io_mappings=skip_io_mappings,
+                      skip_custom_listeners=skip_custom_listeners, preserve_scope=True)
     snapshots = {
-        index: [ai.id for ai in state.instances_of(ins.activity_id or "")]
+        index: [(ai.id, ai.is_transition) for ai in state.activity_instances.values()
+                if ai.activity_id == (ins.activity_id or "")]
         for index, ins in enumerate(instructions)
         if ins.type == "cancel" and ins.cancel_current_active_activity_instances
     }
@@ -199,24 +202,42 @@ def modify(state: InstanceState, instructions: Iterable[Instruction], *,
     runtime.finish_modification(externally=externally)
 
 
-def _cancel(runtime: Runtime, instruction: Instruction, snapshot: list[str] | None) -> None:
+def _cancel(runtime: Runtime, instruction: Instruction,
+            snapshot: list[tuple[str, bool]] | None) -> None:
     state = runtime.state
     if instruction.transition_instance_id is not None:
         x = instruction.transition_instance_id
-        raise NotValidError(f"Cannot perform instruction: {instruction.describe()}; Transition "
-                            f"instance '{x}' does not exist: transitionInstance is null")
-    if instruction.activity_instance_id is not None or snapshot is not None:
-        targets = [instruction.activity_instance_id] if snapshot is None else snapshot
-        for ai_id in targets:
+        node = state.activity_instances.get(x)
+        if node is None or not node.is_transition:
+            raise NotValidError(f"Cannot perform instruction: {instruction.describe()}; Transition "
+                                f"instance '{x}' does not exist: transitionInstance is null")
+        runtime.cancel_activity_instance(x)
+        return
+    if instruction.activity_instance_id is not None:
+        ai_id = instruction.activity_instance_id
+        node = state.activity_instances.get(ai_id)
+        if node is None or node.is_transition:
+            raise NotValidError(f"Cannot perform instruction: {instruction.describe()}; Activity "
+                                f"instance '{ai_id}' does not exist: activityInstance is null")
+        runtime.cancel_activity_instance(ai_id)
+        return
+    if snapshot is not None:
+        for ai_id, transition in snapshot:
             if ai_id not in state.activity_instances:
-                description = f"Cancel activity instance '{ai_id}'"
-                raise NotValidError(f"Cannot perform instruction: {description}; Activity "
-                                    f"instance '{ai_id}' does not exist: activityInstance is null")
+                kind = "Transition" if transition else "Activity"
+                description = f"Cancel {kind.lower()} instance '{ai_id}'"
+                raise NotValidError(f"Cannot perform instruction: {description}; {kind} "
+                                    f"instance '{ai_id}' does not exist: "
+                                    f"{kind[0].lower() + kind[1:]}Instance is null")
             runtime.cancel_activity_instance(ai_id)
         return
-    for ai in state.instances_of(instruction.activity_id or ""):
-        if ai.id in state.activity_instances:  # an earlier cancellation may have taken it along
-            runtime.cancel_activity_instance(ai.id)
+    # every activity and transition instance of the activity, as Camunda's cancelAll
+    targets = [ai.id for ai in sorted(state.activity_instances.values(), key=lambda a: a.seq)
+               if ai.activity_id == (instruction.activity_id or "")]
+    for ai_id in targets:
+        if ai_id in state.activity_instances:  # an earlier cancellation may have taken it along
+            runtime.cancel_activity_instance(ai_id)
+
 
 
 def _start(runtime: Runtime, instruction: Instruction) -> None:
@@ -228,6 +249,7 @@ def _start(runtime: Runtime, instruction: Instruction) -> None:
             raise NotValidError(f"{prefix}Element '{target}' does not exist in process "
                                 f"'{state.process_definition_id}': element is null")
         flow_scope = model.activities[target].scope_id
+        element = target
     elif instruction.type == "startAfterActivity":
         source = instruction.activity_id or ""
         if source not in model.activities:
@@ -241,26 +263,28 @@ def _start(runtime: Runtime, instruction: Instruction) -> None:
                                      "than one outgoing sequence flow")
         target = outgoing[0]
         flow_scope = model.activities[model.flows[target].target_id].scope_id
+        element = target  # Camunda names the outgoing flow in its messages
     else:
         target = instruction.transition_id or ""
         if target not in model.flows:
             raise NotValidError(f"{prefix}Element '{target}' does not exist in process "
                                 f"'{state.process_definition_id}': element is null")
         flow_scope = model.activities[model.flows[target].source_id].scope_id
+        element = target
 
-    parent = _parent_scope_instance(runtime, instruction, flow_scope, prefix)
+    parent, created = _parent_scope_instance(runtime, instruction, flow_scope, prefix, element)
     for name, (value, local) in instruction.variables.items():
         if not local:
             runtime.set_variable(name, value, parent)
     local_variables = {n: v for n, (v, local) in instruction.variables.items() if local}
     if instruction.type == "startBeforeActivity":
-        runtime.start_before(target, parent, local_variables)
+        runtime.start_before(target, parent, local_variables, created)
     else:
-        runtime.start_transition(target, parent, local_variables)
+        runtime.start_transition(target, parent, local_variables, created)
 
 
 def _parent_scope_instance(runtime: Runtime, instruction: Instruction, flow_scope: str,
-                           prefix: str) -> str:
+                           prefix: str, element: str) -> tuple[str, list[str]]:
     """Find (or create) the scope instance the new token starts in (reference C.4 step 3-4)."""
     state, model = runtime.state, runtime.model
     chain = [flow_scope]
@@ -273,7 +297,6 @@ def _parent_scope_instance(runtime: Runtime, instruction: Instruction, flow_scop
                                 "ancestorInstance is null")
         scope_activity = state.scope_activity(ancestor)
         if scope_activity not in chain:
-            element = instruction.activity_id or instruction.transition_id
             raise NotValidError(f"{prefix}Scope execution for '{ancestor}' cannot be found in "
                                 f"parent hierarchy of flow element '{element}'")
         depth, parent = chain.index(scope_activity), ancestor
@@ -290,7 +313,8 @@ def _parent_scope_instance(runtime: Runtime, instruction: Instruction, flow_scop
             if existing:
                 parent = existing[0].id
                 break
-    return runtime.instantiate_scopes(reversed(chain[:depth]), parent)
+    created = runtime.instantiate_scopes(reversed(chain[:depth]), parent)
+    return (created[-1] if created else parent), created
 
 
 def check_instance(state: InstanceState | None, instance_id: str,
@@ -313,16 +337,18 @@ def execute_sync(session: Session, request: ModificationRequest) -> None:
     modified = []
     for instance_id in request.instance_ids:
         state = check_instance(states.get(instance_id), instance_id, request.process_definition_id)
-        modify(state, request.instructions, skip_io_mappings=request.skip_io_mappings)
+        modify(state, request.instructions, skip_io_mappings=request.skip_io_mappings,
+               skip_custom_listeners=request.skip_custom_listeners)
         modified.append(state)
-    persistence.flush(session, modified)
+    instances.save(session, modified)
 
 
 def modify_single(session: Session, instance_id: str, instructions: list[Instruction], *,
-                  skip_io_mappings: bool) -> None:
+                  skip_io_mappings: bool, skip_custom_listeners: bool = False) -> None:
     state = check_instance(instances.load_one(session, instance_id), instance_id, None)
-    modify(state, instructions, skip_io_mappings=skip_io_mappings, externally=True)
-    persistence.flush(session, [state])
+    modify(state, instructions, skip_io_mappings=skip_io_mappings,
+           skip_custom_listeners=skip_custom_listeners, externally=True)
+    instances.save(session, [state])
 
 
 @dataclass
@@ -334,17 +360,19 @@ class PartialResult:
 
 
 def execute_partial(session: Session, instance_ids: list[str], instructions: list[Instruction], *,
-                    process_definition_id: str | None, skip_io_mappings: bool) -> PartialResult:
+                    process_definition_id: str | None, skip_io_mappings: bool,
+                    skip_custom_listeners: bool = False) -> PartialResult:
     """Modify what can be modified, keep going past failing instances, write the successes."""
     states = persistence.load(session, instance_ids)
     modified, failed = [], {}
     for instance_id in instance_ids:
         try:
             state = check_instance(states.get(instance_id), instance_id, process_definition_id)
-            modify(state, instructions, skip_io_mappings=skip_io_mappings)
+            modify(state, instructions, skip_io_mappings=skip_io_mappings,
+                   skip_custom_listeners=skip_custom_listeners)
         except ProcessEngineError as error:
             failed[instance_id] = error.message
             continue
         modified.append(state)
-    persistence.flush(session, modified)
+    instances.save(session, modified)
     return PartialResult([s.id for s in modified], failed)

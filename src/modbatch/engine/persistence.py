@@ -16,7 +16,10 @@ from sqlalchemy.orm import Session
 from modbatch.engine import clock, repository
 from modbatch.engine.runtime import (
     ActivityInstanceState,
+    ExternalTaskState,
     InstanceState,
+    JobState,
+    SubscriptionState,
     TaskState,
     VariableState,
 )
@@ -24,7 +27,11 @@ from modbatch.engine.variables import from_columns, to_columns
 from modbatch.errors import ProcessEngineError
 from modbatch.store.tables import (
     ActivityInstance,
+    EventSubscription,
+    ExternalTask,
     HistoricProcessInstance,
+    Incident,
+    Job,
     ProcessInstance,
     Task,
     Variable,
@@ -52,6 +59,11 @@ LOAD_ACTIVITY_INSTANCES = select(ActivityInstance.__table__).where(
     ActivityInstance.process_instance_id.in_(_IDS))
 LOAD_TASKS = select(Task.__table__).where(Task.process_instance_id.in_(_IDS))
 LOAD_VARIABLES = select(Variable.__table__).where(Variable.process_instance_id.in_(_IDS))
+LOAD_JOBS = select(Job.__table__).where(Job.process_instance_id.in_(_IDS))
+LOAD_SUBSCRIPTIONS = select(EventSubscription.__table__).where(
+    EventSubscription.process_instance_id.in_(_IDS))
+LOAD_EXTERNAL_TASKS = select(ExternalTask.__table__).where(
+    ExternalTask.process_instance_id.in_(_IDS))
 BUMP_REVISION = (update(ProcessInstance.__table__)
                  .where(ProcessInstance.id == bindparam("b_id"),
                         ProcessInstance.revision == bindparam("b_rev"))
@@ -61,6 +73,10 @@ INSERT_HISTORY = insert(HistoricProcessInstance.__table__)
 INSERT_ACTIVITY_INSTANCE = insert(ActivityInstance.__table__)
 INSERT_TASK = insert(Task.__table__)
 INSERT_VARIABLE = insert(Variable.__table__)
+INSERT_JOB = insert(Job.__table__)
+INSERT_SUBSCRIPTION = insert(EventSubscription.__table__)
+INSERT_EXTERNAL_TASK = insert(ExternalTask.__table__)
+DELETE_INCIDENTS_OF = delete(Incident.__table__).where(Incident.configuration.in_(_IDS))
 UPDATE_VARIABLE = (update(Variable.__table__).where(Variable.id == bindparam("b_id")).values(
     type=bindparam("type"), text_value=bindparam("text_value"),
     long_value=bindparam("long_value"), double_value=bindparam("double_value"),
@@ -68,10 +84,12 @@ UPDATE_VARIABLE = (update(Variable.__table__).where(Variable.id == bindparam("b_
 END_HISTORY = (update(HistoricProcessInstance.__table__)
                .where(HistoricProcessInstance.id.in_(_IDS))
                .values(end_time=bindparam("end_time"), state=bindparam("state")))
+_OWNED = (Task, Variable, ActivityInstance, Job, EventSubscription, ExternalTask, Incident)
 DELETE_BY_ID = {table: delete(table.__table__).where(table.__table__.c.id.in_(_IDS))
-                for table in (ActivityInstance, Task, Variable, ProcessInstance)}
+                for table in (ActivityInstance, Task, Variable, ProcessInstance, Job,
+                              EventSubscription, ExternalTask)}
 DELETE_BY_INSTANCE = {table: delete(table.__table__).where(
-    table.__table__.c.process_instance_id.in_(_IDS)) for table in (Task, Variable, ActivityInstance)}
+    table.__table__.c.process_instance_id.in_(_IDS)) for table in _OWNED}
 
 
 def load(session: Session, instance_ids: Iterable[str]) -> dict[str, InstanceState]:
@@ -94,7 +112,7 @@ def load(session: Session, instance_ids: Iterable[str]) -> dict[str, InstanceSta
         for ai in conn.execute(LOAD_ACTIVITY_INSTANCES, present).all():
             states[ai.process_instance_id].activity_instances[ai.id] = ActivityInstanceState(
                 ai.id, ai.activity_id, ai.parent_id, ai.activity_type, ai.activity_name,
-                ai.execution_id, ai.seq)
+                ai.execution_id, ai.seq, ai.async_phase)
         for task in conn.execute(LOAD_TASKS, present).all():
             states[task.process_instance_id].tasks[task.id] = TaskState(
                 task.id, task.activity_instance_id, task.execution_id, task.task_definition_key,
@@ -104,6 +122,23 @@ def load(session: Session, instance_ids: Iterable[str]) -> dict[str, InstanceSta
                 var.id, var.name, var.activity_instance_id,
                 from_columns(var.type, var.text_value, var.long_value, var.double_value,
                              var.value_info))
+        owning = [row.id for row in rows if states[row.id].model.creates_jobs_or_subscriptions]
+        if not owning:
+            continue
+        present = {"ids": owning}
+        for job in conn.execute(LOAD_JOBS, present).all():
+            states[job.process_instance_id].jobs[job.id] = JobState(
+                job.id, job.activity_instance_id, job.activity_id, job.type, job.handler_type,
+                job.handler_configuration, job.due_date, job.exclusive, job.repeat, job.retries,
+                job.job_definition_id, job.priority)
+        for sub in conn.execute(LOAD_SUBSCRIPTIONS, present).all():
+            states[sub.process_instance_id].subscriptions[sub.id] = SubscriptionState(
+                sub.id, sub.activity_instance_id, sub.activity_id, sub.event_type, sub.event_name,
+                sub.created)
+        for ext in conn.execute(LOAD_EXTERNAL_TASKS, present).all():
+            states[ext.process_instance_id].external_tasks[ext.id] = ExternalTaskState(
+                ext.id, ext.activity_instance_id, ext.activity_id, ext.execution_id,
+                ext.topic_name, ext.priority, ext.create_time)
     for state in states.values():
         state.mark_loaded()
     return states
@@ -155,8 +190,9 @@ def flush(session: Session, states: Iterable[InstanceState]) -> None:
             for part in chunks(ids):
                 conn.execute(END_HISTORY, {"ids": list(part), "end_time": now, "state": end_state})
         ended_ids = [s.id for s in ended]
-        for table in (Task, Variable, ActivityInstance):
-            for part in chunks(ended_ids):
+        owning_ids = [s.id for s in ended if s.model.creates_jobs_or_subscriptions]
+        for table in _OWNED:
+            for part in chunks(ended_ids if table in (Task, Variable, ActivityInstance) else owning_ids):
                 conn.execute(DELETE_BY_INSTANCE[table], {"ids": list(part)})
         _delete(conn, ProcessInstance, ended_ids)
 
@@ -165,10 +201,19 @@ def flush(session: Session, states: Iterable[InstanceState]) -> None:
                                      if i not in s.activity_instances])
     _delete(conn, Task, [i for s in rows for i in s.loaded_tasks if i not in s.tasks])
     _delete(conn, Variable, [i for s in rows for i in s.loaded_variables if i not in s.variables])
+    gone_jobs = [i for s in rows for i in s.loaded_jobs if i not in s.jobs]
+    gone_external = [i for s in rows for i in s.loaded_external_tasks if i not in s.external_tasks]
+    _delete(conn, Job, gone_jobs)
+    _delete(conn, ExternalTask, gone_external)
+    for part in chunks(gone_jobs + gone_external):
+        conn.execute(DELETE_INCIDENTS_OF, {"ids": list(part)})
+    _delete(conn, EventSubscription, [i for s in rows for i in s.loaded_subscriptions
+                                      if i not in s.subscriptions])
 
     ai_rows = [{"id": ai.id, "process_instance_id": s.id, "parent_id": ai.parent_id,
                 "activity_id": ai.activity_id, "activity_type": ai.activity_type,
-                "activity_name": ai.activity_name, "execution_id": ai.execution_id, "seq": ai.seq}
+                "activity_name": ai.activity_name, "execution_id": ai.execution_id, "seq": ai.seq,
+                "async_phase": ai.async_phase}
                for s in rows for ai in s.activity_instances.values()
                if ai.id not in s.loaded_activity_instances]
     if ai_rows:
@@ -191,10 +236,47 @@ def flush(session: Session, states: Iterable[InstanceState]) -> None:
              for v in s.variables.values() if v.id in s.dirty_variables and v.id in s.loaded_variables]
     if dirty:
         conn.execute(UPDATE_VARIABLE, dirty)
+    job_rows = [_job_row(s, j, now) for s in rows for j in s.jobs.values() if j.id not in s.loaded_jobs]
+    if job_rows:
+        conn.execute(INSERT_JOB, job_rows)
+    sub_rows = [{"id": e.id, "event_type": e.event_type, "event_name": e.event_name,
+                 "process_instance_id": s.id, "activity_instance_id": e.owner,
+                 "execution_id": s.activity_instances[e.owner].execution_id, "activity_id": e.activity_id,
+                 "process_definition_id": s.process_definition_id, "tenant_id": s.tenant_id,
+                 "created": e.created}
+                for s in rows for e in s.subscriptions.values() if e.id not in s.loaded_subscriptions]
+    if sub_rows:
+        conn.execute(INSERT_SUBSCRIPTION, sub_rows)
+    ext_rows = [{"id": t.id, "topic_name": t.topic_name, "worker_id": None,
+                 "lock_expiration_time": None, "retries": None, "error_message": None,
+                 "error_details": None, "priority": t.priority, "suspended": s.suspended,
+                 "activity_id": t.activity_id, "activity_instance_id": t.owner,
+                 "execution_id": t.execution_id, "process_instance_id": s.id,
+                 "process_definition_id": s.process_definition_id,
+                 "process_definition_key": s.process_definition_key,
+                 "process_definition_version_tag": s.model.version_tag, "tenant_id": s.tenant_id,
+                 "business_key": s.business_key, "create_time": t.created}
+                for s in rows for t in s.external_tasks.values() if t.id not in s.loaded_external_tasks]
+    if ext_rows:
+        conn.execute(INSERT_EXTERNAL_TASK, ext_rows)
     for s in changed:
         s.is_new = False
         if not s.ended:
             s.mark_loaded()
+
+
+def _job_row(s: InstanceState, job: JobState, now) -> dict:
+    return {"id": job.id, "type": job.type, "job_definition_id": job.job_definition_id,
+            "handler_type": job.handler_type, "handler_configuration": job.handler_configuration,
+            "batch_id": None, "item_from": None, "item_to": None, "due_date": job.due_date,
+            "create_time": now, "retries": job.retries, "exception_message": None,
+            "exception_stacktrace": None, "suspended": s.suspended, "priority": job.priority,
+            "tenant_id": s.tenant_id, "deployment_id": None, "lock_owner": None,
+            "lock_expiration_time": None, "process_instance_id": s.id,
+            "process_definition_id": s.process_definition_id,
+            "process_definition_key": s.process_definition_key, "activity_instance_id": job.owner,
+            "execution_id": s.activity_instances[job.owner].execution_id,
+            "activity_id": job.activity_id, "exclusive": job.exclusive, "repeat": job.repeat}
 
 
 def _chunked_states(states: list[InstanceState]) -> Iterable[list[InstanceState]]:

@@ -14,14 +14,17 @@ from typing import Any, Mapping
 from sqlalchemy import and_, delete, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
-from modbatch.engine import clock, jobs, process_jobs, queries
+from modbatch.engine import clock, deployment_jobs, event_subscriptions, jobs, queries
 from modbatch.engine.bpmn import parse_bpmn
 from modbatch.engine.bpmn.model import ProcessModel
 from modbatch.engine.runtime import new_id
 from modbatch.errors import InvalidRequest, NotFoundError, ParseError, ProcessEngineError
 from modbatch.store.tables import (
     Deployment,
+    EventSubscription,
     HistoricProcessInstance,
+    Incident,
+    Job,
     ProcessDefinition,
     ProcessInstance,
     Resource,
@@ -151,7 +154,11 @@ def deploy(session: Session, *, name: str | None, source: str | None, tenant_id:
         definitions.append(definition)
         deployed.append((definition, model))
     session.flush()
-    process_jobs.deployed(session, deployed, default_retries=default_retries)
+    for definition in definitions:
+        # each new version is the latest: its start events replace the previous version's
+        event_subscriptions.adjust_on_deploy(session, definition, models.get(definition.id)
+                                             or model_for(session, definition))
+    deployment_jobs.deployed(session, deployed, default_retries=default_retries)
     return DeploymentResult(deployment, definitions)
 
 
@@ -220,12 +227,16 @@ def count_deployments(session: Session, filters: Mapping[str, Any]) -> int:
     return queries.count(session, deployment_query(filters))
 
 
-def delete_deployment(session: Session, deployment_id: str, *, cascade: bool) -> None:
+def delete_deployment(session: Session, deployment_id: str, *, cascade: bool,
+                      default_retries: int = 3) -> None:
     if session.get(Deployment, deployment_id) is None:
         raise InvalidRequest(f"Deployment with id '{deployment_id}' do not exist", status=404)
-    definition_ids = list(session.execute(
-        select(ProcessDefinition.id).where(ProcessDefinition.deployment_id == deployment_id)
+    deleted = list(session.execute(
+        select(ProcessDefinition).where(ProcessDefinition.deployment_id == deployment_id)
     ).scalars())
+    definition_ids = [d.id for d in deleted]
+    # versions that become latest again get their start event subscriptions back
+    restored = event_subscriptions.latest_after_delete(session, deleted)
     if not cascade:
         running = session.execute(
             select(ProcessInstance.process_definition_id, func.count())
@@ -239,15 +250,24 @@ def delete_deployment(session: Session, deployment_id: str, *, cascade: bool) ->
                 f"{running[1]} dependent process instances.")
     jobs.delete_for_process_definitions(session, definition_ids)
     if definition_ids:
+        # what the instances' scopes owned goes with them (start-event rows included)
+        for table in (Job, EventSubscription, Incident):
+            session.execute(delete(table).where(table.process_definition_id.in_(definition_ids)))
         session.execute(delete(ProcessInstance).where(
             ProcessInstance.process_definition_id.in_(definition_ids)))
         if cascade:
             session.execute(delete(HistoricProcessInstance).where(
                 HistoricProcessInstance.process_definition_id.in_(definition_ids)))
+    event_subscriptions.remove_for_definitions(session, definition_ids)
     session.execute(delete(ProcessDefinition).where(ProcessDefinition.deployment_id == deployment_id))
     session.execute(delete(Resource).where(Resource.deployment_id == deployment_id))
     session.execute(delete(Deployment).where(Deployment.id == deployment_id))
     models.forget(definition_ids)
+    for definition in restored:
+        event_subscriptions.add_start_subscriptions(session, definition,
+                                                    model_for(session, definition))
+        deployment_jobs.replace_start_timers(session, definition, model_for(session, definition),
+                                             default_retries=default_retries)
 
 
 def definitions_of(session: Session, deployment_id: str) -> list[ProcessDefinition]:

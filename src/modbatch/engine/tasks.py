@@ -7,7 +7,7 @@ from typing import Any, Mapping
 from sqlalchemy import false, func, select
 from sqlalchemy.orm import Session
 
-from modbatch.engine import persistence, queries
+from modbatch.engine import instances, persistence, queries
 from modbatch.engine.runtime import Runtime
 from modbatch.engine.variables import TypedValue
 from modbatch.errors import ProcessEngineError
@@ -73,6 +73,6 @@ def complete(session: Session, task_id: str,
                                  type="SuspendedEntityInteractionException")
     state = persistence.load(session, [task.process_instance_id])[task.process_instance_id]
     Runtime(state).complete_task(task_id, variables)
-    persistence.flush(session, [state])
+    instances.save(session, [state])
     return {var.name: var.value for var in sorted(state.variables.values(), key=lambda v: v.name)
             if var.scope is None}

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import exists, or_, select, update
+from sqlalchemy.orm import Session, aliased
 
 from modbatch.store.tables import Job
 
@@ -18,15 +18,28 @@ from modbatch.store.tables import Job
 def acquire(session: Session, *, owner: str, now: datetime, lock_until: datetime,
             limit: int) -> list[str]:
     """Lock up to ``limit`` executable jobs for ``owner`` and return their ids."""
-    stmt = (select(Job.id)
+    locked = aliased(Job)
+    # an exclusive job waits while another exclusive job of its process instance is locked
+    busy_instance = exists().where(locked.process_instance_id == Job.process_instance_id,
+                                   locked.exclusive.is_(True), locked.lock_expiration_time >= now,
+                                   locked.id != Job.id)
+    stmt = (select(Job.id, Job.process_instance_id, Job.exclusive)
             .where(Job.suspended.is_(False), Job.retries > 0,
                    or_(Job.due_date.is_(None), Job.due_date <= now),
-                   or_(Job.lock_expiration_time.is_(None), Job.lock_expiration_time < now))
+                   or_(Job.lock_expiration_time.is_(None), Job.lock_expiration_time < now),
+                   or_(Job.process_instance_id.is_(None), Job.exclusive.is_(False),
+                       ~busy_instance))
             .order_by(Job.priority.desc(), Job.create_time, Job.id)
             .limit(limit))
     if session.get_bind().dialect.name == "postgresql":
-        stmt = stmt.with_for_update(skip_locked=True)
-    ids = list(session.execute(stmt).scalars())
+        stmt = stmt.with_for_update(of=Job, skip_locked=True)
+    ids, instances = [], set()
+    for row in session.execute(stmt).all():
+        if row.exclusive and row.process_instance_id is not None:
+            if row.process_instance_id in instances:
+                continue  # one exclusive job per instance and round
+            instances.add(row.process_instance_id)
+        ids.append(row.id)
     if ids:
         session.execute(update(Job).where(Job.id.in_(ids))
                         .values(lock_owner=owner, lock_expiration_time=lock_until))

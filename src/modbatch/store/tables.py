@@ -196,7 +196,9 @@ class Job(SQLModel, table=True):
     process_instance_id: str | None = Field(default=None, index=True, max_length=64)
     process_definition_id: str | None = Field(default=None, max_length=200)
     process_definition_key: str | None = None
-    execution_id: str | None = Field(default=None, max_length=255)
+    execution_id: str | None = Field(default=None, max_length=64)
+    # the activity (or transition) instance that owns the job
+    activity_instance_id: str | None = Field(default=None, max_length=255)
     activity_id: str | None = None
     exclusive: bool = True
     # a timeCycle timer's remaining cycle ("R2/PT1H"), so the next job can be created
@@ -213,8 +215,9 @@ class EventSubscription(SQLModel, table=True):
     event_type: str
     event_name: str | None = None
     process_instance_id: str | None = Field(default=None, index=True, max_length=64)
-    # the activity instance that owns it; null for a start event's subscription
-    execution_id: str | None = Field(default=None, max_length=255)
+    # the activity instance that owns it and its execution; null for a start event's subscription
+    execution_id: str | None = Field(default=None, max_length=64)
+    activity_instance_id: str | None = Field(default=None, max_length=255)
     activity_id: str
     process_definition_id: str | None = Field(default=None, max_length=200, index=True)
     tenant_id: str | None = None

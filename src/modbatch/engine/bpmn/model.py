@@ -1,4 +1,10 @@
-"""Parsed, immutable process definitions: what the runtime walks, apart from any running instance."""
+"""Parsed, immutable process definitions: what the runtime walks, apart from any running instance.
+
+The parser decides everything the runtime needs to know about an element once, at deployment:
+which behaviour runs it (``Activity.type``), whether entering it creates an activity instance
+(``creates_instance``), which events hang off it (``ProcessModel.boundary_events``), whether it
+continues asynchronously, and which implementation it calls.
+"""
 
 from __future__ import annotations
 
@@ -21,6 +27,7 @@ class SequenceFlow:
     target_id: str
     name: str | None = None
     condition: Expression | None = None
+    listeners: tuple["Listener", ...] = ()
 
 
 @dataclass(frozen=True)
@@ -32,8 +39,41 @@ class IoParameter:
 
 
 @dataclass(frozen=True)
+class TimerDefinition:
+    """``timeDate``, ``timeDuration`` or ``timeCycle``; the text may hold an expression."""
+
+    kind: str
+    text: str
+    expression: Expression
+
+
+@dataclass(frozen=True)
+class Listener:
+    """An execution or task listener. ``kind`` is expression, class or delegateExpression."""
+
+    event: str
+    kind: str
+    text: str
+    expression: Expression | None = None
+
+    def as_tuple(self) -> tuple[str, str, str]:
+        return (self.event, self.kind, self.text)
+
+
+# element types that wait for something outside the engine
+WAIT_STATES = frozenset({
+    "userTask", "receiveTask", "intermediateMessageCatch", "intermediateSignalCatch",
+    "intermediateTimer", "eventBasedGateway",
+})
+BOUNDARY_TYPES = frozenset({
+    "boundaryTimer", "boundaryMessage", "boundarySignal", "boundaryError", "boundaryEscalation",
+})
+START_TYPES = frozenset({"startEvent", "messageStartEvent", "signalStartEvent", "startTimerEvent"})
+
+
+@dataclass(frozen=True)
 class Activity:
-    """A flow node. ``type`` uses Camunda's activity type strings (E/ActivityTypes.java)."""
+    """A flow node. ``type`` uses Camunda's activity type strings (ActivityTypes.java)."""
 
     id: str
     type: str
@@ -43,24 +83,44 @@ class Activity:
     incoming: tuple[str, ...] = ()
     outgoing: tuple[str, ...] = ()
     default_flow: str | None = None
-    # serviceTask camunda:expression and camunda:resultVariable
+    # camunda:expression (service, send, business-rule task, script body in JUEL) and its result
     expression: Expression | None = None
     result_variable: str | None = None
-    # serviceTask camunda:type="external": a wait state without a task
+    # camunda:type="external": a wait state with an external task
     external_topic: str | None = None
+    task_priority: Expression | None = None
+    # an implementation only a JVM can run ("camunda:class 'com.acme.X'"): fails when reached
+    jvm_implementation: str | None = None
     # subProcess: a scope with children; its none start event
     is_scope: bool = False
     start_event_id: str | None = None
     # boundaryEvent: the activity it is attached to and whether it interrupts it
     attached_to: str | None = None
     cancel_activity: bool = True
-    # timer definitions kept as text (boundary timers are parsed, not yet scheduled)
-    timer: str | None = None
+    # events: message or signal name, error or escalation code; the timer
+    event_name: str | None = None
+    timer: TimerDefinition | None = None
+    # error boundary events: where the caught error's code and message go
+    error_code_variable: str | None = None
+    error_message_variable: str | None = None
+    # terminate end event inside a sub-process ends just that scope
+    async_before: bool = False
+    async_after: bool = False
+    exclusive: bool = True
+    retry_time_cycle: str | None = None
     input_parameters: tuple[IoParameter, ...] = ()
     output_parameters: tuple[IoParameter, ...] = ()
-    # execution listeners as (event, kind, text), recorded but not invoked (no Java runtime)
-    listeners: tuple[tuple[str, str, str], ...] = ()
+    listeners: tuple[Listener, ...] = ()
+    task_listeners: tuple[Listener, ...] = ()
     line: int | None = None
+
+    @property
+    def is_wait_state(self) -> bool:
+        return self.type in WAIT_STATES or self.external_topic is not None
+
+    @property
+    def is_boundary(self) -> bool:
+        return self.type in BOUNDARY_TYPES
 
 
 @dataclass(frozen=True)
@@ -71,14 +131,30 @@ class ProcessModel:
     name: str | None
     activities: Mapping[str, Activity]
     flows: Mapping[str, SequenceFlow]
-    start_event_id: str
+    start_event_id: str | None
     is_executable: bool = True
     version_tag: str | None = None
     history_time_to_live: int | None = None
     documentation: str | None = None
     target_namespace: str | None = None
-    listeners: tuple[tuple[str, str, str], ...] = ()
+    listeners: tuple[Listener, ...] = ()
+    # activity id -> ids of the boundary events attached to it
     boundary_events: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    # activities that get an activity instance when entered (wait states, scopes, boundary
+    # hosts, activities with input mappings)
+    instance_activities: frozenset[str] = frozenset()
+
+    @property
+    def creates_jobs_or_subscriptions(self) -> bool:
+        """Whether instances can own jobs, subscriptions or external tasks (else loading skips them)."""
+        cached = self.__dict__.get("_owns")
+        if cached is None:
+            cached = any(a.async_before or a.async_after or a.timer is not None
+                         or a.external_topic is not None or a.event_name is not None
+                         or a.type == "eventBasedGateway"
+                         for a in self.activities.values())
+            object.__setattr__(self, "_owns", cached)
+        return cached
 
     def children_of(self, scope_id: str) -> list[Activity]:
         return [a for a in self.activities.values() if a.scope_id == scope_id]
@@ -92,3 +168,39 @@ class ProcessModel:
             scope = self.activities[scope].scope_id
         chain.append(self.id)
         return chain
+
+    def start_events(self, scope_id: str | None = None) -> list[Activity]:
+        scope_id = scope_id or self.id
+        return [a for a in self.activities.values()
+                if a.scope_id == scope_id and a.type in START_TYPES]
+
+    def reachable(self, source_id: str, target_id: str) -> bool:
+        """Whether a token at ``source_id`` can still arrive at ``target_id`` in the same scope."""
+        cache = self._reach_cache
+        key = (source_id, target_id)
+        if key not in cache:
+            seen, todo = set(), [source_id]
+            found = False
+            while todo and not found:
+                current = todo.pop()
+                if current in seen:
+                    continue
+                seen.add(current)
+                activity = self.activities[current]
+                nexts = [self.flows[f].target_id for f in activity.outgoing]
+                nexts += list(self.boundary_events.get(current, ()))
+                for n in nexts:
+                    if n == target_id:
+                        found = True
+                        break
+                    todo.append(n)
+            cache[key] = found
+        return cache[key]
+
+    @property
+    def _reach_cache(self) -> dict:
+        cache = self.__dict__.get("_reach")
+        if cache is None:
+            cache = {}
+            object.__setattr__(self, "_reach", cache)
+        return cache

@@ -16,8 +16,18 @@ from lxml import etree
 
 from modbatch.errors import ParseError
 
-from .expression import ExpressionError, compile_expression
-from .model import Activity, Expression, IoParameter, ProcessModel, SequenceFlow
+from .expression import ConstantExpression, ExpressionError, compile_expression
+from .model import (
+    Activity,
+    Expression,
+    IoParameter,
+    Listener,
+    START_TYPES,
+    ProcessModel,
+    SequenceFlow,
+    TimerDefinition,
+            )
+from .timers import parse_timer
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
@@ -26,9 +36,42 @@ DEFAULT_MAX_BYTES = 10 * 1024 * 1024
 # flow node tag -> Camunda activity type (end and boundary events are refined in classify)
 _NODE_TYPES = {
     "startEvent": "startEvent", "endEvent": "noneEndEvent", "boundaryEvent": "boundaryTimer",
+    "intermediateCatchEvent": "intermediateTimer", "intermediateThrowEvent": "intermediateNoneThrowEvent",
     "userTask": "userTask", "task": "task", "manualTask": "manualTask", "serviceTask": "serviceTask",
-    "exclusiveGateway": "exclusiveGateway", "parallelGateway": "parallelGateway", "subProcess": "subProcess",
+    "sendTask": "sendTask", "businessRuleTask": "businessRuleTask", "scriptTask": "scriptTask",
+    "receiveTask": "receiveTask",
+    "exclusiveGateway": "exclusiveGateway", "parallelGateway": "parallelGateway",
+    "inclusiveGateway": "inclusiveGateway", "eventBasedGateway": "eventBasedGateway",
+    "subProcess": "subProcess",
 }
+# (element tag, event definition) -> Camunda activity type; anything else is refused
+_EVENT_TYPES = {
+    ("startEvent", None): "startEvent",
+    ("startEvent", "messageEventDefinition"): "messageStartEvent",
+    ("startEvent", "signalEventDefinition"): "signalStartEvent",
+    ("startEvent", "timerEventDefinition"): "startTimerEvent",
+    ("endEvent", None): "noneEndEvent",
+    ("endEvent", "terminateEventDefinition"): "terminateEndEvent",
+    ("endEvent", "errorEventDefinition"): "errorEndEvent",
+    ("endEvent", "escalationEventDefinition"): "escalationEndEvent",
+    ("endEvent", "signalEventDefinition"): "signalEndEvent",
+    ("endEvent", "messageEventDefinition"): "messageEndEvent",
+    ("boundaryEvent", "timerEventDefinition"): "boundaryTimer",
+    ("boundaryEvent", "messageEventDefinition"): "boundaryMessage",
+    ("boundaryEvent", "signalEventDefinition"): "boundarySignal",
+    ("boundaryEvent", "errorEventDefinition"): "boundaryError",
+    ("boundaryEvent", "escalationEventDefinition"): "boundaryEscalation",
+    ("intermediateCatchEvent", "timerEventDefinition"): "intermediateTimer",
+    ("intermediateCatchEvent", "messageEventDefinition"): "intermediateMessageCatch",
+    ("intermediateCatchEvent", "signalEventDefinition"): "intermediateSignalCatch",
+    ("intermediateThrowEvent", None): "intermediateNoneThrowEvent",
+    ("intermediateThrowEvent", "signalEventDefinition"): "intermediateSignalThrow",
+    ("intermediateThrowEvent", "escalationEventDefinition"): "intermediateEscalationThrowEvent",
+    ("intermediateThrowEvent", "messageEventDefinition"): "intermediateMessageThrowEvent",
+}
+# elements whose implementation is a camunda:class / expression / external topic
+_IMPLEMENTED = {"serviceTask", "sendTask", "businessRuleTask", "messageEndEvent",
+                "intermediateMessageThrowEvent"}
 # BPMN children of a process or subProcess that carry no execution semantics for modbatch
 _IGNORED = {
     "laneSet", "lane", "textAnnotation", "association", "group", "category", "documentation",
@@ -37,10 +80,13 @@ _IGNORED = {
     "auditing", "monitoring", "incoming", "outgoing", "flowNodeRef", "correlationSubscription",
     "resourceRole", "performer", "humanPerformer", "potentialOwner", "supports",
 }
-_ATTACHABLE = {"userTask", "task", "manualTask", "serviceTask", "subProcess"}
+_ATTACHABLE = {"userTask", "task", "manualTask", "serviceTask", "sendTask", "businessRuleTask",
+               "scriptTask", "receiveTask", "subProcess"}
 _LOOPS = {"multiInstanceLoopCharacteristics", "standardLoopCharacteristics"}
 _TIMERS = ("timeDate", "timeDuration", "timeCycle")
 _LISTENER_KINDS = ("class", "expression", "delegateExpression")
+# script languages the engine runs itself (the expression language); others need a JVM
+_OWN_SCRIPT_FORMATS = ("juel",)
 # the bytes a DTD needs, in every encoding libxml2 sniffs from a BOM or declaration
 _DTD_MARKERS = [m.encode(enc) for m in ("<!DOCTYPE", "<!ENTITY") for enc in ("utf-8", "utf-16-le", "utf-16-be")]
 
@@ -53,11 +99,23 @@ def parse_bpmn(data: bytes, resource_name: str, *, max_bytes: int = DEFAULT_MAX_
                          f"found '{root.tag}'",
                          resource=resource_name, line=root.sourceline)
     seen_ids: dict[str, int | None] = {}
+    references = _references(root)
     return [
-        _ProcessParser(el, resource_name, root.get("targetNamespace"), seen_ids).parse()
+        _ProcessParser(el, resource_name, root.get("targetNamespace"), seen_ids, references).parse()
         for el in root
         if _bpmn_tag(el) == "process" and _true(el.get("isExecutable"))
     ]
+
+
+def _references(root: etree._Element) -> dict[str, dict[str, str | None]]:
+    """Root-level message, signal, error and escalation declarations by id, with the name or code."""
+    found: dict[str, dict[str, str | None]] = {"message": {}, "signal": {}, "error": {}, "escalation": {}}
+    attribute = {"message": "name", "signal": "name", "error": "errorCode", "escalation": "escalationCode"}
+    for el in root:
+        tag = _bpmn_tag(el)
+        if tag in found and el.get("id"):
+            found[tag][el.get("id")] = el.get(attribute[tag])
+    return found
 
 
 def _load(data: bytes, resource: str, max_bytes: int) -> etree._Element:
@@ -121,8 +179,10 @@ class _ProcessParser:
     """Turns one ``<process>`` element into a ProcessModel."""
 
     def __init__(self, el: etree._Element, resource: str, target_namespace: str | None,
-                 seen_ids: dict[str, int | None]) -> None:
+                 seen_ids: dict[str, int | None], references: dict[str, dict[str, str | None]]) -> None:
         self.el, self.resource, self.target_namespace, self.seen_ids = el, resource, target_namespace, seen_ids
+        self.references = references
+        self.generated_flows = 0
         self.nodes: dict[str, tuple[etree._Element, str, str]] = {}  # id -> (element, scope id, type)
         self.flow_elements: list[tuple[etree._Element, str]] = []
         self.starts: dict[str, list[str]] = {}  # scope id -> ids of its start events
@@ -147,13 +207,31 @@ class _ProcessParser:
         for act in activities.values():
             if act.attached_to:
                 boundary.setdefault(act.attached_to, []).append(act.id)
+        instance_activities = frozenset(
+            a.id for a in activities.values()
+            if a.is_wait_state or a.is_scope or a.id in boundary or a.input_parameters
+        )
         return ProcessModel(
             id=pid, name=self.el.get("name"), activities=activities, flows=flows,
-            start_event_id=self.start_event(pid, self.el), version_tag=self.el.get(_camunda("versionTag")),
+            start_event_id=self.initial(pid, activities), version_tag=self.el.get(_camunda("versionTag")),
             history_time_to_live=self.history_time_to_live(), documentation=self.documentation(),
             target_namespace=self.target_namespace, listeners=self.listeners(self.el),
             boundary_events={k: tuple(v) for k, v in boundary.items()},
+            instance_activities=instance_activities,
         )
+
+    def initial(self, pid: str, activities: dict[str, Activity]) -> str | None:
+        """Camunda's initial activity: the none start event, else the only start event."""
+        starts = [activities[s] for s in self.starts[pid]]
+        none = [a for a in starts if a.type == "startEvent"]
+        if len(none) > 1:
+            raise self.error(f"{_where(self.el)} has more than one none start event ('{none[0].id}', "
+                             f"'{none[1].id}')", self.nodes[none[1].id][0], none[1].id)
+        if none:
+            return none[0].id
+        if not starts:
+            raise self.error(f"{_where(self.el)} must define a startEvent element", self.el)
+        return starts[0].id if len(starts) == 1 else None
 
     # ---- pass 1: structure
 
@@ -175,13 +253,20 @@ class _ProcessParser:
             if tag is None or tag in _IGNORED:
                 continue
             if tag == "sequenceFlow":
+                if not child.get("id"):
+                    # Camunda accepts a flow without id and generates one
+                    self.generated_flows += 1
+                    child.set("id", f"sequenceFlow_{child.get('sourceRef')}_{child.get('targetRef')}"
+                                    f"_{self.generated_flows}")
                 self.claim(child)
                 self.flow_elements.append((child, scope_id))
             elif tag in _NODE_TYPES:
                 kind = self.classify(child, tag)
                 ident = self.claim(child)
                 self.nodes[ident] = (child, scope_id, kind)
-                if kind == "startEvent":
+                if kind in START_TYPES:
+                    if kind != "startEvent" and scope_id != self.el.get("id"):
+                        raise self.unsupported(child, "a sub-process starts only with a none start event")
                     self.starts[scope_id].append(ident)
                 if kind == "subProcess":
                     self.collect(child, ident)
@@ -196,41 +281,51 @@ class _ProcessParser:
         if _true(el.get("isForCompensation")):
             raise self.unsupported(el, "compensation handlers are not supported")
         definitions = [c for c in el if (_bpmn_tag(c) or "").endswith(("EventDefinition", "eventDefinitionRef"))]
-        kinds = [_bpmn_tag(d) for d in definitions]
-        if tag == "startEvent" and definitions:
-            raise self.unsupported(definitions[0], "modbatch supports only none start events", owner=el)
-        if tag == "endEvent" and definitions:
-            if kinds == ["terminateEventDefinition"]:
-                return "terminateEndEvent"
-            other = next((d for d in definitions if _bpmn_tag(d) != "terminateEventDefinition"), definitions[-1])
-            raise self.unsupported(other, "only none and terminate end events are supported", owner=el)
-        if tag == "boundaryEvent" and kinds != ["timerEventDefinition"]:
-            if not definitions:
-                raise self.unsupported(el, "a boundary event needs a timerEventDefinition")
-            other = next((d for d in definitions if _bpmn_tag(d) != "timerEventDefinition"), definitions[-1])
-            raise self.unsupported(other, "only timer boundary events are supported", owner=el)
+        if tag in ("startEvent", "endEvent", "boundaryEvent", "intermediateCatchEvent", "intermediateThrowEvent"):
+            if len(definitions) > 1:
+                raise self.unsupported(definitions[1], "an event with more than one event definition "
+                                       "(a multiple event) is not supported", owner=el)
+            definition = _bpmn_tag(definitions[0]) if definitions else None
+            kind = _EVENT_TYPES.get((tag, definition))
+            if kind is None:
+                where = definitions[0] if definitions else el
+                what = definition or "no event definition"
+                raise self.unsupported(where, f"modbatch does not support {what} on {tag} yet",
+                                       owner=el if definitions else None)
+            if kind in ("messageEndEvent", "intermediateMessageThrowEvent"):
+                self.check_implementation(el, required=False)
+            return kind
         if tag == "subProcess" and _true(el.get("triggeredByEvent")):
             raise self.unsupported(el, "event subprocesses are not supported")
-        if tag == "serviceTask":
-            self.check_service_task(el)
+        if tag in ("serviceTask", "sendTask", "businessRuleTask"):
+            if tag == "businessRuleTask" and el.get(_camunda("decisionRef")) is not None:
+                raise self.error(f"Unsupported camunda:decisionRef on {_where(el)}: decision tables are not "
+                                 "supported yet; use camunda:expression or camunda:type=\"external\"", el)
+            self.check_implementation(el, required=True)
+        if tag == "scriptTask":
+            self.check_script(el)
         return _NODE_TYPES[tag]
 
-    def check_service_task(self, el: etree._Element) -> None:
-        """Only expression and external service tasks can run without a Java runtime."""
-        advice = "modbatch runs no Java code; use camunda:expression or camunda:type=\"external\""
-        for attr in ("class", "delegateExpression"):
-            if el.get(_camunda(attr)) is not None:
-                raise self.error(f"Unsupported camunda:{attr} on {_where(el)}: {advice}", el)
-        if next(self.camunda_children(el, "connector"), None) is not None:
-            raise self.error(f"Unsupported camunda:connector on {_where(el)}: {advice}", el)
+    def check_implementation(self, el: etree._Element, *, required: bool) -> None:
+        """Service-like elements: an expression, an external topic or a JVM-only implementation."""
         kind = el.get(_camunda("type"))
         if kind == "external":
             if not el.get(_camunda("topic")):
                 raise self.error(f"{_where(el)} has camunda:type=\"external\" but no camunda:topic", el)
         elif kind is not None:
-            raise self.error(f"Unsupported camunda:type=\"{kind}\" on {_where(el)}: {advice}", el)
-        elif not (el.get(_camunda("expression")) or "").strip():
-            raise self.error(f"{_where(el)} has no implementation: {advice}", el)
+            raise self.error(f"Unsupported camunda:type=\"{kind}\" on {_where(el)}: only camunda:type="
+                             "\"external\" is known", el)
+        elif required and not any(el.get(_camunda(a)) for a in ("expression", "class", "delegateExpression")) \
+                and next(self.camunda_children(el, "connector"), None) is None:
+            raise self.error(f"{_where(el)} has no implementation: one of camunda:expression, camunda:class, "
+                             "camunda:delegateExpression or camunda:type=\"external\" is required", el)
+
+    def check_script(self, el: etree._Element) -> None:
+        if not el.get("scriptFormat"):
+            raise self.error(f"{_where(el)} has no scriptFormat", el)
+        script = next((c for c in el if _bpmn_tag(c) == "script"), None)
+        if (script is None or not "".join(script.itertext()).strip()) and el.get(_camunda("resource")) is None:
+            raise self.error(f"{_where(el)} has no script", el)
 
     # ---- pass 2: details
 
@@ -249,7 +344,8 @@ class _ProcessParser:
                     raise self.error(f"Invalid {role} '{ref}' of sequence flow '{fid}' at line {el.sourceline}: "
                                      f"a sequence flow must connect flow nodes of the same scope", el)
                 refs.append(ref)
-            flows[fid] = SequenceFlow(fid, refs[0], refs[1], el.get("name"), self.condition(el))
+            flows[fid] = SequenceFlow(fid, refs[0], refs[1], el.get("name"), self.condition(el),
+                                      listeners=self.listeners(el))
         return flows
 
     def condition(self, flow: etree._Element) -> Expression | None:
@@ -280,34 +376,126 @@ class _ProcessParser:
         for ident, (el, scope_id, kind) in self.nodes.items():
             tag = _local(el)
             extra: dict = {}
-            if kind == "exclusiveGateway" and (default := el.get("default")):
+            if (default := el.get("default")) and kind not in ("parallelGateway", "eventBasedGateway"):
                 if default not in outgoing.get(ident, []):
                     raise self.error(f"Default sequence flow '{default}' of {_where(el)} is not one of its "
                                      "outgoing flows", el)
                 extra["default_flow"] = default
-            elif kind == "serviceTask":
-                if el.get(_camunda("type")) == "external":
-                    extra["external_topic"] = el.get(_camunda("topic"))
-                else:
-                    extra["expression"] = self.compile(el.get(_camunda("expression")).strip(), el,
-                                                       f"camunda:expression of {_where(el)}", el)
-                    extra["result_variable"] = el.get(_camunda("resultVariable"))
+            if kind in ("serviceTask", "sendTask", "businessRuleTask", "messageEndEvent",
+                        "intermediateMessageThrowEvent"):
+                extra.update(self.implementation(el))
+            elif kind == "scriptTask":
+                extra.update(self.script(el))
             elif kind == "subProcess":
                 extra.update(is_scope=True, start_event_id=self.start_event(ident, el))
-            elif kind == "boundaryTimer":
+            if kind.startswith("boundary"):
                 extra.update(attached_to=self.attached_to(el, scope_id),
-                             cancel_activity=_true(el.get("cancelActivity", "true")), timer=self.timer(el))
+                             cancel_activity=kind == "boundaryError" or _true(el.get("cancelActivity", "true")))
+            if kind in ("boundaryTimer", "intermediateTimer", "startTimerEvent"):
+                extra["timer"] = self.timer(el)
+            extra.update(self.event_reference(el, kind))
+            if kind == "receiveTask":
+                extra["event_name"] = self.reference_name(el, el.get("messageRef"), "message", required=False)
+            extra.update(self.async_settings(el))
             inputs, outputs = self.io_mapping(el, tag)
             activities[ident] = Activity(
                 id=ident, type=kind, name=el.get("name"), scope_id=scope_id,
                 incoming=tuple(incoming.get(ident, ())), outgoing=tuple(outgoing.get(ident, ())),
                 input_parameters=inputs, output_parameters=outputs, listeners=self.listeners(el),
+                task_listeners=self.listeners(el, "taskListener") if kind == "userTask" else (),
                 line=el.sourceline, **extra,
             )
+        for gateway in (a for a in activities.values() if a.type == "eventBasedGateway"):
+            for flow_id in gateway.outgoing:
+                target = activities[flows[flow_id].target_id]
+                if target.type not in ("intermediateTimer", "intermediateMessageCatch",
+                                       "intermediateSignalCatch", "receiveTask"):
+                    el = self.nodes[gateway.id][0]
+                    raise self.error(f"Event based gateway {_where(el)} can only be connected to elements of "
+                                     f"type intermediateCatchEvent or receiveTask, not to '{target.id}'", el)
         return activities
 
+    def implementation(self, el: etree._Element) -> dict:
+        """camunda:expression runs here; camunda:type="external" waits for a worker; Java is refused late."""
+        if el.get(_camunda("type")) == "external":
+            priority = el.get(_camunda("taskPriority"))
+            return {"external_topic": el.get(_camunda("topic")),
+                    "task_priority": self.compile(priority, el, f"camunda:taskPriority of {_where(el)}", el)
+                    if priority else None}
+        for attr in ("class", "delegateExpression"):
+            if el.get(_camunda(attr)) is not None:
+                return {"jvm_implementation": f"camunda:{attr} '{el.get(_camunda(attr))}'"}
+        connector = next(self.camunda_children(el, "connector"), None)
+        if connector is not None:
+            connector_id = next(connector.iterchildren(_camunda("connectorId")), None)
+            name = "".join(connector_id.itertext()).strip() if connector_id is not None else ""
+            return {"jvm_implementation": f"camunda:connector '{name}'"}
+        text = (el.get(_camunda("expression")) or "").strip()
+        if not text:
+            return {}
+        return {"expression": self.compile(text, el, f"camunda:expression of {_where(el)}", el),
+                "result_variable": el.get(_camunda("resultVariable"))}
+
+    def script(self, el: etree._Element) -> dict:
+        language = (el.get("scriptFormat") or "").lower()
+        result = {"result_variable": el.get(_camunda("resultVariable"))}
+        if language not in _OWN_SCRIPT_FORMATS or el.get(_camunda("resource")) is not None:
+            return {**result, "jvm_implementation": f"a {el.get('scriptFormat')} script"}
+        script = next(c for c in el if _bpmn_tag(c) == "script")
+        text = "".join(script.itertext()).strip()
+        return {**result, "expression": self.compile(text, script, f"the script of {_where(el)}", el)}
+
+    def event_reference(self, el: etree._Element, kind: str) -> dict:
+        """The message or signal name, error or escalation code an event names."""
+        definition = next((c for c in el if (_bpmn_tag(c) or "").endswith("EventDefinition")), None)
+        if definition is None:
+            return {}
+        tag = _bpmn_tag(definition)
+        if tag == "messageEventDefinition":
+            required = kind not in ("messageEndEvent", "intermediateMessageThrowEvent")
+            return {"event_name": self.reference_name(el, definition.get("messageRef"), "message",
+                                                      required=required)}
+        if tag == "signalEventDefinition":
+            return {"event_name": self.reference_name(el, definition.get("signalRef"), "signal", required=True)}
+        if tag == "errorEventDefinition":
+            code = self.reference_name(el, definition.get("errorRef"), "error", required=False)
+            return {"event_name": code,
+                    "error_code_variable": definition.get(_camunda("errorCodeVariable")),
+                    "error_message_variable": definition.get(_camunda("errorMessageVariable"))}
+        if tag == "escalationEventDefinition":
+            return {"event_name": self.reference_name(el, definition.get("escalationRef"), "escalation",
+                                                      required=False)}
+        return {}
+
+    def reference_name(self, el: etree._Element, ref: str | None, what: str, *, required: bool) -> str | None:
+        if not ref:
+            if required:
+                raise self.error(f"{_where(el)} needs a {what}Ref naming a {what}", el)
+            return None
+        declared = self.references[what]
+        if ref not in declared:
+            raise self.error(f"Invalid {what}Ref '{ref}' of {_where(el)}: no {what} with that id", el)
+        name = declared[ref]
+        if what in ("message", "signal") and not name:
+            raise self.error(f"The {what} '{ref}' referenced by {_where(el)} has no name", el)
+        return name
+
+    def async_settings(self, el: etree._Element) -> dict:
+        before = _true(el.get(_camunda("asyncBefore"))) or _true(el.get(_camunda("async")))
+        after = _true(el.get(_camunda("asyncAfter")))
+        result: dict = {"async_before": before, "async_after": after,
+                        "exclusive": el.get(_camunda("exclusive"), "true").lower() != "false"}
+        cycle = next(self.camunda_children(el, "failedJobRetryTimeCycle"), None)
+        if cycle is not None:
+            text = "".join(cycle.itertext()).strip()
+            if text and not re.fullmatch(r"R\d+/P[0-9YMWDTHS.]+(,\s*P[0-9YMWDTHS.]+)*", text):
+                raise self.error(f"Invalid camunda:failedJobRetryTimeCycle '{text}' on {_where(el)}: expected "
+                                 "an ISO 8601 repeating interval like R3/PT5M", cycle, el.get("id"))
+            result["retry_time_cycle"] = text or None
+        return result
+
     def start_event(self, scope_id: str, scope_el: etree._Element) -> str:
-        starts = self.starts[scope_id]
+        starts = [s for s in self.starts[scope_id] if self.nodes[s][2] == "startEvent"]
         if not starts:
             raise self.error(f"{_where(scope_el)} must define a none startEvent element", scope_el)
         if len(starts) > 1:
@@ -326,13 +514,21 @@ class _ProcessParser:
                              "subprocesses can carry boundary events", el)
         return ref
 
-    def timer(self, el: etree._Element) -> str:
+    def timer(self, el: etree._Element) -> TimerDefinition:
         definition = next(c for c in el if _bpmn_tag(c) == "timerEventDefinition")
         values = [(c, "".join(c.itertext()).strip()) for c in definition if _bpmn_tag(c) in _TIMERS]
         if len(values) != 1 or not values[0][1]:
             raise self.error(f"The timerEventDefinition of {_where(el)} needs exactly one non-empty "
                              "timeDate, timeDuration or timeCycle", definition, el.get("id"))
-        return values[0][1]
+        child, text = values[0]
+        kind = _bpmn_tag(child)
+        expression = self.compile(text, child, f"the {kind} of {_where(el)}", el)
+        if isinstance(expression, ConstantExpression):  # a literal text is checked now
+            try:
+                parse_timer(kind, text)
+            except ValueError as error:
+                raise self.error(f"{error} in {_where(el)}", child, el.get("id")) from None
+        return TimerDefinition(kind, text, expression)
 
     # ---- extension elements
 
@@ -366,21 +562,31 @@ class _ProcessParser:
             raise self.error(f"camunda:outputParameter not allowed for element type 'endEvent' ({_where(el)})", el)
         return tuple(params["inputParameter"]), tuple(params["outputParameter"])
 
-    def listeners(self, el: etree._Element) -> tuple[tuple[str, str, str], ...]:
-        """Execution listeners are recorded as (event, kind, text) for the API; modbatch never invokes them."""
+    def listeners(self, el: etree._Element, element: str = "executionListener") -> tuple[Listener, ...]:
+        """Expression listeners run here; class and delegateExpression listeners need a JVM (see README)."""
         found = []
-        for listener in self.camunda_children(el, "executionListener"):
+        for listener in self.camunda_children(el, element):
             event = listener.get("event")
+            if not event:
+                raise self.error(f"camunda:{element} of {_where(el)} has no event", listener, el.get("id"))
             kind = next((k for k in _LISTENER_KINDS if listener.get(k) is not None), None)
             if kind is None:
                 script = next(listener.iterchildren(_camunda("script")), None)
-                what = ("camunda:script" if script is not None
-                        else "listener without class, expression or delegateExpression")
-                raise self.error(f"Unsupported {what} in camunda:executionListener of {_where(el)}", listener,
-                                 el.get("id"))
-            if not event:
-                raise self.error(f"camunda:executionListener of {_where(el)} has no event", listener, el.get("id"))
-            found.append((event, kind, listener.get(kind)))
+                if script is None:
+                    raise self.error(f"Unsupported listener without class, expression or delegateExpression in "
+                                     f"camunda:{element} of {_where(el)}", listener, el.get("id"))
+                language = (script.get("scriptFormat") or "").lower()
+                text = "".join(script.itertext()).strip()
+                if language in _OWN_SCRIPT_FORMATS and text and script.get("resource") is None:
+                    found.append(Listener(event, "expression", text, self.compile(
+                        text, script, f"the script of a camunda:{element} of {_where(el)}", el)))
+                else:
+                    found.append(Listener(event, "script", f"{script.get('scriptFormat')} script"))
+                continue
+            text = listener.get(kind)
+            expression = (self.compile(text, listener, f"camunda:{element} of {_where(el)}", el)
+                          if kind == "expression" else None)
+            found.append(Listener(event, kind, text, expression))
         return tuple(found)
 
     # ---- process attributes

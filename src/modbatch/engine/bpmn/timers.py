@@ -379,12 +379,14 @@ class _Interval:
             return self.end if self.end is not None else self.period.add_to(start)
         if start is not None:
             # the first repetition after now, counting at most `times` periods from the start
+            # a repetition at now itself is the one firing (Camunda would repeat it forever
+            # under a pinned clock): only later ones count
             current = self._forward(start, now)
-            return None if current < now else current
+            return None if current <= now else current
         # counted back from the end: the earliest of the last `times` repetitions after now
         assert self.end is not None
         following = self._backward(self.end, now)
-        return None if following < now else following
+        return None if following <= now else following
 
     def _forward(self, start: datetime, now: datetime) -> datetime:
         """start + k periods for the smallest k <= times with a result after now."""

@@ -1,0 +1,61 @@
+"""What every element behaviour can do; the token loop calls only these three methods."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from modbatch.engine.bpmn.model import Activity
+from modbatch.engine.runtime.state import ActivityInstanceState
+from modbatch.engine.variables import infer
+
+if TYPE_CHECKING:
+    from modbatch.engine.runtime.runtime import Runtime
+
+
+class Behaviour:
+    """``execute`` a token that arrived; ``outgoing`` picks the flows when it leaves;
+    ``attach`` is called for boundary events when the activity they hang on is entered."""
+
+    def execute(self, rt: "Runtime", activity: Activity, scope_id: str) -> None:
+        raise NotImplementedError
+
+    def outgoing(self, rt: "Runtime", activity: Activity, scope_id: str) -> list[str]:
+        """Camunda's implicit split: every flow without a condition or with a true one."""
+        return rt.select_flows(activity, scope_id, exclusive=False, required=False)
+
+    def attach(self, rt: "Runtime", event: Activity, host: ActivityInstanceState) -> None:
+        return None
+
+
+class PassThrough(Behaviour):
+    """Does its work and leaves at once; gets an activity instance only when the model says
+    it needs one (input mappings, boundary events), so that work runs in that scope."""
+
+    def execute(self, rt: "Runtime", activity: Activity, scope_id: str) -> None:
+        if activity.id in rt.model.instance_activities:
+            ai = rt.create_instance(activity, scope_id)
+            self.work(rt, activity, ai.id)
+            if ai.id in rt.state.activity_instances:
+                rt.complete(ai)
+            return
+        rt.fire_listeners(activity.listeners, "start", scope_id, f"{activity.type} '{activity.id}'")
+        self.work(rt, activity, scope_id)
+        if rt.state.alive(scope_id):
+            rt.fire_listeners(activity.listeners, "end", scope_id, f"{activity.type} '{activity.id}'")
+            self.finish(rt, activity, scope_id)
+
+    def work(self, rt: "Runtime", activity: Activity, scope_id: str) -> None:
+        return None
+
+    def finish(self, rt: "Runtime", activity: Activity, scope_id: str) -> None:
+        rt.apply_outputs(activity, scope_id, scope_id)
+        rt.leave(activity, scope_id)
+
+
+def run_expression(rt: "Runtime", activity: Activity, scope_id: str) -> None:
+    """camunda:expression (or a JUEL script) and its camunda:resultVariable."""
+    if activity.expression is None:
+        return
+    result = rt.evaluate(activity.expression, scope_id)
+    if activity.result_variable:
+        rt.set_variable(activity.result_variable, infer(result), scope_id)

@@ -1,0 +1,96 @@
+"""Every shared model without call activities or multi-instance deploys, runs to its wait states
+and can be modified in a batch, as ../shared/bpmn/README.md describes each one."""
+
+from __future__ import annotations
+
+import pytest
+
+from modbatch.engine import batches
+from modbatch.engine.modification import Instruction, ModificationRequest
+from modbatch.engine.bpmn import parse_bpmn
+from modbatch.store.tables import ExternalTask
+from tests.conftest import BPMN, model_path
+from tests.engine.test_behaviours import rows, shape
+from tests.engine.test_runtime import start
+
+# file -> (process key, tree after start, instructions of a batch, tree after the batch)
+CASES = {
+    "ProcessInstanceModificationTest.doubleNestedSubprocess.bpmn20.xml": (
+        "doubleNestedSubprocess", [("subProcess", [("subProcessTask", [])])],
+        [("cancel", "subProcessTask"), ("startBeforeActivity", "innerSubProcessTask")],
+        [("subProcess", [("innerSubProcess", [("innerSubProcessTask", [])])])]),
+    "ProcessInstanceModificationTest.exclusiveGateway.bpmn20.xml": (
+        "exclusiveGateway", [("task1", [])],
+        [("cancel", "task1"), ("startBeforeActivity", "task2")], [("task2", [])]),
+    "ProcessInstanceModificationTest.ioMapping.bpmn20.xml": (
+        "ioMappingProcess", [("task1", [])],
+        [("cancel", "task1"), ("startBeforeActivity", "task2")], [("task2", [])]),
+    "ProcessInstanceModificationTest.listenerProcess.bpmn20.xml": (
+        "listenerProcess", [("outerTask", []), ("subProcess", [("innerTask1", []), ("innerTask2", [])])],
+        [("cancel", "innerTask1"), ("startBeforeActivity", "afterBoundaryTask1")],
+        [("outerTask", []), ("subProcess", [("afterBoundaryTask1", []), ("innerTask2", [])])]),
+    "ProcessInstanceModificationTest.nestedParallelOneTaskProcess.bpmn20.xml": (
+        "nestedOneTaskProcess", [("outerTask", []), ("subProcess", [("innerTask", [])])],
+        [("cancel", "outerTask")], [("subProcess", [("innerTask", [])])]),
+    "ProcessInstanceModificationTest.oneScopeTaskProcess.bpmn20.xml": (
+        "oneTaskProcess", [("theTask", [])],
+        [("startBeforeActivity", "boundaryTimer")], [("afterBoundaryTask", [])]),
+    "ProcessInstanceModificationTest.parallelGateway.bpmn20.xml": (
+        "parallelGateway", [("task1", []), ("task2", [])],
+        [("cancel", "task2"), ("startBeforeActivity", "task1")], [("task1", []), ("task1", [])]),
+    "ProcessInstanceModificationTest.subprocess.bpmn20.xml": (
+        "subprocess", [("outerTask", [])],
+        [("cancel", "outerTask"), ("startBeforeActivity", "innerTask")], [("subProcess", [("innerTask", [])])]),
+    "ProcessInstanceModificationTest.syncAfterOneTaskProcess.bpmn20.xml": (
+        "oneTaskProcess", [("theTask", [])],
+        [("cancel", "theTask"), ("startBeforeActivity", "theTask")], [("theTask", [])]),
+    "oneTaskProcess.bpmn20.xml": (
+        "oneTaskProcess", [("theTask", [])],
+        [("cancel", "theTask"), ("startBeforeActivity", "theTask")], [("theTask", [])]),
+    "camunda-bpm-platform__reviewInvoice.bpmn": (
+        "ReviewInvoice", [("assignReviewer", [])],
+        [("cancel", "assignReviewer"), ("startBeforeActivity", "reviewInvoice")], [("reviewInvoice", [])]),
+    "camunda-external-task-client-python3__bpmn_error_example.bpmn": (
+        "BPMN_ERROR_EXAMPLE", [("VALIDATE_IMAGE", [])],
+        [("cancel", "VALIDATE_IMAGE"), ("startBeforeActivity", "ENHANCE_IMAGE_QUALITY")],
+        [("ENHANCE_IMAGE_QUALITY", [])]),
+    "camunda-external-task-client-python3__parallel_steps_example.bpmn": (
+        "PARALLEL_STEPS_EXAMPLE", [("PARALLEL_STEP_1", []), ("PARALLEL_STEP_2", [])],
+        [("cancel", "PARALLEL_STEP_1"), ("cancel", "PARALLEL_STEP_2"), ("startBeforeActivity", "COMBINE_STEP")],
+        [("COMBINE_STEP", [])]),
+}
+NEEDS_STEP_5 = {"camunda-bpm-examples__camunda-testing-job-announcement.bpmn",  # callActivity
+                "camunda-bpm-examples__loan-granting.bpmn",  # multi-instance
+                "camunda-bpm-platform__invoice.v2.bpmn"}  # callActivity, decision table
+
+
+def test_the_cases_cover_every_shared_model():
+    """No shared model is left out except those that need call activities, multi-instance or DMN."""
+    on_disk = {p.name for p in BPMN.glob("*/*") if p.suffix in (".bpmn", ".xml")}
+    assert on_disk == set(CASES) | NEEDS_STEP_5
+    for name in NEEDS_STEP_5:
+        text = model_path(name).read_text()
+        assert "callActivity" in text or "multiInstanceLoopCharacteristics" in text
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_shared_model_runs_and_is_modified_in_a_batch(engine, deploy, settings, name):
+    """Start three instances, check their wait states, move them all with one executeAsync batch."""
+    key, waiting, instructions, moved = CASES[name]
+    assert [m.id for m in parse_bpmn(model_path(name).read_bytes(), name)] == [key]
+    definition = deploy(name)[key]
+    pids = [start(engine, definition) for _ in range(3)]
+    for pid in pids:
+        assert shape(engine, pid) == waiting
+    request = ModificationRequest(
+        process_definition_id=definition.id,
+        instructions=[Instruction(kind, activity_id=activity) for kind, activity in instructions],
+        instance_ids=pids, skip_custom_listeners=True, skip_io_mappings=False, annotation=None)
+    with engine.transaction() as session:
+        batches.create_modification_batch(session, request, settings, tenant_id=None,
+                                          deployment_id=definition.deployment_id)
+    engine.job_executor.run_until_idle()
+    for pid in pids:
+        assert shape(engine, pid) == moved
+    externals = sorted({t.activity_id for pid in pids for t in rows(engine, ExternalTask, process_instance_id=pid)})
+    assert externals == sorted({a for a, _ in moved if a.isupper()})
