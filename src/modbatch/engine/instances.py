@@ -15,6 +15,7 @@ from modbatch.engine.variables import TypedValue, from_columns
 from modbatch.errors import BadUserRequest, InvalidRequest, NotFoundError, ProcessEngineError
 from modbatch.store.tables import (
     ActivityInstance,
+    ExternalTask,
     ProcessDefinition,
     ProcessInstance,
     Task,
@@ -227,6 +228,8 @@ def set_suspended(session: Session, instance_id: str, suspended: bool) -> None:
     session.execute(update(ProcessInstance).where(ProcessInstance.id == instance_id)
                     .values(suspended=suspended))
     session.execute(update(Task).where(Task.process_instance_id == instance_id)
+                    .values(suspended=suspended))
+    session.execute(update(ExternalTask).where(ExternalTask.process_instance_id == instance_id)
                     .values(suspended=suspended))
 
 
