@@ -16,6 +16,7 @@ import pytest
 from modbatch.engine import clock, instances, jobs, modification
 from modbatch.engine.modification import Instruction
 from modbatch.engine.runtime import UnsupportedImplementation
+from modbatch.engine.variables import TypedValue
 from modbatch.errors import NotValidError
 from modbatch.store.tables import Incident, Job, Task, Variable
 from tests.engine.test_behaviours import rows, run_jobs, shape
@@ -211,6 +212,34 @@ def test_start_before_async_task_waits_in_a_job_until_executed(engine):
     assert task_keys(engine, pid) == ["task1", "task2"]
     assert rows(engine, Job, process_instance_id=pid) == []
     complete_in_order(engine, pid, "task1", "task2")
+    assert history_state(engine, pid) == "COMPLETED"
+
+
+def variable_scopes(engine, pid) -> list[tuple[str, str | None]]:
+    """(name, activity its scope instance stands for, None for the process instance)."""
+    with engine.transaction() as session:
+        state = instances.load_one(session, pid)
+        return sorted((v.name, state.scope_activity(v.scope) if v.scope else None)
+                      for v in state.variables.values())
+
+
+def test_start_before_async_task_keeps_its_start_variables(engine):
+    """A start instruction's local variable waits with the transition instance and then belongs
+    to the task; the global one goes to the process instance (the runtime side of
+    ProcessInstanceModificationHistoryTest.testStartBeforeAsyncWithVariablesInHistory)."""
+    _, pid = started(engine, EXCLUSIVE_ASYNC_TASK, "exclusiveGateway")
+    single(engine, pid, before("task2", variables={"procInstVar": (TypedValue("String", "procInstValue"), False),
+                                                   "localVar": (TypedValue("String", "localValue"), True)}))
+    assert variable_scopes(engine, pid) == [("localVar", "task2"), ("procInstVar", None)]
+    (ti,) = instance_ids(engine, pid, "task2", transitions=True)
+    assert [v.activity_instance_id for v in rows(engine, Variable, name="localVar")] == [ti]
+    complete(engine, pid, "task1")
+    (job,) = rows(engine, Job, process_instance_id=pid)
+    jobs.execute(engine, job.id)
+    (task2,) = instance_ids(engine, pid, "task2")
+    assert [v.activity_instance_id for v in rows(engine, Variable, name="localVar")] == [task2]
+    assert variable_scopes(engine, pid) == [("localVar", "task2"), ("procInstVar", None)]
+    complete(engine, pid, "task2")
     assert history_state(engine, pid) == "COMPLETED"
 
 
