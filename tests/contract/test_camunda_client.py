@@ -68,6 +68,10 @@ DELIBERATE: dict[str, str] = {
         LATER_CAMUNDA + " (deprecated alias of activityName that Camunda's server sends)",
     "ModificationDto.historicProcessInstanceQuery: not in Camunda's spec":
         LATER_CAMUNDA + "; declared as a free-form object, modbatch keeps no history of instances",
+    "ExternalTaskDto.createTime: not in Camunda's spec": LATER_CAMUNDA,
+    "LockedExternalTaskDto.createTime: not in Camunda's spec": LATER_CAMUNDA,
+    "LockedExternalTaskDto.extensionProperties: not in Camunda's spec":
+        LATER_CAMUNDA + " (Camunda's server sends it since 7.15; its Python client reads it)",
     # types
     "ModificationDto.processInstanceIds: list[any] here, list[str] in Camunda":
         "items declared `{}` and checked by the server: a million ids validate in one pass",
@@ -90,6 +94,8 @@ DELIBERATE: dict[str, str] = {
     # Camunda's properties not declared here (an undeclared property in a request is ignored)
     "ProcessInstanceQueryDto.subCaseInstance: only in Camunda's spec": "no CMMN",
     "ProcessInstanceQueryDto.superCaseInstance: only in Camunda's spec": "no CMMN",
+    "SetRetriesForExternalTasksDto.historicProcessInstanceQuery: only in Camunda's spec":
+        "modbatch keeps no history of process instances",
 }
 
 # Camunda query parameters that openapi.yaml does not declare (the server ignores them).

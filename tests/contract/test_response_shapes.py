@@ -249,6 +249,8 @@ def session(client) -> Session:  # noqa: F811 (the imported fixture)
     call("put", "/batch/{id}/suspended", 204, path={"id": bad["id"]}, json={"suspended": True})
     call("get", "/batch/statistics", params={"batchId": bad["id"]})
 
+    external_task_session(call)
+
     call("get", "/history/batch")
     call("get", "/history/batch/count")
     call("get", "/history/batch/{id}", path={"id": good["id"]})
@@ -275,6 +277,34 @@ def session(client) -> Session:  # noqa: F811 (the imported fixture)
     call("post", "/message", 204, json={"messageName": "paid", "all": True})
     call("post", "/signal", 204, json={"name": "nothing"})
     return call
+
+
+def external_task_session(call: Session) -> None:
+    """Two external tasks fetched and locked: one fails without retries, one is completed."""
+    parallel = model_path("camunda-external-task-client-python3__parallel_steps_example.bpmn")
+    call("post", "/deployment/create", files=[
+        ("data", (parallel.name, parallel.read_bytes(), "text/xml"))])
+    started = call("post", "/process-definition/key/{key}/start",
+                   path={"key": "PARALLEL_STEPS_EXAMPLE"}, json={"businessKey": "ext"})
+    call("get", "/external-task")
+    call("post", "/external-task", json={"processInstanceId": started["id"]})
+    call("get", "/external-task/count")
+    call("post", "/external-task/count", json={})
+    call("get", "/external-task/topic-names")
+    locked = call("post", "/external-task/fetchAndLock", json={
+        "workerId": "w", "maxTasks": 2, "topics": [
+            {"topicName": "PARALLEL_STEP_1", "lockDuration": 1000},
+            {"topicName": "PARALLEL_STEP_2", "lockDuration": 1000}]})
+    failed, done = (task["id"] for task in locked)
+    call("get", "/external-task/{id}", path={"id": failed})
+    call("post", "/external-task/{id}/failure", 204, path={"id": failed}, json={
+        "workerId": "w", "errorMessage": "down", "errorDetails": "details", "retries": 0})
+    call("get", "/external-task/{id}/errorDetails", path={"id": failed})
+    call("get", "/incident", params={"processInstanceId": started["id"]})
+    call("put", "/external-task/{id}/retries", 204, path={"id": failed}, json={"retries": 1})
+    call("post", "/external-task/{id}/complete", 204, path={"id": done},
+         json={"workerId": "w", "variables": {"ok": {"value": True}}})
+    call("get", "/external-task/{id}", 404, path={"id": "unknown"})
 
 
 MESSAGE_START = (

@@ -155,3 +155,24 @@ def incident(row) -> dict[str, Any]:
             "rootCauseIncidentId": row.id, "configuration": row.configuration,
             "incidentMessage": row.incident_message, "tenantId": row.tenant_id,
             "jobDefinitionId": row.job_definition_id, "annotation": row.annotation}
+
+
+def external_task(row) -> dict[str, Any]:
+    return {"activityId": row.activity_id, "activityInstanceId": row.activity_instance_id,
+            "errorMessage": row.error_message, "executionId": row.execution_id, "id": row.id,
+            "lockExpirationTime": format_date(row.lock_expiration_time),
+            "createTime": format_date(row.create_time),
+            "processDefinitionId": row.process_definition_id,
+            "processDefinitionKey": row.process_definition_key,
+            "processDefinitionVersionTag": row.process_definition_version_tag,
+            "processInstanceId": row.process_instance_id, "retries": row.retries,
+            "suspended": bool(row.suspended), "workerId": row.worker_id,
+            "topicName": row.topic_name, "tenantId": row.tenant_id, "priority": row.priority,
+            "businessKey": row.business_key}
+
+
+def locked_external_task(locked) -> dict[str, Any]:
+    """LockedExternalTaskDto: Camunda never sets its ``suspended`` (a fetched task is active)."""
+    return {**external_task(locked.task), "suspended": False,
+            "errorDetails": locked.task.error_details, "variables": variables(locked.variables),
+            "extensionProperties": dict(locked.extension_properties)}

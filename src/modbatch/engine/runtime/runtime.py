@@ -161,8 +161,11 @@ class Runtime:
             activity = self.model.activities[owner.activity_id]
             parent = owner.parent_id
             phase = owner.async_phase
+            carried = self.state.local_variables(owner.id)
             self.state.remove_activity_instance(owner.id)
             if phase == "before":
+                if carried:  # a start instruction's locals move on to the activity instance
+                    self._pending_locals = (frozenset({activity.id}), carried)
                 self.push("execute", activity.id, parent)
             else:
                 self.push("take-outgoing", activity.id, parent)
@@ -412,17 +415,21 @@ class Runtime:
     def create_instance(self, activity: Activity, parent_id: str) -> ActivityInstanceState:
         """Enter an activity that has an instance: inputs, start listeners, its boundary events."""
         ai = self.new_tree_node(activity, parent_id)
-        if self._pending_locals is not None and activity.id in self._pending_locals[0]:
-            # a start instruction's local variables belong to the instance it creates
-            for name, value in self._pending_locals[1].items():
-                self.set_variable(name, value, ai.id, local=True)
-            self._pending_locals = None
+        self._take_pending_locals(activity, ai.id)
         self.apply_inputs(activity, ai.id)
         self.fire_listeners(activity.listeners, "start", ai.id, _describe(activity))
         for boundary_id in self.model.boundary_events.get(activity.id, ()):
             self.behaviours[self.model.activities[boundary_id].type].attach(
                 self, self.model.activities[boundary_id], ai)
         return ai
+
+    def _take_pending_locals(self, activity: Activity, ai_id: str) -> None:
+        """A start instruction's local variables belong to the instance it creates (or to the
+        transition instance its token waits in, until the job creates the activity instance)."""
+        if self._pending_locals is not None and activity.id in self._pending_locals[0]:
+            for name, value in self._pending_locals[1].items():
+                self.set_variable(name, value, ai_id, local=True)
+            self._pending_locals = None
 
     def new_tree_node(self, activity: Activity, parent_id: str,
                       async_phase: str | None = None) -> ActivityInstanceState:
@@ -438,6 +445,8 @@ class Runtime:
     def create_transition_instance(self, activity: Activity, scope_id: str, phase: str) -> None:
         """A token waiting in an async continuation: a transition instance and its job."""
         ai = self.new_tree_node(activity, scope_id, async_phase=phase)
+        if phase == "before":
+            self._take_pending_locals(activity, ai.id)
         self.add_job(ai.id, activity, type="message", handler_type="async-continuation",
                      configuration=f"transition-{'create-scope' if phase == 'before' else 'notify-listener-end'}",
                      due_date=None,

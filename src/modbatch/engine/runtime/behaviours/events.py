@@ -32,7 +32,8 @@ class EndEvent(Behaviour):
         self.throw(rt, activity, scope_id)
         if rt.state.alive(scope_id):
             rt.fire_listeners(activity.listeners, "end", scope_id, owner)
-            rt.token_ended(scope_id)
+            # leaving takes no flow and ends the token; asyncAfter parks it in a job first
+            rt.leave(activity, scope_id)
 
     def throw(self, rt: "Runtime", activity: Activity, scope_id: str) -> None:
         return None
