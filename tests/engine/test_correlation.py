@@ -7,8 +7,10 @@ from types import SimpleNamespace
 
 import pytest
 
-from modbatch.engine import correlation, event_subscriptions, instances
-from modbatch.engine.correlation import MessageCorrelation
+from modbatch.engine import instances
+from modbatch.engine.events import correlation
+from modbatch.engine.events import subscriptions as event_subscriptions
+from modbatch.engine.events.correlation import MessageCorrelation
 from modbatch.engine.variables import TypedValue, infer
 from modbatch.errors import BadUserRequest, MismatchingMessageCorrelation, ProcessEngineError
 from tests.event_rows import Rows, record_runtime

@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from modbatch.demo import run as run_demo
 from modbatch.engine import clock, instances
-from modbatch.engine.job_executor import JobExecutor
+from modbatch.engine.jobs.executor import JobExecutor
 from modbatch.engine.modification import Instruction
 from modbatch.store.tables import Batch, HistoricBatch, Job
 from tests.engine.test_batches import create_batch, deploy_one_task

@@ -14,7 +14,8 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from modbatch.engine import clock, deployment_jobs, jobs, repository
+from modbatch.engine import clock, jobs, repository
+from modbatch.engine.jobs import deployment as deployment_jobs
 from modbatch.engine.bpmn import compile_expression
 from modbatch.engine.bpmn.model import Activity, ProcessModel, TimerDefinition
 from modbatch.errors import ProcessEngineError

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from modbatch.api import listing, params
-from modbatch.engine import event_subscriptions
+from modbatch.engine.events import subscriptions as event_subscriptions
 from modbatch.engine.clock import format_date
 
 LISTS = ("tenantIdIn",)

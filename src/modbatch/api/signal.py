@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from modbatch.api import params
-from modbatch.engine import correlation
+from modbatch.engine.events import correlation
 from modbatch.engine.process_engine import current
 from modbatch.engine.variables import from_dto
 from modbatch.errors import InvalidRequest, RestError

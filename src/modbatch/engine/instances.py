@@ -59,7 +59,7 @@ def save(session: Session, states: list[InstanceState]) -> None:
         state.thrown_signals.clear()
     if not thrown:
         return
-    from modbatch.engine import correlation  # it starts and triggers instances through this module
+    from modbatch.engine.events import correlation  # it starts and triggers instances through this module
 
     if _SIGNAL_DEPTH[0] > 20:
         raise ProcessEngineError("Signals keep triggering signal throw events; stopped after 20 rounds")

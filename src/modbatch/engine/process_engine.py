@@ -10,7 +10,7 @@ from typing import Iterator
 
 from sqlalchemy.orm import Session
 
-from modbatch.engine.job_executor import JobExecutor
+from modbatch.engine.jobs.executor import JobExecutor
 from modbatch.settings import Settings
 from modbatch.store.database import Database
 

@@ -14,7 +14,9 @@ from typing import Any, Mapping
 from sqlalchemy import and_, delete, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
-from modbatch.engine import clock, deployment_jobs, event_subscriptions, jobs, queries
+from modbatch.engine import clock, jobs, queries
+from modbatch.engine.events import subscriptions as event_subscriptions
+from modbatch.engine.jobs import deployment as deployment_jobs
 from modbatch.engine.bpmn import parse_bpmn
 from modbatch.engine.bpmn.model import ProcessModel
 from modbatch.engine.runtime import new_id

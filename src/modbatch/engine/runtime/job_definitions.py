@@ -12,7 +12,7 @@ def job_definition_id(process_definition_id: str, activity_id: str, job_type: st
                       configuration: str) -> str:
     """The id of a process definition's job definition, the same wherever it is computed.
 
-    Deployment inserts the job definitions with these ids (``engine/deployment_jobs.py``), so the
+    Deployment inserts the job definitions with these ids (``engine/jobs/deployment.py``), so the
     runtime sets ``Job.job_definition_id`` on a job it creates without a lookup. ``job_type`` is
     the job handler type; ``configuration`` Camunda's job configuration: ``async-before`` or
     ``async-after`` for async continuations (one activity may have both), the timer as

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from modbatch.engine import deployment_jobs, instances, jobs
+from modbatch.engine import instances, jobs
+from modbatch.engine.jobs import deployment as deployment_jobs
 from modbatch.errors import ProcessEngineError
 from modbatch.settings import Settings
 from modbatch.store.tables import Job, ProcessDefinition

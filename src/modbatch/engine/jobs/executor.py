@@ -13,7 +13,7 @@ import uuid
 from datetime import timedelta
 
 from modbatch.engine import batches as _batches  # noqa: F401  (registers the batch job handlers)
-from modbatch.engine import process_jobs as _process_jobs  # noqa: F401  (and the process ones)
+from modbatch.engine.jobs import process as _process_jobs  # noqa: F401  (and the process ones)
 from modbatch.engine import clock, jobs
 from modbatch.store.acquisition import acquire
 from modbatch.store.tables import Job
