@@ -474,3 +474,23 @@ def test_take_listener_on_a_sequence_flow_and_skip_custom_listeners(engine):
             else:
                 modification.execute_sync(session, request)
     assert shape(engine, pid) == [("a", []), ("b", [])]
+
+
+def test_send_and_business_rule_tasks_and_external_message_events(engine):
+    """Send and business-rule tasks run their expressions; an external message end event waits
+    for its worker and ends the instance when completed."""
+    body = flow(START, '<sendTask id="send" camunda:expression="${1 + 1}" camunda:resultVariable="sent"/>',
+                '<businessRuleTask id="rule" camunda:expression="${sent * 10}" camunda:resultVariable="score"/>',
+                '<manualTask id="manual"/>',
+                '<endEvent id="end"><messageEventDefinition camunda:type="external" camunda:topic="notify"/>'
+                '</endEvent>')
+    d = inline(engine, "sendrule", body)
+    pid = start(engine, d)
+    assert variables(engine, pid) == {"sent": 2, "score": 20}
+    assert shape(engine, pid) == [("end", [])]
+    (task,) = rows(engine, ExternalTask, process_instance_id=pid)
+    assert (task.topic_name, task.activity_id) == ("notify", "end")
+    with engine.transaction() as session:
+        instances.complete_external_task(session, session.get(ExternalTask, task.id), variables={},
+                                         local_variables={})
+    assert history_state(engine, pid) == "COMPLETED"

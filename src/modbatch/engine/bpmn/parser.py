@@ -293,7 +293,8 @@ class _ProcessParser:
                 raise self.unsupported(where, f"modbatch does not support {what} on {tag} yet",
                                        owner=el if definitions else None)
             if kind in ("messageEndEvent", "intermediateMessageThrowEvent"):
-                self.check_implementation(el, required=False)
+                # Camunda reads a message throw event's implementation from its event definition
+                self.check_implementation(definitions[0], required=False)
             return kind
         if tag == "subProcess" and _true(el.get("triggeredByEvent")):
             raise self.unsupported(el, "event subprocesses are not supported")
@@ -381,9 +382,11 @@ class _ProcessParser:
                     raise self.error(f"Default sequence flow '{default}' of {_where(el)} is not one of its "
                                      "outgoing flows", el)
                 extra["default_flow"] = default
-            if kind in ("serviceTask", "sendTask", "businessRuleTask", "messageEndEvent",
-                        "intermediateMessageThrowEvent"):
+            if kind in ("serviceTask", "sendTask", "businessRuleTask"):
                 extra.update(self.implementation(el))
+            elif kind in ("messageEndEvent", "intermediateMessageThrowEvent"):
+                extra.update(self.implementation(
+                    next(c for c in el if _bpmn_tag(c) == "messageEventDefinition")))
             elif kind == "scriptTask":
                 extra.update(self.script(el))
             elif kind == "subProcess":
