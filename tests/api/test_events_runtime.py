@@ -4,7 +4,6 @@ subscriptions that deployments create, replace and give back."""
 
 from __future__ import annotations
 
-import pytest
 
 from tests.api.conftest import error
 

@@ -16,15 +16,9 @@ from modbatch.engine.runtime import UnsupportedImplementation
 from modbatch.engine.variables import TypedValue
 from modbatch.store.tables import EventSubscription, ExternalTask, Incident, Job
 from tests.engine.test_runtime import complete, history_state, inline, start
+from tests.engine.conftest import NOW
 
-NOW = datetime(2026, 12, 1, 10, 0, 0)
-
-
-@pytest.fixture(autouse=True)
-def pinned_clock():
-    clock.pin(NOW)
-    yield
-    clock.pin(None)
+pytestmark = pytest.mark.usefixtures("pinned_clock")
 
 
 def shape(engine, pid):
@@ -232,16 +226,21 @@ def test_timer_job_runs_by_hand_before_it_is_due(engine):
 MESSAGES = '<message id="m1" name="paid"/><message id="m2" name="cancelled"/><signal id="s1" name="alarm"/>'
 
 
-def with_messages(engine, key, body):
+def with_declarations(engine, key, body, declarations):
+    """Deploy a process whose definitions also declare messages, signals, errors, escalations."""
     from modbatch.engine import repository
     from tests.engine.test_runtime import BPMN_NS
 
-    xml = (f'<definitions {BPMN_NS} targetNamespace="t">{MESSAGES}<process id="{key}" isExecutable="true">'
-           f'{body}</process></definitions>')
+    xml = (f'<definitions {BPMN_NS} targetNamespace="t">{declarations}<process id="{key}" '
+           f'isExecutable="true">{body}</process></definitions>')
     with engine.transaction() as session:
         return repository.deploy(session, name=key, source=None, tenant_id=None,
                                  resources=[(f"{key}.bpmn", xml.encode())],
                                  max_resource_bytes=1 << 20).definitions[0]
+
+
+def with_messages(engine, key, body):
+    return with_declarations(engine, key, body, MESSAGES)
 
 
 def test_receive_task_and_message_catch_wait_for_their_message(engine):
@@ -312,15 +311,7 @@ ERRORS = '<error id="e1" errorCode="FAIL"/><escalation id="x1" escalationCode="L
 
 
 def with_errors(engine, key, body):
-    from modbatch.engine import repository
-    from tests.engine.test_runtime import BPMN_NS
-
-    xml = (f'<definitions {BPMN_NS} targetNamespace="t">{ERRORS}<process id="{key}" isExecutable="true">'
-           f'{body}</process></definitions>')
-    with engine.transaction() as session:
-        return repository.deploy(session, name=key, source=None, tenant_id=None,
-                                 resources=[(f"{key}.bpmn", xml.encode())],
-                                 max_resource_bytes=1 << 20).definitions[0]
+    return with_declarations(engine, key, body, ERRORS)
 
 
 def sub_with(inner_end: str, boundary: str) -> str:

@@ -7,7 +7,6 @@ from types import SimpleNamespace
 
 import pytest
 
-from modbatch.engine import instances
 from modbatch.engine.events import correlation
 from modbatch.engine.events import subscriptions as event_subscriptions
 from modbatch.engine.events.correlation import MessageCorrelation

@@ -9,11 +9,10 @@ given state by starting the instance normally and modifying it.
 
 from __future__ import annotations
 
-from datetime import datetime
 
 import pytest
 
-from modbatch.engine import clock, instances, jobs, modification
+from modbatch.engine import instances, jobs, modification
 from modbatch.engine.modification import Instruction
 from modbatch.engine.runtime import UnsupportedImplementation
 from modbatch.engine.variables import TypedValue
@@ -23,14 +22,7 @@ from tests.engine.test_behaviours import rows, run_jobs, shape
 from tests.engine.test_modification import before, cancel, modify
 from tests.engine.test_runtime import complete, history_state, inline, start
 
-NOW = datetime(2026, 12, 1, 10, 0, 0)
-
-
-@pytest.fixture(autouse=True)
-def pinned_clock():
-    clock.pin(NOW)
-    yield
-    clock.pin(None)
+pytestmark = pytest.mark.usefixtures("pinned_clock")
 
 
 # ---------------------------------------------------------------- models (structure after Camunda's)

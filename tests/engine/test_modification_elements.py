@@ -4,11 +4,10 @@ ProcessInstanceModificationAsyncTest and ProcessInstanceModificationBoundaryEven
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
 
 import pytest
 
-from modbatch.engine import batches, clock, instances, modification
+from modbatch.engine import batches, instances, modification
 from modbatch.engine.modification import Instruction, ModificationRequest
 from modbatch.engine.variables import TypedValue
 from modbatch.errors import NotValidError
@@ -27,14 +26,7 @@ from tests.engine.test_behaviours import (
 from tests.engine.test_modification import after, before, cancel, modify, transition
 from tests.engine.test_runtime import complete, inline, start
 
-NOW = datetime(2026, 12, 1, 10, 0, 0)
-
-
-@pytest.fixture(autouse=True)
-def pinned_clock():
-    clock.pin(NOW)
-    yield
-    clock.pin(None)
+pytestmark = pytest.mark.usefixtures("pinned_clock")
 
 
 ASYNC = flow(START, '<userTask id="task1"/>', '<userTask id="task2" camunda:asyncBefore="true"/>', END)

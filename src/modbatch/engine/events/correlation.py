@@ -148,19 +148,20 @@ def correlate_message(session: Session, correlation: MessageCorrelation, *, all:
                              "to a single process instance.")
     executions = waiting_executions(session, correlation)
     starts: list[tuple[EventSubscription, ProcessDefinition]] = []
+
+    def message_starts() -> list[tuple[EventSubscription, ProcessDefinition]]:
+        return start_event_subscriptions(session, "message", name, tenant_id=correlation.tenant_id,
+                                         tenant_id_set=correlation.tenant_id_set)
+
     if all:
-        starts = start_event_subscriptions(session, "message", name,
-                                           tenant_id=correlation.tenant_id,
-                                           tenant_id_set=correlation.tenant_id_set)
+        starts = message_starts()
     elif len(executions) > 1:
         raise MismatchingMessageCorrelation(
             f"ENGINE-13031 Cannot correlate a message with name '{name}' to a single execution. "
             f"{len(executions)} executions match the correlation keys: "
             f"{correlation_set(correlation)}")
     elif not executions:
-        starts = start_event_subscriptions(session, "message", name,
-                                           tenant_id=correlation.tenant_id,
-                                           tenant_id_set=correlation.tenant_id_set)
+        starts = message_starts()
         if len(starts) > 1:
             raise MismatchingMessageCorrelation(
                 f"ENGINE-13030 Cannot correlate a message with name '{name}' to a single process "
