@@ -14,7 +14,7 @@ from starlette.concurrency import run_in_threadpool
 from modbatch.api import listing, params, render
 from modbatch.engine import external_tasks
 from modbatch.engine.process_engine import current
-from modbatch.engine.variables import TypedValue, from_dto
+from modbatch.engine.variables import TypedValue
 from modbatch.errors import BadUserRequest, InvalidRequest, NotFoundError, RestError
 
 LISTS = ("externalTaskIdIn", "activityIdIn", "processInstanceIdIn", "tenantIdIn")
@@ -139,10 +139,7 @@ async def fetch_and_lock(body: Any = None):
 
 # ---------------------------------------------------------------------------- commands
 def _variables(dto: dict[str, Any], name: str) -> dict[str, TypedValue]:
-    raw = dto.get(name) or {}
-    if not isinstance(raw, dict):
-        raise InvalidRequest(f"{name} must be an object")
-    return {key: from_dto(key, value) for key, value in raw.items()}
+    return params.typed_variables(dto.get(name) or None, name=name)
 
 
 def _command(task_id: str, command, **arguments: Any) -> None:

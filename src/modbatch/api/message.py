@@ -7,16 +7,12 @@ from typing import Any
 from modbatch.api import params, render
 from modbatch.engine.events import correlation
 from modbatch.engine.process_engine import current
-from modbatch.engine.variables import TypedValue, from_dto, to_dto
+from modbatch.engine.variables import TypedValue, to_dto
 from modbatch.errors import InvalidRequest, MismatchingMessageCorrelation, ModbatchError, RestError
 
 
 def _variables(raw: Any) -> dict[str, TypedValue] | None:
-    if raw is None:
-        return None
-    if not isinstance(raw, dict):
-        raise InvalidRequest("variables must be an object")
-    return {name: from_dto(name, value) for name, value in raw.items()}
+    return None if raw is None else params.typed_variables(raw)
 
 
 def _untyped(raw: Any) -> set[str]:

@@ -13,7 +13,8 @@ from typing import Any, Iterable, Mapping
 from connexion import request
 
 from modbatch.engine import clock
-from modbatch.errors import InvalidRequest
+from modbatch.engine.variables import TypedValue, from_dto
+from modbatch.errors import InvalidRequest, ModbatchError
 
 PAGING = ("firstResult", "maxResults")
 
@@ -120,3 +121,21 @@ def body_dict(body: Any) -> dict[str, Any]:
     if not isinstance(body, dict):
         raise InvalidRequest("The request body must be a JSON object")
     return body
+
+
+def typed_variables(raw: Any, *, name: str = "variables", prefix: str = "") -> dict[str, TypedValue]:
+    """A map of Camunda variable DTOs (``{"value", "type", "valueInfo"}``) as typed values.
+
+    ``prefix`` heads every message (``Cannot complete task X: ``); without it a conversion error
+    goes out as ``from_dto`` raised it.
+    """
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        raise InvalidRequest(f"{prefix}{name} must be an object")
+    try:
+        return {key: from_dto(key, value) for key, value in raw.items()}
+    except ModbatchError as error:
+        if not prefix:
+            raise
+        raise InvalidRequest(prefix + error.message) from None

@@ -7,7 +7,7 @@ from typing import Any
 from modbatch.api import listing, params, render
 from modbatch.engine import instances, repository
 from modbatch.engine.process_engine import current
-from modbatch.engine.variables import from_dto, to_dto
+from modbatch.engine.variables import to_dto
 from modbatch.errors import InvalidRequest, ModbatchError, RestError
 
 LISTS = ("processDefinitionIdIn", "keysIn", "tenantIdIn")
@@ -63,13 +63,7 @@ def get_process_definition_bpmn20_xml_by_key(key: str):
 def _start(session, definition_id: str, body: Any, lookup):
     dto = params.body_dict(body)
     prefix = f"Cannot instantiate process definition {definition_id}: "
-    raw_variables = dto.get("variables") or {}
-    if not isinstance(raw_variables, dict):
-        raise InvalidRequest(prefix + "variables must be an object")
-    try:
-        variables = {name: from_dto(name, value) for name, value in raw_variables.items()}
-    except ModbatchError as error:
-        raise InvalidRequest(prefix + error.message) from None
+    variables = params.typed_variables(dto.get("variables") or None, prefix=prefix)
     if dto.get("startInstructions"):
         raise InvalidRequest(prefix + "startInstructions are not supported yet")
     definition = lookup(session)

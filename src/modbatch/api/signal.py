@@ -7,7 +7,6 @@ from typing import Any
 from modbatch.api import params
 from modbatch.engine.events import correlation
 from modbatch.engine.process_engine import current
-from modbatch.engine.variables import from_dto
 from modbatch.errors import InvalidRequest, RestError
 
 
@@ -16,18 +15,13 @@ def throw_signal(body: Any = None):
     name = dto.get("name")
     if name is None:
         raise InvalidRequest("No signal name given")
-    raw = dto.get("variables")
-    if raw is not None and not isinstance(raw, dict):
-        raise InvalidRequest("variables must be an object")
-    variables = {}
-    for variable, value in (raw or {}).items():
-        try:
-            variables[variable] = from_dto(variable, value)
-        except InvalidRequest as error:
-            if error.message.startswith("Unsupported value type"):
-                # Camunda raises this one as a plain RestException (400, no code)
-                raise RestError(error.message, status=400, code=None) from None
-            raise
+    try:
+        variables = params.typed_variables(dto.get("variables"))
+    except InvalidRequest as error:
+        if error.message.startswith("Unsupported value type"):
+            # Camunda raises this one as a plain RestException (400, no code)
+            raise RestError(error.message, status=400, code=None) from None
+        raise
     with current().transaction() as session:
         correlation.throw_signal(session, name, variables=variables,
                                  tenant_id=dto.get("tenantId"),

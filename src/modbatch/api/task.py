@@ -7,7 +7,7 @@ from typing import Any
 from modbatch.api import listing, params, render
 from modbatch.engine import tasks
 from modbatch.engine.process_engine import current
-from modbatch.engine.variables import from_dto, to_dto
+from modbatch.engine.variables import to_dto
 from modbatch.errors import InvalidRequest, ModbatchError, RestError
 
 LISTS = ("processInstanceIdIn", "taskDefinitionKeyIn", "activityInstanceIdIn", "tenantIdIn")
@@ -34,13 +34,7 @@ def get_task(id: str):
 def complete(id: str, body: Any = None):
     dto = params.body_dict(body)
     prefix = f"Cannot complete task {id}: "
-    raw = dto.get("variables") or {}
-    if not isinstance(raw, dict):
-        raise InvalidRequest(prefix + "variables must be an object")
-    try:
-        variables = {name: from_dto(name, value) for name, value in raw.items()}
-    except ModbatchError as error:
-        raise InvalidRequest(prefix + error.message) from None
+    variables = params.typed_variables(dto.get("variables") or None, prefix=prefix)
     with current().transaction() as session:
         try:
             returned = tasks.complete(session, id, variables)
