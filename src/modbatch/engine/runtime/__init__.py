@@ -1,6 +1,7 @@
 """The runtime: instance state, the token loop, and one behaviour per BPMN element family."""
 
-from modbatch.engine.runtime.runtime import Runtime, UnsupportedImplementation, truthy
+from modbatch.engine.runtime.behaviours.base import UnsupportedImplementation
+from modbatch.engine.runtime.runtime import Runtime, truthy
 from modbatch.engine.runtime.state import (
     ActivityInstanceState,
     ExternalTaskState,

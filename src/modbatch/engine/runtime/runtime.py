@@ -20,13 +20,18 @@ from datetime import datetime
 from typing import Any, Iterable
 
 from modbatch.engine import clock
+from modbatch.engine.bpmn.expression import compile_expression
 from modbatch.engine.bpmn.model import Activity, IoParameter, Listener, ProcessModel
 from modbatch.engine.bpmn.timers import TimerError, job_configuration, parse_timer
+from modbatch.engine.runtime.behaviours import BEHAVIOURS
+from modbatch.engine.runtime.behaviours.base import unsupported
+from modbatch.engine.runtime.job_definitions import job_definition_id
 from modbatch.engine.runtime.state import (
     ActivityInstanceState,
     InstanceState,
     JobState,
     SubscriptionState,
+    VariableState,
     activity_instance_id,
     new_id,
 )
@@ -36,12 +41,6 @@ from modbatch.errors import ProcessEngineError
 # A runaway loop (e.g. a gateway that always routes back) must fail, not hang the server.
 MAX_STEPS = 10_000
 DEFAULT_JOB_RETRIES = 3
-
-
-class UnsupportedImplementation(ProcessEngineError):
-    """The token reached code only a Java runtime can run (camunda:class, delegateExpression, scripts)."""
-
-    status = 400
 
 
 def retries_for(activity: Activity) -> int:
@@ -63,8 +62,6 @@ class Runtime:
 
     def __init__(self, state: InstanceState, *, skip_io_mappings: bool = False,
                  skip_custom_listeners: bool = False, preserve_scope: bool = False) -> None:
-        from modbatch.engine.runtime.behaviours import BEHAVIOURS
-
         self.behaviours = BEHAVIOURS
         self.state = state
         self.model: ProcessModel = state.model
@@ -256,8 +253,6 @@ class Runtime:
     def set_variable(self, name: str, value: TypedValue, scope_id: str, *,
                      local: bool = False) -> None:
         """Camunda's setVariable: update where it exists up the scope chain, else create at the top."""
-        from modbatch.engine.runtime.state import VariableState
-
         chain = self.state.ancestors(scope_id) if self.state.alive(scope_id) else [self.state.id]
         target: str | None = None
         if local:
@@ -457,8 +452,6 @@ class Runtime:
                 definition_configuration: str, repeat: str | None = None) -> JobState:
         """``definition_configuration`` is the job definition's (``async-before``,
         ``DURATION: PT5M``): with the handler type it names the definition deployment created."""
-        from modbatch.engine.runtime.job_definitions import job_definition_id
-
         job = JobState(id=new_id(), owner=owner, activity_id=activity.id, type=type,
                        handler_type=handler_type, handler_configuration=configuration,
                        due_date=due_date, exclusive=activity.exclusive, repeat=repeat,
@@ -491,7 +484,6 @@ class Runtime:
     def add_subscription(self, owner: str, event: Activity, event_type: str) -> None:
         name = event.event_name
         if name and "${" in name:
-            from modbatch.engine.bpmn.expression import compile_expression
             name = str(self.evaluate(compile_expression(name), owner))
         sub = SubscriptionState(id=new_id(), owner=owner, activity_id=event.id,
                                 event_type=event_type, event_name=name, created=clock.now())
@@ -597,9 +589,3 @@ def truthy(value: Any) -> bool:
 def _describe(activity: Activity) -> str:
     return f"{activity.type} '{activity.id}'"
 
-
-def unsupported(what: str, owner: str) -> UnsupportedImplementation:
-    return UnsupportedImplementation(
-        f"modbatch runs no Java or script code: cannot run {what} of {owner}. Use camunda:expression "
-        "or camunda:type=\"external\" instead, or move the token on with a process instance "
-        "modification")

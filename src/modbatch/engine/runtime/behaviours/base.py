@@ -7,9 +7,23 @@ from typing import TYPE_CHECKING
 from modbatch.engine.bpmn.model import Activity
 from modbatch.engine.runtime.state import ActivityInstanceState
 from modbatch.engine.variables import infer
+from modbatch.errors import ProcessEngineError
 
 if TYPE_CHECKING:
     from modbatch.engine.runtime.runtime import Runtime
+
+
+class UnsupportedImplementation(ProcessEngineError):
+    """The token reached code only a Java runtime can run (camunda:class, delegateExpression, scripts)."""
+
+    status = 400
+
+
+def unsupported(what: str, owner: str) -> UnsupportedImplementation:
+    return UnsupportedImplementation(
+        f"modbatch runs no Java or script code: cannot run {what} of {owner}. Use camunda:expression "
+        "or camunda:type=\"external\" instead, or move the token on with a process instance "
+        "modification")
 
 
 class Behaviour:

@@ -7,8 +7,14 @@ from typing import TYPE_CHECKING
 
 from modbatch.engine import clock
 from modbatch.engine.bpmn.model import Activity
-from modbatch.engine.runtime.behaviours.base import Behaviour, PassThrough, run_expression
+from modbatch.engine.runtime.behaviours.base import (
+    Behaviour,
+    PassThrough,
+    run_expression,
+    unsupported,
+)
 from modbatch.engine.runtime.state import ExternalTaskState, TaskState, new_id
+from modbatch.errors import ProcessEngineError
 
 if TYPE_CHECKING:
     from modbatch.engine.runtime.runtime import Runtime
@@ -46,8 +52,6 @@ class ServiceTask(PassThrough):
 
     def work(self, rt: "Runtime", activity: Activity, scope_id: str) -> None:
         if activity.jvm_implementation is not None:
-            from modbatch.engine.runtime.runtime import unsupported
-
             raise unsupported(activity.jvm_implementation, f"{activity.type} '{activity.id}'")
         run_expression(rt, activity, scope_id)
 
@@ -61,8 +65,6 @@ def start_external_task(rt: "Runtime", activity: Activity, scope_id: str) -> Non
         try:
             priority = int(value)
         except (TypeError, ValueError):
-            from modbatch.errors import ProcessEngineError
-
             raise ProcessEngineError(f"Priority value is not an Integer: camunda:taskPriority of "
                                      f"'{activity.id}' evaluated to '{value}'", status=400) from None
     task = ExternalTaskState(id=new_id(), owner=ai.id, activity_id=activity.id,
