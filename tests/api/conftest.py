@@ -9,6 +9,7 @@ import pytest
 from modbatch.app import create_app
 from modbatch.settings import Settings
 from tests.conftest import model_path
+from tests.event_rows import Rows, record_runtime
 
 DATE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}[+-]\d{4}$")
 UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}"
@@ -81,3 +82,18 @@ def api(client):
 
 def error(type_: str, message: str, code=None) -> dict:
     return {"type": type_, "message": message, "code": code}
+
+
+@pytest.fixture
+def runtime(monkeypatch):
+    """The engine's trigger and start commands, recorded instead of run (rows-only event tests)."""
+    return record_runtime(monkeypatch)
+
+
+@pytest.fixture
+def seed(app):
+    """Run ``build(rows)`` in its own committed transaction and return what it returns."""
+    def run(build):
+        with app.engine.transaction() as session:
+            return build(Rows(session))
+    return run

@@ -7,24 +7,9 @@ from __future__ import annotations
 import pytest
 
 from tests.api.conftest import error
-from tests.event_rows import Rows, record_runtime
 
 URL = "/engine-rest/message"
 MISMATCH = "org.camunda.bpm.engine.MismatchingMessageCorrelationException: "
-
-
-@pytest.fixture
-def runtime(monkeypatch):
-    return record_runtime(monkeypatch)
-
-
-@pytest.fixture
-def seed(app):
-    """Run ``build(rows)`` in its own committed transaction and return what it returns."""
-    def run(build):
-        with app.engine.transaction() as session:
-            return build(Rows(session))
-    return run
 
 
 def post(client, body, status):

@@ -7,22 +7,8 @@ from __future__ import annotations
 import pytest
 
 from tests.api.conftest import error
-from tests.event_rows import Rows, record_runtime
 
 URL = "/engine-rest/signal"
-
-
-@pytest.fixture
-def runtime(monkeypatch):
-    return record_runtime(monkeypatch)
-
-
-@pytest.fixture
-def seed(app):
-    def run(build):
-        with app.engine.transaction() as session:
-            return build(Rows(session))
-    return run
 
 
 def post(client, body, status):
