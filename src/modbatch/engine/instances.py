@@ -9,7 +9,7 @@ from typing import Any, Callable, Mapping
 from sqlalchemy import and_, exists, false, func, or_, select, true, update
 from sqlalchemy.orm import Session, aliased
 
-from modbatch.engine import persistence, queries, repository
+from modbatch.engine import calls, persistence, queries, repository
 from modbatch.engine.runtime import InstanceState, Runtime, new_instance
 from modbatch.engine.variables import TypedValue, from_columns
 from modbatch.errors import BadUserRequest, InvalidRequest, NotFoundError, ProcessEngineError
@@ -53,6 +53,7 @@ def start(session: Session, definition: ProcessDefinition, *, business_key: str 
 
 def save(session: Session, states: list[InstanceState]) -> None:
     """Write the instances, then deliver the signals their signal throw events sent."""
+    states = calls.settle(session, states)  # called instances: start, end, cancel, errors
     persistence.flush(session, states)
     thrown = [(state.tenant_id, signal) for state in states for signal in state.thrown_signals]
     for state in states:
@@ -219,10 +220,17 @@ def _conditions(filters: Mapping[str, Any], *, or_mode: bool = False):
             select(ActivityInstance.process_instance_id).where(
                 ActivityInstance.activity_id.in_(f("activityIdIn")),
                 ~exists().where(child.parent_id == ActivityInstance.id))))
-    if f("rootProcessInstances") is True or f("leafProcessInstances") is True:
-        parts.append(true())  # no call activities yet: every instance is both root and leaf
-    if f("superProcessInstance") is not None or f("subProcessInstance") is not None:
-        parts.append(false())  # no call activities yet: no instance has a super or sub instance
+    if f("rootProcessInstances") is True:
+        parts.append(pi.super_process_instance_id.is_(None))
+    if f("leafProcessInstances") is True:
+        called = aliased(ProcessInstance)
+        parts.append(~exists().where(called.super_process_instance_id == pi.id))
+    if f("superProcessInstance") is not None:  # the instances it called
+        parts.append(pi.super_process_instance_id == f("superProcessInstance"))
+    if f("subProcessInstance") is not None:  # the instance that called it
+        called = aliased(ProcessInstance)
+        parts.append(pi.id.in_(select(called.super_process_instance_id).where(
+            called.id == f("subProcessInstance"))))
     if f("caseInstanceId") is not None:
         parts.append(false())
     incident_filters = [Incident.process_instance_id == pi.id]
@@ -308,7 +316,7 @@ def delete(session: Session, instance_id: str, *, fail_if_not_exists: bool = Tru
         return
     state.end_state = "EXTERNALLY_TERMINATED"
     state.clear()
-    persistence.flush(session, [state])
+    save(session, [state])
 
 
 def set_suspended(session: Session, instance_id: str, suspended: bool) -> None:

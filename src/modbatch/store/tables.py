@@ -70,6 +70,9 @@ class ProcessInstance(SQLModel, table=True):
     start_time: datetime = timestamp()
     # optimistic locking: every change to the instance's tree bumps it
     revision: int = 1
+    # a called instance: the calling instance and its call activity instance
+    super_process_instance_id: str | None = Field(default=None, index=True, max_length=64)
+    super_activity_instance_id: str | None = Field(default=None, index=True, max_length=255)
 
 
 class ActivityInstance(SQLModel, table=True):
@@ -143,6 +146,7 @@ class HistoricProcessInstance(SQLModel, table=True):
     start_time: datetime = timestamp()
     end_time: datetime | None = timestamp(nullable=True)
     state: str = "ACTIVE"
+    super_process_instance_id: str | None = None
 
 
 class JobDefinition(SQLModel, table=True):

@@ -27,6 +27,7 @@ from .model import (
     SequenceFlow,
     TimerDefinition,
             )
+from .call_activity import check_call, parse_call
 from .timers import parse_timer
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
@@ -42,7 +43,7 @@ _NODE_TYPES = {
     "receiveTask": "receiveTask",
     "exclusiveGateway": "exclusiveGateway", "parallelGateway": "parallelGateway",
     "inclusiveGateway": "inclusiveGateway", "eventBasedGateway": "eventBasedGateway",
-    "subProcess": "subProcess",
+    "subProcess": "subProcess", "callActivity": "callActivity",
 }
 # (element tag, event definition) -> Camunda activity type; anything else is refused
 _EVENT_TYPES = {
@@ -81,7 +82,7 @@ _IGNORED = {
     "resourceRole", "performer", "humanPerformer", "potentialOwner", "supports",
 }
 _ATTACHABLE = {"userTask", "task", "manualTask", "serviceTask", "sendTask", "businessRuleTask",
-               "scriptTask", "receiveTask", "subProcess"}
+               "scriptTask", "receiveTask", "subProcess", "callActivity"}
 _LOOPS = {"multiInstanceLoopCharacteristics", "standardLoopCharacteristics"}
 _TIMERS = ("timeDate", "timeDuration", "timeCycle")
 _LISTENER_KINDS = ("class", "expression", "delegateExpression")
@@ -305,6 +306,8 @@ class _ProcessParser:
             self.check_implementation(el, required=True)
         if tag == "scriptTask":
             self.check_script(el)
+        if tag == "callActivity":
+            check_call(self, el)
         return _NODE_TYPES[tag]
 
     def check_implementation(self, el: etree._Element, *, required: bool) -> None:
@@ -391,6 +394,8 @@ class _ProcessParser:
                 extra.update(self.script(el))
             elif kind == "subProcess":
                 extra.update(is_scope=True, start_event_id=self.start_event(ident, el))
+            elif kind == "callActivity":
+                extra.update(parse_call(self, el))
             if kind.startswith("boundary"):
                 extra.update(attached_to=self.attached_to(el, scope_id),
                              cancel_activity=kind == "boundaryError" or _true(el.get("cancelActivity", "true")))

@@ -554,6 +554,8 @@ class Runtime:
                 self.set_variable(catcher.error_message_variable, infer(message), parent)
             self.push("leave", catcher.id, parent)
             return
+        if self.state.super_process_instance_id:  # the calling instance may catch it (engine.calls)
+            self.state.escaped_errors.append((code, message))
         if thrower is not None and thrower in self.state.activity_instances:
             parent = self.state.activity_instances[thrower].parent_id
             self.remove_subtree(thrower, cancelled=False)
@@ -565,6 +567,8 @@ class Runtime:
         """Trigger the nearest escalation boundary event on an enclosing sub-process."""
         for ai_id in self.state.ancestors(scope_id):
             if ai_id == self.state.id:
+                if self.state.super_process_instance_id:  # the calling instance may catch it
+                    self.state.escaped_escalations.append(code)
                 return False
             ai = self.state.activity_instances[ai_id]
             catcher = self._catching(ai.activity_id, "boundaryEscalation", code)

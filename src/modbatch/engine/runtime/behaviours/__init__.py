@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from modbatch.engine.runtime.behaviours.base import Behaviour
+from modbatch.engine.runtime.behaviours.call_activity import CallActivity
 from modbatch.engine.runtime.behaviours.events import (
     BoundaryEvent,
     EndEvent,
@@ -47,7 +48,7 @@ BEHAVIOURS: dict[str, Behaviour] = {
     "businessRuleTask": _service, "scriptTask": _service,
     "exclusiveGateway": ExclusiveGateway(), "parallelGateway": ParallelGateway(),
     "inclusiveGateway": InclusiveGateway(), "eventBasedGateway": EventBasedGateway(),
-    "subProcess": SubProcess(),
+    "subProcess": SubProcess(), "callActivity": CallActivity(),
 }
 
 __all__ = ["BEHAVIOURS", "Behaviour"]
