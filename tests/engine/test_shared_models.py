@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import pytest
 
-from modbatch.engine import batches
+from modbatch.engine import batches, instances, repository
+from modbatch.engine.runtime import UnsupportedImplementation
+from modbatch.engine.variables import TypedValue
 from modbatch.engine.modification import Instruction, ModificationRequest
 from modbatch.engine.bpmn import parse_bpmn
 from modbatch.store.tables import ExternalTask
 from tests.conftest import BPMN, model_path
 from tests.engine.test_behaviours import rows, shape
-from tests.engine.test_runtime import start
+from tests.engine.test_runtime import complete, start
 
 # file -> (process key, tree after start, instructions of a batch, tree after the batch)
 CASES = {
@@ -59,15 +61,17 @@ CASES = {
         [("cancel", "PARALLEL_STEP_1"), ("cancel", "PARALLEL_STEP_2"), ("startBeforeActivity", "COMBINE_STEP")],
         [("COMBINE_STEP", [])]),
 }
-NEEDS_STEP_5 = {"camunda-bpm-examples__camunda-testing-job-announcement.bpmn",  # callActivity
-                "camunda-bpm-examples__loan-granting.bpmn",  # multi-instance
+NEEDS_STEP_5 = {"camunda-bpm-examples__loan-granting.bpmn",  # multi-instance
                 "camunda-bpm-platform__invoice.v2.bpmn"}  # callActivity, decision table
+# models with a call activity, each with a test of its own below (the called process is ours)
+JOB_ANNOUNCEMENT = "camunda-bpm-examples__camunda-testing-job-announcement.bpmn"
+CALLING = {JOB_ANNOUNCEMENT}
 
 
 def test_the_cases_cover_every_shared_model():
     """No shared model is left out except those that need call activities, multi-instance or DMN."""
     on_disk = {p.name for p in BPMN.glob("*/*") if p.suffix in (".bpmn", ".xml")}
-    assert on_disk == set(CASES) | NEEDS_STEP_5
+    assert on_disk == set(CASES) | NEEDS_STEP_5 | CALLING
     for name in NEEDS_STEP_5:
         text = model_path(name).read_text()
         assert "callActivity" in text or "multiInstanceLoopCharacteristics" in text
@@ -94,3 +98,49 @@ def test_shared_model_runs_and_is_modified_in_a_batch(engine, deploy, settings, 
         assert shape(engine, pid) == moved
     externals = sorted({t.activity_id for pid in pids for t in rows(engine, ExternalTask, process_instance_id=pid)})
     assert externals == sorted({a for a, _ in moved if a.isupper()})
+
+
+# the publication process job-announcement calls is not in the shared models: a stand-in of ours
+PUBLICATION = """<definitions xmlns="http://www.omg.org/spec/BPMN/20100524/MODEL" targetNamespace="t">
+<process id="camunda-testing-job-announcement-publication" isExecutable="true">
+<startEvent id="s"/><sequenceFlow id="f1" sourceRef="s" targetRef="post"/><userTask id="post"/>
+<sequenceFlow id="f2" sourceRef="post" targetRef="e"/><endEvent id="e"/></process></definitions>"""
+
+
+def test_job_announcement_runs_calls_its_publication_and_is_moved_in_a_batch(engine, deploy, settings):
+    """Three instances wait at edit; one executeAsync batch moves them onto the call activity, which
+    starts a publication sub-instance each with the camunda:in variables; after publication the
+    token reaches the bean-calling mail task, which fails as Java-only code does."""
+    definition = deploy(JOB_ANNOUNCEMENT)["camunda-testing-job-announcement"]
+    with engine.transaction() as session:
+        repository.deploy(session, name="publication", source=None, tenant_id=None,
+                          resources=[("publication.bpmn", PUBLICATION.encode())], max_resource_bytes=1 << 20)
+    pids = []
+    for number in range(3):
+        with engine.transaction() as session:
+            pids.append(instances.start(session, definition, business_key=None, variables={
+                "jobAnnouncementId": TypedValue("Long", number), "facebook": TypedValue("Boolean", True),
+                "twitter": TypedValue("Boolean", False)}).state.id)
+    for pid in pids:
+        assert shape(engine, pid) == [("edit", [])]
+    request = ModificationRequest(
+        process_definition_id=definition.id,
+        instructions=[Instruction("cancel", activity_id="edit"),
+                      Instruction("startBeforeActivity", activity_id="publication")],
+        instance_ids=pids, skip_custom_listeners=True, skip_io_mappings=False, annotation=None)
+    with engine.transaction() as session:
+        batches.create_modification_batch(session, request, settings, tenant_id=None,
+                                          deployment_id=definition.deployment_id)
+    engine.job_executor.run_until_idle()
+    for number, pid in enumerate(pids):
+        assert shape(engine, pid) == [("publication", [])]
+        with engine.transaction() as session:
+            (sub,) = instances.find(session, {"superProcessInstance": pid})
+            values = {k: v.value for k, v in instances.variables(session, sub.id).items()}
+        assert values == {"jobAnnouncementId": number, "facebook": True, "twitter": False}
+        assert shape(engine, sub.id) == [("post", [])]
+    with pytest.raises(UnsupportedImplementation) as caught:
+        complete(engine, sub.id, "post")
+    assert "camunda:expression '#{jobAnnouncementService.notifyAboutPostings(jobAnnouncementId)}'" \
+        in caught.value.message
+    assert shape(engine, sub.id) == [("post", [])]  # nothing changed

@@ -8,10 +8,12 @@ deployment), ``version`` (``camunda:calledElementVersion``) or ``versionTag``
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 from lxml import etree
 
+from .expression import ExpressionError, compile_expression
 from .model import CallDefinition, CallMapping
 
 if TYPE_CHECKING:
@@ -27,6 +29,19 @@ def _camunda(name: str) -> str:
 
 def _where(el: etree._Element) -> str:
     return f"'callActivity' with id '{el.get('id')}'"
+
+
+_BEAN_SYNTAX = re.compile(r"(property access is|method and function calls are|function '[^']*' is) not supported")
+
+
+def calls_a_bean(text: str) -> bool:
+    """Whether an expression fails to compile only because it calls a bean's method or property
+    (``#{jobAnnouncementService.notify(id)}``): Java code, which modbatch cannot run."""
+    try:
+        compile_expression(text)
+    except ExpressionError as error:
+        return _BEAN_SYNTAX.search(error.message) is not None
+    return False
 
 
 def check_call(parser: "_ProcessParser", el: etree._Element) -> None:
