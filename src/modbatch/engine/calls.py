@@ -231,6 +231,7 @@ class _Settlement:
         """Camunda's CallableElementUtil: the binding picks the version, in the caller's tenant
         unless camunda:calledElementTenantId names one."""
         tenant = call.tenant[0] if call.tenant is not None else state.tenant_id
+        shown = "null" if tenant is None else tenant  # as Java prints it
         deployment_id = None
         if call.binding == "deployment":
             caller_definition = self.session.get(ProcessDefinition, state.process_definition_id)
@@ -248,13 +249,13 @@ class _Settlement:
             if call.binding == "version":
                 stmt = stmt.where(pd.version == call.version)
                 message = (f"no processes deployed with key = '{call.key}', version = '{call.version}' "
-                           f"and tenant-id = '{tenant}'")
+                           f"and tenant-id = '{shown}'")
             elif call.binding == "versionTag":
                 stmt = stmt.where(pd.version_tag == call.version_tag)
                 message = (f"no processes deployed with key = '{call.key}', versionTag = "
-                           f"'{call.version_tag}' and tenant-id = '{tenant}'")
+                           f"'{call.version_tag}' and tenant-id = '{shown}'")
             else:
-                message = f"no processes deployed with key '{call.key}' and tenant-id '{tenant}'"
+                message = f"no processes deployed with key '{call.key}' and tenant-id '{shown}'"
         definition = self.session.execute(stmt.order_by(pd.version.desc()).limit(1)).scalar_one_or_none()
         if definition is None:
             raise ProcessEngineError(f"{message}: processDefinition is null", type="NullValueException")
