@@ -137,3 +137,15 @@ def test_missing_called_process_fails_the_start(api, client):
                                f"Cannot instantiate process definition {definition_id}: no processes "
                                "deployed with key 'nowhere' and tenant-id 'null': processDefinition is null"}
     assert client.get("/engine-rest/process-instance/count").json() == {"count": 0}
+
+
+def test_delete_with_skip_subprocesses_keeps_called_instances(client, chain):
+    """skipSubprocesses=true deletes only the root; middle and leaf keep running, now roots themselves."""
+    response = client.delete(f"/engine-rest/process-instance/{chain['root']}",
+                             params={"skipSubprocesses": "true"})
+    assert response.status_code == 204
+    assert client.get(f"/engine-rest/process-instance/{chain['root']}").status_code == 404
+    assert ids_of(client.get("/engine-rest/process-instance", params={"rootProcessInstances": "true"})) == [
+        chain["middle"]]
+    assert ids_of(client.get("/engine-rest/process-instance", params={"superProcessInstance": chain["middle"]})) \
+        == [chain["leaf"]]

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Iterable
 
-from sqlalchemy import or_, select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from modbatch.engine import persistence, repository
@@ -261,6 +261,12 @@ class _Settlement:
             raise ProcessEngineError(f"{message}: processDefinition is null", type="NullValueException")
         self.definitions[key] = definition
         return definition
+
+
+def unlink_called(session: Session, instance_id: str) -> None:
+    """The instances ``instance_id`` called forget their caller (DELETE with skipSubprocesses)."""
+    session.execute(update(ProcessInstance).where(ProcessInstance.super_process_instance_id == instance_id)
+                    .values(super_process_instance_id=None, super_activity_instance_id=None))
 
 
 def _catching(state: InstanceState, activity_id: str, kind: str, code: str | None) -> Activity | None:

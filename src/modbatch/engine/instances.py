@@ -307,13 +307,17 @@ def ids_matching(session: Session, filters: Mapping[str, Any]) -> list[str]:
 
 
 # ---------------------------------------------------------------------------- commands
-def delete(session: Session, instance_id: str, *, fail_if_not_exists: bool = True) -> None:
+def delete(session: Session, instance_id: str, *, fail_if_not_exists: bool = True,
+           skip_subprocesses: bool = False) -> None:
+    """Delete an instance and, unless ``skip_subprocesses``, the instances it called."""
     state = load_one(session, instance_id)
     if state is None:
         if fail_if_not_exists:
             raise NotFoundError(
                 f"No process instance found for id '{instance_id}': processInstance is null")
         return
+    if skip_subprocesses:  # the called instances stay, no longer linked to a caller
+        calls.unlink_called(session, instance_id)
     state.end_state = "EXTERNALLY_TERMINATED"
     state.clear()
     save(session, [state])
