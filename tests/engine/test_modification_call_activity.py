@@ -235,3 +235,20 @@ def test_a_batch_onto_a_call_activity_works_on_sets(engine, settings):
     small = statements_of_a_batch(engine, settings, defs["parent"], 5)
     large = statements_of_a_batch(engine, settings, defs["parent"], 40)
     assert large == small
+
+
+def test_a_failing_call_leaves_the_other_instances_of_a_batch_job_modified(engine):
+    """One instance calls a process that does not exist: it fails alone, the other one is moved."""
+    defs = deploy(engine, process("parent", flow(START, '<userTask id="first"/>', call("${target}"), END)), SUB)
+    good = begin(engine, defs["parent"], target="subprocess")
+    bad = begin(engine, defs["parent"], target="nowhere")
+    with engine.transaction() as session:
+        result = modification.execute_partial(
+            session, [bad, good], [cancel("first"), before("call")],
+            process_definition_id=defs["parent"].id, skip_io_mappings=False)
+    assert result.modified == [good]
+    assert result.failed == {bad: "no processes deployed with key 'nowhere' and tenant-id 'null': "
+                                  "processDefinition is null"}
+    assert shape(engine, good) == [("call", [])]
+    assert len(called_by(engine, good)) == 1
+    assert shape(engine, bad) == [("first", [])]

@@ -51,9 +51,10 @@ def start(session: Session, definition: ProcessDefinition, *, business_key: str 
     return StartedInstance(state, definition)
 
 
-def save(session: Session, states: list[InstanceState]) -> None:
+def save(session: Session, states: list[InstanceState], *, settled: bool = False) -> None:
     """Write the instances, then deliver the signals their signal throw events sent."""
-    states = calls.settle(session, states)  # called instances: start, end, cancel, errors
+    if not settled:  # called instances: start, end, cancel, errors (``settled``: done already)
+        states = calls.settle(session, states)
     persistence.flush(session, states)
     thrown = [(state.tenant_id, signal) for state in states for signal in state.thrown_signals]
     for state in states:
