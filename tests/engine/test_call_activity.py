@@ -7,6 +7,8 @@ escalations a called instance throws, caught by the caller as in Camunda.
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from sqlalchemy import select
 
@@ -14,8 +16,9 @@ from modbatch.engine import instances, repository
 from modbatch.engine.bpmn import parse_bpmn
 from modbatch.engine.variables import TypedValue
 from modbatch.errors import ParseError, ProcessEngineError
-from modbatch.store.tables import HistoricProcessInstance, ProcessInstance
-from tests.engine.test_behaviours import END, START, flow, shape, variables
+from modbatch.store.tables import ExternalTask, HistoricProcessInstance, ProcessInstance, Task
+from tests.engine.conftest import NOW
+from tests.engine.test_behaviours import END, START, flow, run_jobs, shape, variables
 from tests.engine.test_runtime import BPMN_NS, complete
 
 pytestmark = pytest.mark.usefixtures("pinned_clock")
@@ -425,3 +428,80 @@ def test_escalation_of_a_called_instance_triggers_a_non_interrupting_boundary_ev
     assert shape(engine, pid) == [("call", []), ("react", [])]
     (sid,) = called_by(engine, pid)
     assert shape(engine, sid) == [("subTask", [])]
+
+
+def test_interrupting_escalation_cancels_the_sub_instance(engine):
+    """An escalation end event in the sub-instance triggers an interrupting boundary event: the sub-instance goes."""
+    sub = process("sub", '<startEvent id="start"/><parallelGateway id="fork"/><userTask id="subTask"/>'
+                         '<endEvent id="esc"><escalationEventDefinition escalationRef="up"/></endEvent>'
+                         '<sequenceFlow id="f1" sourceRef="start" targetRef="fork"/>'
+                         '<sequenceFlow id="f2" sourceRef="fork" targetRef="subTask"/>'
+                         '<sequenceFlow id="f3" sourceRef="fork" targetRef="wait"/><userTask id="wait"/>'
+                         '<sequenceFlow id="f4" sourceRef="wait" targetRef="esc"/>')
+    caller = process("caller", flow(START, call(), '<userTask id="after"/>', END) + (
+        '<boundaryEvent id="noticed" attachedToRef="call"><escalationEventDefinition escalationRef="up"/>'
+        '</boundaryEvent><sequenceFlow id="fn" sourceRef="noticed" targetRef="react"/><userTask id="react"/>'))
+    defs = deploy(engine, caller, sub, extra='<escalation id="up" escalationCode="UP"/>')
+    pid = begin(engine, defs["caller"])
+    (sid,) = called_by(engine, pid)
+    complete(engine, sid, "wait")
+    assert shape(engine, pid) == [("react", [])]
+    assert instance(engine, sid) is None
+    assert history(engine, sid)[0] == "INTERNALLY_TERMINATED"
+
+
+def test_caught_error_terminates_a_sub_instance_with_other_branches(engine):
+    """The error leaves one branch of the sub-instance; caught by the caller, the whole sub-instance goes."""
+    sub = process("sub", '<startEvent id="start"/><parallelGateway id="fork"/><userTask id="keep"/>'
+                         '<userTask id="subTask"/><endEvent id="fail"><errorEventDefinition errorRef="err"/>'
+                         '</endEvent><sequenceFlow id="f1" sourceRef="start" targetRef="fork"/>'
+                         '<sequenceFlow id="f2" sourceRef="fork" targetRef="keep"/>'
+                         '<sequenceFlow id="f3" sourceRef="fork" targetRef="subTask"/>'
+                         '<sequenceFlow id="f4" sourceRef="subTask" targetRef="fail"/>')
+    defs = deploy(engine, error_caller(), sub, extra='<error id="err" errorCode="E1"/>')
+    pid = begin(engine, defs["caller"])
+    (sid,) = called_by(engine, pid)
+    complete(engine, sid, "subTask")
+    assert shape(engine, pid) == [("handle", [])]
+    assert instance(engine, sid) is None
+    with engine.transaction() as session:
+        assert session.execute(select(Task).where(Task.process_instance_id == sid)).all() == []
+
+
+def test_error_from_an_external_task_in_the_sub_instance_reaches_the_caller(engine):
+    """A worker's BPMN error on an external task of the called process is caught on the call activity."""
+    sub = process("sub", flow(START, '<serviceTask id="ext" camunda:type="external" camunda:topic="t"/>', END))
+    defs = deploy(engine, error_caller('errorRef="err"'), sub, extra='<error id="err" errorCode="E1"/>')
+    pid = begin(engine, defs["caller"])
+    (sid,) = called_by(engine, pid)
+    with engine.transaction() as session:
+        (task,) = session.execute(select(ExternalTask)).scalars().all()
+        instances.external_task_bpmn_error(session, task, error_code="E1", error_message="boom", variables={})
+    assert shape(engine, pid) == [("handle", [])]
+    assert instance(engine, sid) is None
+
+
+def test_boundary_timer_on_the_call_activity_cancels_the_sub_instance(engine):
+    """A due timer on the call activity interrupts it; the sub-instance is cancelled with it."""
+    body = flow(START, call(), END) + (
+        '<boundaryEvent id="late" attachedToRef="call"><timerEventDefinition><timeDuration>PT1H'
+        '</timeDuration></timerEventDefinition></boundaryEvent>'
+        '<sequenceFlow id="fl" sourceRef="late" targetRef="escalate"/><userTask id="escalate"/>')
+    defs = deploy(engine, process("caller", body), SUB_TASK)
+    pid = begin(engine, defs["caller"])
+    (sid,) = called_by(engine, pid)
+    run_jobs(engine, NOW + timedelta(hours=2))
+    assert shape(engine, pid) == [("escalate", [])]
+    assert instance(engine, sid) is None
+
+
+def test_async_before_call_activity_calls_when_its_job_runs(engine):
+    """asyncBefore: no sub-instance until the job runs; then the call happens in the job."""
+    defs = deploy(engine, process("caller", flow(START, call(attributes='camunda:asyncBefore="true"'), END)),
+                  SUB_TASK)
+    pid = begin(engine, defs["caller"])
+    assert shape(engine, pid) == [("transition:call", [])]
+    assert called_by(engine, pid) == []
+    run_jobs(engine)
+    assert shape(engine, pid) == [("call", [])]
+    assert len(called_by(engine, pid)) == 1

@@ -125,10 +125,7 @@ class _Settlement:
         if found is None:
             return
         _, caller, _, host, catcher = found
-        runtime = Runtime(caller)
-        runtime.boundary_event_fires(host, catcher)  # an interrupting one cancels the calls below
-        runtime.run()
-        runtime._end_if_empty()
+        Runtime(caller).trigger(host.id, catcher.id)  # an interrupting one cancels the calls below
 
     def _terminate(self, state: InstanceState, end_state: str) -> None:
         """End a called instance because of its caller (the caller is not told)."""
