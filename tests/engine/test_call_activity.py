@@ -229,6 +229,9 @@ def test_called_instances_call_again_and_complete_up_the_chain(engine):
         assert [p.id for p in instances.find(session, {"subProcessInstance": cid})] == [bid]
         assert [p.id for p in instances.find(session, {"rootProcessInstances": True})] == [pid]
         assert [p.id for p in instances.find(session, {"leafProcessInstances": True})] == [cid]
+    assert [instance(engine, i).root_process_instance_id for i in (pid, bid, cid)] == [pid, pid, pid]
+    with engine.transaction() as session:
+        assert session.get(HistoricProcessInstance, cid).root_process_instance_id == pid
     complete(engine, cid, "inC")
     assert instance(engine, bid) is None
     assert history(engine, bid) == ("COMPLETED", pid)

@@ -220,6 +220,7 @@ class _Settlement:
                                   business_key=call.business_key, tenant_id=definition.tenant_id)
             called.super_process_instance_id = state.id
             called.super_activity_instance_id = call.activity_instance_id
+            called.root_process_instance_id = state.root_process_instance_id or state.id
             Runtime(called).start(call.variables)
             self.known[called.id] = called
         return True
@@ -261,9 +262,11 @@ class _Settlement:
 
 
 def unlink_called(session: Session, instance_id: str) -> None:
-    """The instances ``instance_id`` called forget their caller (DELETE with skipSubprocesses)."""
+    """The instances ``instance_id`` called forget their caller (DELETE with skipSubprocesses);
+    like Camunda's, their root process instance id stays what it was at their start."""
     session.execute(update(ProcessInstance).where(ProcessInstance.super_process_instance_id == instance_id)
                     .values(super_process_instance_id=None, super_activity_instance_id=None))
+
 
 
 def _catching(state: InstanceState, activity_id: str, kind: str, code: str | None) -> Activity | None:

@@ -73,6 +73,8 @@ class ProcessInstance(SQLModel, table=True):
     # a called instance: the calling instance and its call activity instance
     super_process_instance_id: str | None = Field(default=None, index=True, max_length=64)
     super_activity_instance_id: str | None = Field(default=None, index=True, max_length=255)
+    # the top of its call chain (itself when nobody called it)
+    root_process_instance_id: str | None = Field(default=None, max_length=64)
 
 
 class ActivityInstance(SQLModel, table=True):
@@ -147,6 +149,7 @@ class HistoricProcessInstance(SQLModel, table=True):
     end_time: datetime | None = timestamp(nullable=True)
     state: str = "ACTIVE"
     super_process_instance_id: str | None = None
+    root_process_instance_id: str | None = None
 
 
 class JobDefinition(SQLModel, table=True):

@@ -143,6 +143,7 @@ class InstanceState:
     # nobody caught here (a calling instance may catch them); all handled by ``engine.calls``
     super_process_instance_id: str | None = None
     super_activity_instance_id: str | None = None
+    root_process_instance_id: str | None = None
     pending_calls: list["PendingCall"] = field(default_factory=list)
     removed_calls: list[str] = field(default_factory=list)
     escaped_errors: list[tuple[str, str | None]] = field(default_factory=list)
