@@ -8,6 +8,7 @@ import re
 
 import pytest
 
+from modbatch.store.tables import HistoricProcessInstance
 from tests.api.conftest import UUID
 
 NS = ('xmlns="http://www.omg.org/spec/BPMN/20100524/MODEL" '
@@ -117,12 +118,17 @@ def test_delete_cascades_to_called_instances(client, chain):
     assert client.get("/engine-rest/task/count").json() == {"count": 0}
 
 
-def test_deleting_a_called_instance_cancels_the_call_activity(client, chain):
-    """DELETE of the middle instance removes the leaf too and ends the root, whose only activity it was."""
+def test_deleting_a_called_instance_cancels_the_call_activity(app, client, chain):
+    """DELETE of the middle instance removes the leaf too and, as Camunda's delete command cancels the
+    caller's call activity instance, ends the root (INTERNALLY_TERMINATED), whose only activity it was."""
     response = client.delete(f"/engine-rest/process-instance/{chain['middle']}")
     assert response.status_code == 204
     response = client.get("/engine-rest/process-instance/count")
     assert response.json() == {"count": 0}
+    with app.engine.transaction() as session:
+        states = {key: session.get(HistoricProcessInstance, chain[key]).state for key in chain}
+    assert states == {"root": "INTERNALLY_TERMINATED", "middle": "EXTERNALLY_TERMINATED",
+                      "leaf": "EXTERNALLY_TERMINATED"}
 
 
 def test_missing_called_process_fails_the_start(api, client):

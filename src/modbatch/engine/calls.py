@@ -149,10 +149,14 @@ class _Settlement:
             caller, call_ai = self.caller(state)
             if caller is None or call_ai is None:
                 continue
-            runtime = Runtime(caller)
             if state.end_state != "COMPLETED":
-                runtime.cancel_activity_instance(call_ai.id)
+                # as Camunda's delete command: a modification of the caller cancelling the call
+                # activity instance; an emptied caller ends INTERNALLY_TERMINATED
+                cancelling = Runtime(caller, preserve_scope=True)
+                cancelling.cancel_activity_instance(call_ai.id)
+                cancelling.finish_modification(externally=False)
                 continue
+            runtime = Runtime(caller)
             activity = caller.model.activities[call_ai.activity_id]
             assert activity.call is not None
             variables: dict[str, TypedValue] = {}
