@@ -10,8 +10,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import event, func, select
 
-from modbatch.engine import batches, instances, modification
-from modbatch.engine.modification import Instruction, ModificationRequest
+from modbatch.engine import instances, modification
+from modbatch.engine.modification import Instruction
 from modbatch.engine.variables import TypedValue
 from modbatch.store.tables import ProcessInstance, Task
 from tests.engine.test_behaviours import END, START, flow, shape, variables
@@ -202,38 +202,37 @@ def test_modification_inside_a_sub_instance_keeps_the_link(engine):
     assert shape(engine, pid) == [("last", [])]
 
 
-def statements_of_a_batch(engine, settings, definition, count: int) -> int:
-    """SQL statements the batch's execution jobs run to move ``count`` instances onto the call."""
+def statements_of_a_batch_job(engine, definition, count: int) -> int:
+    """SQL statements an execution job's work (execute_partial) runs to move ``count`` instances
+    onto the call activity, starting a called instance each."""
     pids = [begin(engine, definition) for _ in range(count)]
-    request = ModificationRequest(
-        process_definition_id=definition.id,
-        instructions=[cancel("first"), before("call")], instance_ids=pids,
-        skip_custom_listeners=False, skip_io_mappings=False, annotation=None)
-    with engine.transaction() as session:
-        batches.create_modification_batch(session, request, settings, tenant_id=None,
-                                          deployment_id=definition.deployment_id)
     seen = []
 
     def record(conn, cursor, statement, *args):
         seen.append(statement)
 
     sa_engine = engine.database.engine
-    event.listen(sa_engine, "before_cursor_execute", record)
-    try:
-        engine.job_executor.run_until_idle()
-    finally:
-        event.remove(sa_engine, "before_cursor_execute", record)
+    with engine.transaction() as session:
+        session.connection()  # begin outside the count
+        event.listen(sa_engine, "before_cursor_execute", record)
+        try:
+            result = modification.execute_partial(
+                session, pids, [cancel("first"), before("call")],
+                process_definition_id=definition.id, skip_io_mappings=False)
+        finally:
+            event.remove(sa_engine, "before_cursor_execute", record)
+    assert (sorted(result.modified), result.failed) == (sorted(pids), {})
     for pid in pids:
         assert shape(engine, pid) == [("call", [])]
         assert len(called_by(engine, pid)) == 1
     return len(seen)
 
 
-def test_a_batch_onto_a_call_activity_works_on_sets(engine, settings):
+def test_a_batch_onto_a_call_activity_works_on_sets(engine):
     """Moving 5 or 40 instances onto a call activity costs the same number of statements."""
     defs = deploy(engine, process("parent", flow(START, '<userTask id="first"/>', call("subprocess"), END)), SUB)
-    small = statements_of_a_batch(engine, settings, defs["parent"], 5)
-    large = statements_of_a_batch(engine, settings, defs["parent"], 40)
+    small = statements_of_a_batch_job(engine, defs["parent"], 5)
+    large = statements_of_a_batch_job(engine, defs["parent"], 40)
     assert large == small
 
 
@@ -252,3 +251,18 @@ def test_a_failing_call_leaves_the_other_instances_of_a_batch_job_modified(engin
     assert shape(engine, good) == [("call", [])]
     assert len(called_by(engine, good)) == 1
     assert shape(engine, bad) == [("first", [])]
+
+
+def test_start_before_a_call_activity_inside_a_sub_process_keeps_locals_on_the_call(engine):
+    """The instruction creates the enclosing sub-process; local variables still go to the call
+    activity instance (a scope in Camunda), where camunda:in variables="all" local="true" reads them."""
+    inner = ('<subProcess id="outer"><startEvent id="s2"/><sequenceFlow id="g1" sourceRef="s2" targetRef="call"/>'
+             + call("subprocess", '<camunda:in variables="all" local="true"/>')
+             + '<sequenceFlow id="g2" sourceRef="call" targetRef="e2"/><endEvent id="e2"/></subProcess>')
+    defs = deploy(engine, process("parent", flow(START, '<userTask id="first"/>', inner, END)), SUB)
+    pid = begin(engine, defs["parent"])
+    single(engine, pid, Instruction("startBeforeActivity", activity_id="call", variables={
+        "local": (TypedValue("String", "mine"), True)}))
+    assert shape(engine, pid) == [("first", []), ("outer", [("call", [])])]
+    (sid,) = called_by(engine, pid)
+    assert variables(engine, sid) == {"local": "mine"}

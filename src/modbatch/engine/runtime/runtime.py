@@ -207,7 +207,8 @@ class Runtime:
         created = list(created_scopes)
         target = self.model.activities[activity_id]
         target_is_scope = (target.is_scope or activity_id in self.model.boundary_events
-                           or bool(target.input_parameters or target.output_parameters))
+                           or bool(target.input_parameters or target.output_parameters)
+                           or target.call is not None)  # a call activity is a scope in Camunda
         if local_variables and created and not target_is_scope:
             for name, value in local_variables.items():
                 self.set_variable(name, value, created[-1], local=True)
