@@ -508,3 +508,22 @@ def test_async_before_call_activity_calls_when_its_job_runs(engine):
     run_jobs(engine)
     assert shape(engine, pid) == [("call", [])]
     assert len(called_by(engine, pid)) == 1
+
+
+def test_a_suspended_caller_cannot_take_back_a_completed_call(engine):
+    """As in Camunda, the called instance stays active, but its completion fails while the caller is suspended."""
+    defs = deploy(engine, CALLER, SUB_TASK)
+    pid = begin(engine, defs["caller"])
+    (sid,) = called_by(engine, pid)
+    with engine.transaction() as session:
+        instances.set_suspended(session, pid, True)
+    assert instance(engine, sid).suspended is False
+    with pytest.raises(ProcessEngineError) as caught:
+        complete(engine, sid, "subTask")
+    assert caught.value.type == "SuspendedEntityInteractionException"
+    assert "is suspended" in caught.value.message
+    assert shape(engine, sid) == [("subTask", [])]
+    with engine.transaction() as session:
+        instances.set_suspended(session, pid, False)
+    complete(engine, sid, "subTask")
+    assert shape(engine, pid) == [("after", [])]

@@ -156,6 +156,9 @@ class _Settlement:
                 cancelling.cancel_activity_instance(call_ai.id)
                 cancelling.finish_modification(externally=False)
                 continue
+            if caller.suspended:  # the call activity cannot continue in a suspended caller
+                raise ProcessEngineError(f"ENGINE-03043 Execution with id '{call_ai.execution_id}' is "
+                                         "suspended.", type="SuspendedEntityInteractionException")
             runtime = Runtime(caller)
             activity = caller.model.activities[call_ai.activity_id]
             assert activity.call is not None
