@@ -527,3 +527,16 @@ def test_a_suspended_caller_cannot_take_back_a_completed_call(engine):
         instances.set_suspended(session, pid, False)
     complete(engine, sid, "subTask")
     assert shape(engine, pid) == [("after", [])]
+
+
+def test_local_out_mapping_feeds_the_call_activitys_output_parameters(engine):
+    """camunda:out variables="all" local="true" lands on the call activity instance: only what its
+    camunda:outputParameter maps reaches the caller."""
+    ext = ('<camunda:inputOutput><camunda:outputParameter name="picked">${answer}</camunda:outputParameter>'
+           '</camunda:inputOutput><camunda:out variables="all" local="true"/>')
+    defs = deploy(engine, process("caller", flow(START, call("sub", ext), '<userTask id="after"/>', END)),
+                  SUB_TASK)
+    pid = begin(engine, defs["caller"])
+    (sid,) = called_by(engine, pid)
+    complete(engine, sid, "subTask", answer=42, other=1)
+    assert variables(engine, pid) == {"picked": 42}
