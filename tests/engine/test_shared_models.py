@@ -4,16 +4,18 @@ and can be modified in a batch, as ../shared/bpmn/README.md describes each one."
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import select
 
-from modbatch.engine import batches, instances, repository
-from modbatch.engine.runtime import UnsupportedImplementation
-from modbatch.engine.variables import TypedValue
-from modbatch.engine.modification import Instruction, ModificationRequest
+from modbatch.engine import batches, instances, modification, repository, tasks
 from modbatch.engine.bpmn import parse_bpmn
-from modbatch.store.tables import ExternalTask
+from modbatch.engine.modification import Instruction, ModificationRequest
+from modbatch.engine.runtime import Runtime, UnsupportedImplementation, new_instance
+from modbatch.engine.variables import TypedValue
+from modbatch.errors import ParseError
+from modbatch.store.tables import ExternalTask, Task
 from tests.conftest import BPMN, model_path
 from tests.engine.test_behaviours import rows, shape
-from tests.engine.test_runtime import complete, start
+from tests.engine.test_runtime import complete, history_state, start
 
 # file -> (process key, tree after start, instructions of a batch, tree after the batch)
 CASES = {
@@ -144,3 +146,66 @@ def test_job_announcement_runs_calls_its_publication_and_is_moved_in_a_batch(eng
     assert "camunda:expression '#{jobAnnouncementService.notifyAboutPostings(jobAnnouncementId)}'" \
         in caught.value.message
     assert shape(engine, sub.id) == [("post", [])]  # nothing changed
+
+
+INVOICE, REVIEW = "camunda-bpm-platform__invoice.v2.bpmn", "camunda-bpm-platform__reviewInvoice.bpmn"
+
+
+@pytest.mark.xfail(raises=ParseError, strict=True,
+                   reason="invoice.v2 deploys once camunda:decisionRef parses (DMN, issue 8 item 5); "
+                          "then drop this marker")
+def test_invoice_review_call_activity_reached_by_modification(engine, deploy, settings):
+    """invoice.v2's reviewInvoice call activity, reached by instantiating at it (the decision and the
+    JavaScript task listener of approveInvoice skipped, as startBeforeActivity with skipCustomListeners
+    does in Camunda): it calls ReviewInvoice with the camunda:in variables; a batch moves the called
+    instances to their second task; completing them maps clarified back: not clarified ends the invoice,
+    clarified leads to approveInvoice, whose JavaScript task listener fails as Java-only code does."""
+    definitions = deploy(INVOICE, REVIEW)
+    invoice = definitions["invoice"]
+    pids = []
+    for number in range(3):
+        with engine.transaction() as session:
+            state = new_instance(repository.model_for(session, invoice), process_definition_id=invoice.id,
+                                 business_key=f"inv-{number}", tenant_id=None)
+            Runtime(state).set_variable("invoiceNumber", TypedValue("String", f"INV-{number}"), state.id)
+            Runtime(state).set_variable("amount", TypedValue("Double", 30.0), state.id)
+            modification.modify(state, [Instruction("startBeforeActivity", activity_id="reviewInvoice")],
+                                skip_custom_listeners=True)
+            instances.save(session, [state])
+            pids.append(state.id)
+    subs = []
+    for number, pid in enumerate(pids):
+        assert shape(engine, pid) == [("reviewInvoice", [])]
+        with engine.transaction() as session:
+            (sub,) = instances.find(session, {"superProcessInstance": pid})
+            values = {k: v.value for k, v in instances.variables(session, sub.id).items()}
+        assert values == {"invoiceNumber": f"INV-{number}", "amount": 30.0, "invoiceDocument": None,
+                          "creditor": None, "invoiceCategory": None}
+        assert shape(engine, sub.id) == [("assignReviewer", [])]
+        subs.append(sub.id)
+    review = definitions["ReviewInvoice"]
+    request = ModificationRequest(
+        process_definition_id=review.id,
+        instructions=[Instruction("cancel", activity_id="assignReviewer"),
+                      Instruction("startBeforeActivity", activity_id="reviewInvoice")],
+        instance_ids=subs, skip_custom_listeners=True, skip_io_mappings=False, annotation=None)
+    with engine.transaction() as session:
+        batches.create_modification_batch(session, request, settings, tenant_id=None,
+                                          deployment_id=review.deployment_id)
+    engine.job_executor.run_until_idle()
+    task_ids = []
+    for sub in subs:
+        assert shape(engine, sub) == [("reviewInvoice", [])]
+        with engine.transaction() as session:
+            task_ids.append(session.execute(select(Task.id).where(Task.process_instance_id == sub)).scalar_one())
+    for sub, pid, task_id in zip(subs[:2], pids, task_ids):
+        with engine.transaction() as session:
+            tasks.complete(session, task_id, {"clarified": TypedValue("Boolean", False)})
+        assert shape(engine, sub) is None
+        assert shape(engine, pid) is None  # invoiceNotProcessed ended the invoice
+        assert history_state(engine, pid) == "COMPLETED"
+    with pytest.raises(UnsupportedImplementation) as caught:
+        with engine.transaction() as session:
+            tasks.complete(session, task_ids[2], {"clarified": TypedValue("Boolean", True)})
+    assert "javascript script" in caught.value.message and "approveInvoice" in caught.value.message
+    assert shape(engine, subs[2]) == [("reviewInvoice", [])]  # nothing changed
