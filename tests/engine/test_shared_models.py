@@ -1,5 +1,6 @@
-"""Every shared model without call activities or multi-instance deploys, runs to its wait states
-and can be modified in a batch, as ../shared/bpmn/README.md describes each one."""
+"""Every shared model without multi-instance deploys, runs to its wait states and can be modified in
+a batch, as ../shared/bpmn/README.md describes each one; the ones with call activities call
+processes of their own deployment or a stand-in of ours."""
 
 from __future__ import annotations
 
