@@ -101,6 +101,10 @@ DELIBERATE: dict[str, str] = {
         "Camunda's server pages historic incidents; 7.18's spec leaves the paging parameters out",
     "GET /history/incident ?maxResults: not in Camunda's spec":
         "Camunda's server pages historic incidents; 7.18's spec leaves the paging parameters out",
+    "GET /history/variable-instance ?variableValue: str here, object in Camunda":
+        "a query string value is text; the server reads a number or true/false literal as such",
+    "GET /history/variable-instance/count ?variableValue: str here, object in Camunda":
+        "a query string value is text; the server reads a number or true/false literal as such",
     "HistoricProcessInstanceQueryDto.caseInstanceId: only in Camunda's spec": "no CMMN",
     "HistoricProcessInstanceQueryDto.subCaseInstanceId: only in Camunda's spec": "no CMMN",
     "HistoricProcessInstanceQueryDto.superCaseInstanceId: only in Camunda's spec": "no CMMN",
