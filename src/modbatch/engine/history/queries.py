@@ -192,8 +192,7 @@ def value_condition(operator: str, value: Any, ignore_case: bool):
     if isinstance(value, datetime):
         millis = int((value - datetime(1970, 1, 1)).total_seconds() * 1000)
         return and_(v.type == "Date", _compare(v.long_value, operator, millis))
-    if not isinstance(value, str):
-        raise InvalidRequest(f"Variables of type {type(value).__name__} cannot be compared")
+    value = str(value)  # as the runtime instance query: anything else compares as text
     column = func.lower(v.text_value) if ignore_case else v.text_value
     return and_(v.type == "String", _compare(column, operator, value.lower() if ignore_case else value))
 
