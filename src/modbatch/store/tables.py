@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Column, DateTime, ForeignKey, Index, LargeBinary, String, Text
+from sqlalchemy import BigInteger, Column, DateTime, ForeignKey, Index, LargeBinary, String, Text
 from sqlmodel import Field, SQLModel
 
 
@@ -146,7 +146,7 @@ class HistoricProcessInstance(SQLModel, table=True):
     process_definition_name: str | None = None
     process_definition_version: int | None = None
     removal_time: datetime | None = timestamp(nullable=True)
-    duration_in_millis: int | None = None
+    duration_in_millis: int | None = Field(default=None, sa_column=Column(BigInteger))
     start_user_id: str | None = None
     start_activity_id: str | None = None
     delete_reason: str | None = Field(default=None, sa_column=Column(Text))
@@ -356,15 +356,15 @@ class HistoricActivityInstance(SQLModel, table=True):
     called_process_instance_id: str | None = Field(default=None, max_length=64)
     start_time: datetime = timestamp()
     end_time: datetime | None = timestamp(nullable=True)
-    duration_in_millis: int | None = None
+    duration_in_millis: int | None = Field(default=None, sa_column=Column(BigInteger))
     canceled: bool = False
     complete_scope: bool = False
     tenant_id: str | None = None
     removal_time: datetime | None = timestamp(nullable=True)
     root_process_instance_id: str | None = Field(default=None, max_length=64)
-    sequence_counter: int = 0
+    sequence_counter: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
     # start time in epoch milliseconds, so an UPDATE can compute the duration portably
-    start_millis: int = 0
+    start_millis: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
 
 
 class HistoricVariableInstance(SQLModel, table=True):
@@ -376,7 +376,7 @@ class HistoricVariableInstance(SQLModel, table=True):
     name: str = Field(index=True)
     type: str
     text_value: str | None = Field(default=None, sa_column=Column(Text))
-    long_value: int | None = None
+    long_value: int | None = Field(default=None, sa_column=Column(BigInteger))
     double_value: float | None = None
     value_info: str | None = Field(default=None, sa_column=Column(Text))
     process_definition_key: str | None = None
