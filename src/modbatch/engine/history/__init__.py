@@ -80,7 +80,7 @@ def write(conn: Any, states: Iterable[InstanceState], now: datetime) -> None:
     if ended:
         conn.execute(END_PROCESS, [{
             "b_id": s.id, "b_end": now, "b_state": s.end_state,
-            "b_duration": _duration(s.start_time, now), "b_reason": s.delete_reason} for s in ended])
+            "b_duration": _duration(s.start_time, now), "b_reason": _reason(s)} for s in ended])
     activity_rows: list[dict[str, Any]] = []
     ended_rows: list[dict[str, Any]] = []
     variable_rows: list[dict[str, Any]] = []
@@ -140,8 +140,13 @@ def _process_row(s: InstanceState, now: datetime) -> dict[str, Any]:
         "process_definition_version": _version(s.process_definition_id), "removal_time": None,
         "duration_in_millis": _duration(s.start_time, end), "start_user_id": None,
         "start_activity_id": s.history.start_activity_id if s.history is not None else None,
-        "delete_reason": s.delete_reason, "super_process_instance_id": None,
+        "delete_reason": _reason(s), "super_process_instance_id": None,
         "root_process_instance_id": s.id}
+
+
+def _reason(s: InstanceState) -> str | None:
+    """A cancellation's reason, unless the instance went on to complete after all."""
+    return s.delete_reason if s.end_state != "COMPLETED" else None
 
 
 def set_suspended(session: Session, instance_ids: list[str], suspended: bool) -> None:

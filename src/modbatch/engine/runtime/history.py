@@ -114,8 +114,7 @@ def activity_ended(state: "InstanceState", ai: "ActivityInstanceState", *, cance
     if history is None or ai.async_phase is not None:
         return
     activity = state.model.activities.get(ai.activity_id)
-    complete_scope = not canceled and activity is not None and not activity.outgoing \
-        and ai.activity_type != "subProcess"
+    complete_scope = not canceled and activity is not None and not activity.outgoing
     now = clock.now()
     record = history.started.get(ai.id)
     if record is not None:
