@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from modbatch.engine import clock, external_tasks, history, instances
+from modbatch.engine import clock, external_tasks, history, instances, jobs
 from modbatch.engine.variables import TypedValue
 from modbatch.store.tables import (
     ExternalTask,
@@ -16,6 +16,8 @@ from modbatch.store.tables import (
     HistoricIncident,
     HistoricProcessInstance,
     HistoricVariableInstance,
+    Incident,
+    Job,
 )
 from tests.engine.conftest import NOW
 from tests.engine.test_modification import cancel, modify
@@ -204,3 +206,73 @@ def test_local_variable_history_names_its_activity_instance(engine):
     note = variables(engine, pid)["note"]
     assert (note.activity_instance_id, note.execution_id, note.text_value) == (
         ai.id, ai.execution_id, "hi")
+
+
+FORK_JOIN = """
+  <startEvent id="start"/><sequenceFlow id="f1" sourceRef="start" targetRef="fork"/>
+  <parallelGateway id="fork"/>
+  <sequenceFlow id="f2" sourceRef="fork" targetRef="left"/>
+  <sequenceFlow id="f3" sourceRef="fork" targetRef="right"/>
+  <userTask id="left"/><userTask id="right"/>
+  <sequenceFlow id="f4" sourceRef="left" targetRef="join"/>
+  <sequenceFlow id="f5" sourceRef="right" targetRef="join"/>
+  <parallelGateway id="join"/><sequenceFlow id="f6" sourceRef="join" targetRef="end"/>
+  <endEvent id="end"/>"""
+
+FAILING_ASYNC = """
+  <startEvent id="start"/><sequenceFlow id="f1" sourceRef="start" targetRef="compute"/>
+  <serviceTask id="compute" camunda:asyncBefore="true" camunda:expression="${missing + 1}"/>
+  <sequenceFlow id="f2" sourceRef="compute" targetRef="end"/><endEvent id="end"/>"""
+
+
+def test_a_join_records_one_gateway_instance_per_arriving_token(engine):
+    """The fork passes through once; each token arriving at the join is an activity instance
+    of the join, all completed once the last one arrived."""
+    definition = inline(engine, "forkjoin", FORK_JOIN)
+    pid = start(engine, definition)
+    complete(engine, pid, "left")
+    assert [(a.activity_id, a.end_time is None) for a in activities(engine, pid)
+            if a.activity_id == "join"] == [("join", True)]
+    complete(engine, pid, "right")
+    assert sorted(a.activity_id for a in activities(engine, pid)) == [
+        "end", "fork", "join", "join", "left", "right", "start"]
+    assert all(a.end_time is not None and not a.canceled for a in activities(engine, pid))
+    assert process(engine, pid).state == "COMPLETED"
+
+
+def test_a_failed_job_incident_resolves_when_retries_return(engine):
+    """An async continuation failing without retries opens a failedJob incident in history;
+    giving retries back resolves it; the job's activity has no instance until it runs."""
+    definition = inline(engine, "failing", FAILING_ASYNC)
+    pid = start(engine, definition)
+    assert [a.activity_id for a in activities(engine, pid)] == ["start"]
+    with engine.transaction() as session:
+        job = session.execute(select(Job).where(Job.process_instance_id == pid)).scalars().one()
+        job_id = job.id
+    with engine.transaction() as session:
+        jobs.set_retries(session, job_id, 1)
+    engine.job_executor.run_until_idle()
+    with engine.transaction() as session:
+        [incident] = session.execute(select(HistoricIncident)).scalars().all()
+        assert (incident.state, incident.incident_type, incident.configuration,
+                incident.activity_id, incident.process_definition_key) == (
+            "open", "failedJob", job_id, "compute", "failing")
+    with engine.transaction() as session:
+        jobs.set_retries(session, job_id, 2)
+    with engine.transaction() as session:
+        assert session.get(HistoricIncident, incident.id).state == "resolved"
+
+
+def test_level_audit_writes_variables_but_no_incidents(engine, level):
+    """audit: variable instances yes, historic incidents no (Camunda's full level only)."""
+    level("audit")
+    definition = inline(engine, "failing", FAILING_ASYNC)
+    pid = start(engine, definition, amount=3)
+    with engine.transaction() as session:
+        job_id = session.execute(select(Job.id).where(Job.process_instance_id == pid)).scalar_one()
+        jobs.set_retries(session, job_id, 1)
+    engine.job_executor.run_until_idle()
+    assert variables(engine, pid)["amount"].long_value == 3
+    with engine.transaction() as session:
+        assert session.execute(select(HistoricIncident)).scalars().all() == []
+        assert session.execute(select(Incident)).scalars().all() != []
