@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 from tests.api.batching import ROOT, pin
@@ -145,6 +146,5 @@ def test_ids_are_uuids(client):
     """The historic instance id is the runtime instance id, a UUID."""
     deploy(client)
     pid = start(client)
-    import re
     assert re.fullmatch(UUID, pid)
     assert listed(client, "/history/process-instance")[0]["id"] == pid

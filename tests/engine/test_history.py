@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from modbatch.engine import clock, external_tasks, history, instances, jobs
+from modbatch.engine.runtime import Runtime
 from modbatch.engine.variables import TypedValue
 from modbatch.store.tables import (
     ExternalTask,
@@ -200,7 +201,6 @@ def test_local_variable_history_names_its_activity_instance(engine):
     with engine.transaction() as session:
         state = instances.load_one(session, pid)
         [ai] = state.activity_instances.values()
-        from modbatch.engine.runtime import Runtime
         Runtime(state).set_variable("note", TypedValue("String", "hi"), ai.id, local=True)
         instances.save(session, [state])
     note = variables(engine, pid)["note"]
