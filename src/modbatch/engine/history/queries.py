@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from modbatch.engine import clock, queries
 from modbatch.engine.variables import from_columns
-from modbatch.errors import InvalidRequest
+from modbatch.errors import BadUserRequest, InvalidRequest
 from modbatch.store.tables import (
     HistoricActivityInstance,
     HistoricIncident,
@@ -114,9 +114,12 @@ def _process_conditions(filters: Mapping[str, Any], *, or_mode: bool = False):
         parts.append(HPI.end_time.is_not(None))
     if f("unfinished") is True:
         parts.append(HPI.end_time.is_(None))
-    for name, state in STATES.items():
-        if f(name) is True:
-            parts.append(HPI.state == state)
+    states = [state for name, state in STATES.items() if f(name) is True]
+    if len(states) > 1 and not or_mode:
+        # HistoricProcessInstanceQueryImpl: one state per query, several only inside an OR
+        raise BadUserRequest("Already querying for historic process instance with another "
+                             "state: collection is not empty")
+    parts += [HPI.state == state for state in states]
     bounds = (("startedBefore", HPI.start_time, "<="), ("startedAfter", HPI.start_time, ">="),
               ("finishedBefore", HPI.end_time, "<="), ("finishedAfter", HPI.end_time, ">="))
     for name, column, op in bounds:
