@@ -69,6 +69,12 @@ BOUNDARY_TYPES = frozenset({
     "boundaryTimer", "boundaryMessage", "boundarySignal", "boundaryError", "boundaryEscalation",
 })
 START_TYPES = frozenset({"startEvent", "messageStartEvent", "signalStartEvent", "startTimerEvent"})
+# start events only an event sub-process (``eventSubProcess``) can have, besides message,
+# signal and timer starts
+EVENT_SUBPROCESS_START_TYPES = frozenset({
+    "messageStartEvent", "signalStartEvent", "startTimerEvent", "errorStartEvent",
+    "escalationStartEvent", "conditionalStartEvent",
+})
 
 
 @dataclass(frozen=True)
@@ -113,6 +119,9 @@ class Activity:
     listeners: tuple[Listener, ...] = ()
     task_listeners: tuple[Listener, ...] = ()
     line: int | None = None
+    # conditionalStartEvent: its condition and camunda:variableName (None: any variable)
+    condition: Expression | None = None
+    condition_variable: str | None = None
 
     @property
     def is_wait_state(self) -> bool:
@@ -143,6 +152,9 @@ class ProcessModel:
     # activities that get an activity instance when entered (wait states, scopes, boundary
     # hosts, activities with input mappings)
     instance_activities: frozenset[str] = frozenset()
+    # scope id (the process id or a subProcess id) -> ids of the event sub-processes in it;
+    # their start events (``cancel_activity`` = isInterrupting) wait while the scope runs
+    event_subprocesses: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     @property
     def creates_jobs_or_subscriptions(self) -> bool:
@@ -151,7 +163,7 @@ class ProcessModel:
         if cached is None:
             cached = any(a.async_before or a.async_after or a.timer is not None
                          or a.external_topic is not None or a.event_name is not None
-                         or a.type == "eventBasedGateway"
+                         or a.type in ("eventBasedGateway", "conditionalStartEvent")
                          for a in self.activities.values())
             object.__setattr__(self, "_owns", cached)
         return cached

@@ -18,6 +18,7 @@ from modbatch.errors import ParseError
 
 from .expression import ConstantExpression, ExpressionError, compile_expression
 from .model import (
+    EVENT_SUBPROCESS_START_TYPES,
     Activity,
     Expression,
     IoParameter,
@@ -50,6 +51,9 @@ _EVENT_TYPES = {
     ("startEvent", "messageEventDefinition"): "messageStartEvent",
     ("startEvent", "signalEventDefinition"): "signalStartEvent",
     ("startEvent", "timerEventDefinition"): "startTimerEvent",
+    ("startEvent", "errorEventDefinition"): "errorStartEvent",
+    ("startEvent", "escalationEventDefinition"): "escalationStartEvent",
+    ("startEvent", "conditionalEventDefinition"): "conditionalStartEvent",
     ("endEvent", None): "noneEndEvent",
     ("endEvent", "terminateEventDefinition"): "terminateEndEvent",
     ("endEvent", "errorEventDefinition"): "errorEndEvent",
@@ -186,6 +190,7 @@ class _ProcessParser:
         self.nodes: dict[str, tuple[etree._Element, str, str]] = {}  # id -> (element, scope id, type)
         self.flow_elements: list[tuple[etree._Element, str]] = []
         self.starts: dict[str, list[str]] = {}  # scope id -> ids of its start events
+        self.event_scopes: set[str] = set()  # ids of the event sub-processes
 
     def error(self, message: str, el: etree._Element, element_id: str | None = None) -> ParseError:
         return ParseError(message, resource=self.resource, line=el.sourceline,
@@ -204,9 +209,12 @@ class _ProcessParser:
         flows = self.build_flows()
         activities = self.build_activities(flows)
         boundary: dict[str, list[str]] = {}
+        event_subprocesses: dict[str, list[str]] = {}
         for act in activities.values():
             if act.attached_to:
                 boundary.setdefault(act.attached_to, []).append(act.id)
+            if act.type == "eventSubProcess":
+                event_subprocesses.setdefault(act.scope_id, []).append(act.id)
         instance_activities = frozenset(
             a.id for a in activities.values()
             if a.is_wait_state or a.is_scope or a.id in boundary or a.input_parameters
@@ -218,6 +226,7 @@ class _ProcessParser:
             target_namespace=self.target_namespace, listeners=self.listeners(self.el),
             boundary_events={k: tuple(v) for k, v in boundary.items()},
             instance_activities=instance_activities,
+            event_subprocesses={k: tuple(v) for k, v in event_subprocesses.items()},
         )
 
     def initial(self, pid: str, activities: dict[str, Activity]) -> str | None:
@@ -264,11 +273,12 @@ class _ProcessParser:
                 kind = self.classify(child, tag)
                 ident = self.claim(child)
                 self.nodes[ident] = (child, scope_id, kind)
-                if kind in START_TYPES:
-                    if kind != "startEvent" and scope_id != self.el.get("id"):
-                        raise self.unsupported(child, "a sub-process starts only with a none start event")
+                if kind in START_TYPES or kind in EVENT_SUBPROCESS_START_TYPES:
+                    self.check_start(child, kind, scope_id)
                     self.starts[scope_id].append(ident)
-                if kind == "subProcess":
+                if kind == "eventSubProcess":
+                    self.event_scopes.add(ident)
+                if kind in ("subProcess", "eventSubProcess"):
                     self.collect(child, ident)
             else:
                 raise self.unsupported(child)
@@ -297,7 +307,7 @@ class _ProcessParser:
                 self.check_implementation(definitions[0], required=False)
             return kind
         if tag == "subProcess" and _true(el.get("triggeredByEvent")):
-            raise self.unsupported(el, "event subprocesses are not supported")
+            return "eventSubProcess"
         if tag in ("serviceTask", "sendTask", "businessRuleTask"):
             if tag == "businessRuleTask" and el.get(_camunda("decisionRef")) is not None:
                 raise self.error(f"Unsupported camunda:decisionRef on {_where(el)}: decision tables are not "
@@ -306,6 +316,24 @@ class _ProcessParser:
         if tag == "scriptTask":
             self.check_script(el)
         return _NODE_TYPES[tag]
+
+    def check_start(self, el: etree._Element, kind: str, scope_id: str) -> None:
+        """Which start events a scope may have: an event sub-process only event starts (no none
+        start), a process none, message, signal and timer starts, a sub-process a none start."""
+        if scope_id in self.event_scopes:
+            if kind == "startEvent":
+                raise self.error(f"{_where(el)} of an event sub-process needs an event definition: "
+                                 "message, timer, signal, error, escalation or conditional", el)
+            if self.starts[scope_id]:
+                raise self.error(f"{_where(el)}: an event sub-process has exactly one start event, "
+                                 f"'{self.starts[scope_id][0]}' is already one", el)
+            if kind == "errorStartEvent" and not _true(el.get("isInterrupting", "true")):
+                raise self.error(f"{_where(el)}: an error start event is always interrupting "
+                                 "(isInterrupting=\"false\" is not allowed)", el)
+        elif kind not in START_TYPES:
+            raise self.unsupported(el, f"a start event of type {kind} is allowed only in an event sub-process")
+        elif kind != "startEvent" and scope_id != self.el.get("id"):
+            raise self.unsupported(el, "a sub-process starts only with a none start event")
 
     def check_implementation(self, el: etree._Element, *, required: bool) -> None:
         """Service-like elements: an expression, an external topic or a JVM-only implementation."""
@@ -391,6 +419,10 @@ class _ProcessParser:
                 extra.update(self.script(el))
             elif kind == "subProcess":
                 extra.update(is_scope=True, start_event_id=self.start_event(ident, el))
+            elif kind == "eventSubProcess":
+                extra.update(self.event_subprocess(ident, el, incoming, outgoing))
+            if scope_id in self.event_scopes and kind in EVENT_SUBPROCESS_START_TYPES:
+                extra.update(self.event_subprocess_start(el, kind))
             if kind.startswith("boundary"):
                 extra.update(attached_to=self.attached_to(el, scope_id),
                              cancel_activity=kind == "boundaryError" or _true(el.get("cancelActivity", "true")))
@@ -505,6 +537,33 @@ class _ProcessParser:
             raise self.error(f"{_where(scope_el)} has more than one none start event ('{starts[0]}', '{starts[1]}')",
                              self.nodes[starts[1]][0], starts[1])
         return starts[0]
+
+    def event_subprocess(self, ident: str, el: etree._Element, incoming: dict[str, list[str]],
+                         outgoing: dict[str, list[str]]) -> dict:
+        if incoming.get(ident) or outgoing.get(ident):
+            raise self.error(f"{_where(el)}: an event sub-process cannot have incoming or outgoing "
+                             "sequence flows", el)
+        if not self.starts[ident]:
+            raise self.error(f"{_where(el)} must define a start event", el)
+        return {"is_scope": True, "start_event_id": self.starts[ident][0]}
+
+    def event_subprocess_start(self, el: etree._Element, kind: str) -> dict:
+        """isInterrupting (as ``cancel_activity``) and a conditional start's condition."""
+        extra: dict = {"cancel_activity": _true(el.get("isInterrupting", "true"))}
+        if kind == "conditionalStartEvent":
+            definition = next(c for c in el if _bpmn_tag(c) == "conditionalEventDefinition")
+            condition = next((c for c in definition if _bpmn_tag(c) == "condition"), None)
+            text = "".join(condition.itertext()).strip() if condition is not None else ""
+            if not text:
+                raise self.error(f"The conditionalEventDefinition of {_where(el)} needs a condition",
+                                 definition, el.get("id"))
+            if condition.get("language") not in (None, "juel", "JUEL") or \
+                    condition.get(_camunda("resource")) is not None:
+                raise self.error(f"Unsupported script condition on {_where(el)}: only JUEL "
+                                 "expressions are supported", condition, el.get("id"))
+            extra["condition"] = self.compile(text, condition, f"the condition of {_where(el)}", el)
+            extra["condition_variable"] = definition.get(_camunda("variableName")) or None
+        return extra
 
     def attached_to(self, el: etree._Element, scope_id: str) -> str:
         ref = el.get("attachedToRef")

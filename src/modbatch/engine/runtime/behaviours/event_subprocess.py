@@ -1,0 +1,252 @@
+"""Event sub-processes: sub-processes started by an event while their enclosing scope runs.
+
+When a scope instance is created (the process instance, a sub-process instance) the start
+events of the event sub-processes directly inside it begin to wait, owned by that scope
+instance: a message or signal subscription, a timer job (``timer-start-event-subprocess``) or a
+``conditional`` subscription. The process instance itself owns those of process-level event
+sub-processes (owner = the process instance id, which is also its execution id), so they are
+written and loaded like any other and vanish when the scope ends
+(``InstanceState.remove_activity_instance``, or the instance's end).
+
+Triggering creates the event sub-process instance as a child of the scope instance and runs its
+start event. An interrupting start event (``Activity.cancel_activity`` = isInterrupting) first
+cancels everything else in the scope and removes the scope's other event sub-process
+subscriptions and timers; a non-interrupting one runs alongside and its subscription stays
+(a non-interrupting timer cycle schedules its next job, as boundary timers do).
+
+Errors and escalations find error and escalation start events while the runtime walks up the
+scope tree (``catch_error``, ``catch_escalation``), in Camunda's order: at each scope, the
+handlers registered on that scope (event sub-processes inside it, boundary events attached to
+it), a handler for the exact code before a catch-all one, an event sub-process before a boundary
+event of the same precedence; an event sub-process never catches what is thrown inside itself.
+
+Conditional start events are evaluated when their scope is created and whenever the runtime
+sets a variable in that scope or an enclosing one (``check_conditions``).
+
+Started by modification, the event sub-process (or its start event) interrupts its scope as a
+trigger would; starting an activity inside it interrupts nothing, as in Camunda.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from modbatch.engine.bpmn.model import Activity, ProcessModel
+from modbatch.engine.runtime.behaviours.base import Behaviour, PassThrough
+from modbatch.engine.runtime.state import SubscriptionState, new_id
+from modbatch.engine.variables import TypedValue, infer
+
+if TYPE_CHECKING:
+    from modbatch.engine.runtime.runtime import Runtime
+
+TIMER_HANDLER = "timer-start-event-subprocess"
+_SUBSCRIBED = {"messageStartEvent": "message", "signalStartEvent": "signal",
+               "conditionalStartEvent": "conditional"}
+
+
+def start_of(model: ProcessModel, activity_id: str) -> Activity | None:
+    """The activity if it is the start event of an event sub-process, else None."""
+    activity = model.activities.get(activity_id)
+    if activity is None:
+        return None
+    scope = model.activities.get(activity.scope_id)
+    if scope is None or scope.type != "eventSubProcess":
+        return None
+    return activity
+
+
+def _starts_in(model: ProcessModel, scope_activity_id: str) -> list[Activity]:
+    return [model.activities[model.activities[esp].start_event_id or ""]
+            for esp in model.event_subprocesses.get(scope_activity_id, ())]
+
+
+# ---------------------------------------------------------------------------- scope creation
+def open_scope(rt: "Runtime", scope_id: str) -> None:
+    """The scope instance ``scope_id`` was created: its event sub-processes' starts wait."""
+    scope_activity = rt.model.id if scope_id == rt.state.id else \
+        rt.state.activity_instances[scope_id].activity_id
+    if scope_activity not in rt.model.event_subprocesses:
+        return
+    for start in _starts_in(rt.model, scope_activity):
+        if start.type == "startTimerEvent":
+            rt.add_timer(scope_id, start, TIMER_HANDLER)
+        elif start.type == "conditionalStartEvent":
+            sub = SubscriptionState(id=new_id(), owner=scope_id, activity_id=start.id,
+                                    event_type="conditional", event_name=None,
+                                    created=_now())
+            rt.state.subscriptions[sub.id] = sub
+            rt.variable_events.append((scope_id, None))  # evaluated on scope instantiation
+        elif start.type in _SUBSCRIBED:
+            rt.add_subscription(scope_id, start, _SUBSCRIBED[start.type])
+
+
+def _now():
+    from modbatch.engine import clock
+
+    return clock.now()
+
+
+# ---------------------------------------------------------------------------- triggering
+def interrupt(rt: "Runtime", scope_id: str, keep: str | None = None) -> None:
+    """Cancel everything in the scope instance but ``keep``; its event sub-process starts stop."""
+    for child in rt.state.children(scope_id):
+        if child.id != keep:
+            rt.remove_subtree(child.id, cancelled=True)
+    rt.drop_tokens_in(scope_id)
+    starts = {s.id for s in _starts_in(rt.model, rt.state.scope_activity(scope_id))}
+    for owned in (rt.state.jobs, rt.state.subscriptions):
+        for key in [k for k, v in owned.items() if v.owner == scope_id and v.activity_id in starts]:
+            del owned[key]
+
+
+def run_event_subprocess(rt: "Runtime", scope_id: str, start: Activity,
+                         variables: dict[str, TypedValue] | None = None) -> str:
+    """Start the event sub-process of ``start`` in the scope instance; returns its instance id."""
+    if start.cancel_activity:
+        interrupt(rt, scope_id)
+    esp = rt.model.activities[start.scope_id]
+    ai = rt.create_instance(esp, scope_id)
+    for name, value in (variables or {}).items():
+        rt.set_variable(name, value, ai.id, local=True)
+    rt.push("enter", start.id, ai.id)
+    return ai.id
+
+
+def triggered(rt: "Runtime", scope_id: str, activity_id: str,
+              variables: dict[str, TypedValue] | None,
+              local_variables: dict[str, TypedValue] | None) -> bool:
+    """``Runtime.trigger`` hook: a message, signal or conditional start event of an event
+    sub-process fired for the scope instance that owns its subscription."""
+    start = start_of(rt.model, activity_id)
+    if start is None:
+        return False
+    if rt.state.alive(scope_id) and not rt.state.ended:
+        for name, value in (variables or {}).items():
+            rt.set_variable(name, value, scope_id)
+        for name, value in (local_variables or {}).items():
+            rt.set_variable(name, value, scope_id, local=True)
+        run_event_subprocess(rt, scope_id, start)
+        rt.run()
+        rt._end_if_empty()
+    return True
+
+
+def fire_timer(rt: "Runtime", job_id: str) -> bool:
+    """``Runtime.fire_job`` hook: an event sub-process timer is due (a cycle's next job was
+    already scheduled by ``jobs.run``)."""
+    job = rt.state.jobs.get(job_id)
+    if job is None or job.handler_type != TIMER_HANDLER:
+        return False
+    del rt.state.jobs[job_id]
+    return triggered(rt, job.owner, job.activity_id, None, None)
+
+
+# ---------------------------------------------------------------------------- errors, escalations
+def _handler(rt: "Runtime", ai_id: str, kind: str, boundary_kind: str, code: str | None,
+             thrown_in: set[str]) -> Activity | None:
+    """The start event of an event sub-process in the scope instance ``ai_id`` that catches,
+    unless a boundary event attached to the scope has precedence (then None)."""
+    scope_activity = rt.state.scope_activity(ai_id)
+    starts = [s for s in _starts_in(rt.model, scope_activity)
+              if s.type == kind and s.scope_id not in thrown_in]
+    exact = next((s for s in starts if s.event_name is not None and s.event_name == code), None)
+    if exact is not None:
+        return exact
+    boundary = rt._catching(scope_activity, boundary_kind, code) if ai_id != rt.state.id else None
+    if boundary is not None and boundary.event_name is not None:
+        return None
+    return next((s for s in starts if s.event_name is None), None)
+
+
+def _thrown_in(rt: "Runtime", chain: list[str]) -> set[str]:
+    return {rt.state.activity_instances[a].activity_id for a in chain if a != rt.state.id}
+
+
+def catch_error(rt: "Runtime", ai_id: str, chain: list[str], code: str,
+                message: str | None) -> bool:
+    """``Runtime.propagate_error`` hook for one scope instance of the walk up ``chain``."""
+    if ai_id != rt.state.id and rt.state.activity_instances[ai_id].is_transition:
+        return False
+    start = _handler(rt, ai_id, "errorStartEvent", "boundaryError", code, _thrown_in(rt, chain))
+    if start is None:
+        return False
+    values: dict[str, TypedValue] = {}
+    if start.error_code_variable:
+        values[start.error_code_variable] = infer(code)
+    if start.error_message_variable:
+        values[start.error_message_variable] = infer(message)
+    interrupt(rt, ai_id)
+    for name, value in values.items():
+        rt.set_variable(name, value, ai_id)
+    run_event_subprocess(rt, ai_id, start)
+    return True
+
+
+def catch_escalation(rt: "Runtime", ai_id: str, chain: list[str], code: str | None) -> bool:
+    """``Runtime.propagate_escalation`` hook for one scope instance of the walk up ``chain``."""
+    if ai_id != rt.state.id and rt.state.activity_instances[ai_id].is_transition:
+        return False
+    start = _handler(rt, ai_id, "escalationStartEvent", "boundaryEscalation", code,
+                     _thrown_in(rt, chain))
+    if start is None:
+        return False
+    run_event_subprocess(rt, ai_id, start)
+    return True
+
+
+# ---------------------------------------------------------------------------- conditions
+def check_conditions(rt: "Runtime") -> bool:
+    """After variables changed: trigger the conditional starts whose scope saw the change and
+    whose condition holds. Returns whether tokens were queued."""
+    events, rt.variable_events = rt.variable_events, []
+    waiting = sorted((s for s in rt.state.subscriptions.values() if s.event_type == "conditional"),
+                     key=lambda s: (s.created, s.id))
+    for sub in waiting:
+        if sub.id not in rt.state.subscriptions or not rt.state.alive(sub.owner):
+            continue  # an interrupting start fired meanwhile
+        start = rt.model.activities[sub.activity_id]
+        scopes = set(rt.state.ancestors(sub.owner))
+        if not any(scope in scopes and (name is None or start.condition_variable in (None, name))
+                   for scope, name in events):
+            continue
+        if start.condition is not None and _truthy(rt.evaluate(start.condition, sub.owner)):
+            run_event_subprocess(rt, sub.owner, start)
+    return bool(rt.queue)
+
+
+def _truthy(value: Any) -> bool:
+    if isinstance(value, str):
+        return value.lower() == "true"
+    return bool(value)
+
+
+# ---------------------------------------------------------------------------- behaviours
+class EventSubProcess(Behaviour):
+    """Entered directly (modification): its instance, then its start event."""
+
+    def execute(self, rt: "Runtime", activity: Activity, scope_id: str) -> None:
+        ai = rt.create_instance(activity, scope_id)
+        rt.push("enter", activity.start_event_id or "", ai.id)
+
+    def outgoing(self, rt: "Runtime", activity: Activity, scope_id: str) -> list[str]:
+        return []  # an event sub-process has no outgoing flows: its scope may complete
+
+
+class EventStart(PassThrough):
+    """Start events of every kind; in an interrupting event sub-process the start interrupts
+    the enclosing scope (a trigger did so already; a modification starting here did not)."""
+
+    def work(self, rt: "Runtime", activity: Activity, scope_id: str) -> None:
+        if not activity.cancel_activity or start_of(rt.model, activity.id) is None:
+            return
+        node = rt.state.activity_instances.get(scope_id)
+        if node is not None and node.activity_id == activity.scope_id:
+            interrupt(rt, node.parent_id, keep=node.id)
+
+
+_start = EventStart()
+BEHAVIOURS: dict[str, Behaviour] = {
+    "eventSubProcess": EventSubProcess(),
+    "messageStartEvent": _start, "signalStartEvent": _start, "startTimerEvent": _start,
+    "errorStartEvent": _start, "escalationStartEvent": _start, "conditionalStartEvent": _start,
+}
