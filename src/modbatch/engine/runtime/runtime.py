@@ -321,7 +321,7 @@ class Runtime:
         self.inflight[scope_id] += 1
 
     def run(self) -> None:
-        while self.queue or (self.variable_events and event_subprocess.check_conditions(self)):
+        while (self.variable_events and event_subprocess.check_conditions(self)) or self.queue:
             operation, element, scope_id = self.queue.popleft()
             self.inflight[scope_id] -= 1
             if not self.state.alive(scope_id) or self.state.ended:

@@ -1,0 +1,399 @@
+"""Event sub-processes through the database: every step reloads the instance.
+
+Message, signal, timer, error, escalation and conditional starts, interrupting and not, at
+process level and inside an embedded sub-process; what the scope instance owns while it waits
+(subscriptions, timer jobs) and that it goes with the scope.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from modbatch.engine import instances
+from modbatch.engine.bpmn.parser import parse_bpmn
+from modbatch.engine.events import correlation
+from modbatch.engine.runtime.job_definitions import job_definition_id
+from modbatch.errors import ParseError
+from modbatch.store.tables import EventSubscription, ExternalTask, Job, JobDefinition
+from tests.engine.conftest import NOW
+from tests.engine.test_behaviours import (
+    END,
+    START,
+    flow,
+    message,
+    rows,
+    run_jobs,
+    shape,
+    variables,
+    with_declarations,
+)
+from tests.engine.test_runtime import BPMN_NS, complete, history_state, start
+
+pytestmark = pytest.mark.usefixtures("pinned_clock")
+
+DECLARATIONS = ('<message id="m1" name="cancelOrder"/><signal id="s1" name="alarm"/>'
+                '<error id="e1" errorCode="FAIL"/><error id="e2" errorCode="OTHER"/>'
+                '<escalation id="x1" escalationCode="LATE"/>')
+MESSAGE = '<messageEventDefinition messageRef="m1"/>'
+SIGNAL = '<signalEventDefinition signalRef="s1"/>'
+
+
+def deploy(engine, key, body):
+    return with_declarations(engine, key, body, DECLARATIONS)
+
+
+def event_sub_process(definition: str, interrupting: bool = True, esp_id: str = "esp",
+                      start_id: str = "espStart", task_id: str = "espTask", extra: str = "") -> str:
+    """An event sub-process: its start event (with ``definition``) -> a user task -> end."""
+    flag = "true" if interrupting else "false"
+    return (f'<subProcess id="{esp_id}" triggeredByEvent="true">'
+            f'<startEvent id="{start_id}" isInterrupting="{flag}" {extra}>{definition}</startEvent>'
+            f'<sequenceFlow id="{esp_id}-f1" sourceRef="{start_id}" targetRef="{task_id}"/>'
+            f'<userTask id="{task_id}"/>'
+            f'<sequenceFlow id="{esp_id}-f2" sourceRef="{task_id}" targetRef="{esp_id}End"/>'
+            f'<endEvent id="{esp_id}End"/></subProcess>')
+
+
+def main_line(esp: str) -> str:
+    """start -> task1 -> task2 -> end, with the event sub-process beside it."""
+    return flow(START, '<userTask id="task1"/>', '<userTask id="task2"/>', END) + esp
+
+
+def in_sub_process(esp: str) -> str:
+    """start -> sub[innerStart -> inner -> innerEnd, esp] -> after -> end."""
+    inner = ('<startEvent id="innerStart"/><sequenceFlow id="i1" sourceRef="innerStart" targetRef="inner"/>'
+             '<userTask id="inner"/><sequenceFlow id="i2" sourceRef="inner" targetRef="innerEnd"/>'
+             '<endEvent id="innerEnd"/>' + esp)
+    return flow(START, f'<subProcess id="sub">{inner}</subProcess>', '<userTask id="after"/>', END)
+
+
+def owners(engine, pid) -> list[tuple[str, str, str | None]]:
+    """(start event, activity of the owning scope or 'process', event type) per subscription."""
+    subs = rows(engine, EventSubscription, process_instance_id=pid)
+    with engine.transaction() as session:
+        state = instances.load_one(session, pid)
+        return sorted((s.activity_id, "process" if s.activity_instance_id == pid else
+                       state.activity_instances[s.activity_instance_id].activity_id, s.event_type)
+                      for s in subs)
+
+
+# ---------------------------------------------------------------- parsing
+
+def model_of(body: str):
+    xml = (f'<definitions {BPMN_NS} targetNamespace="t">{DECLARATIONS}<process id="p" '
+           f'isExecutable="true">{body}</process></definitions>')
+    return parse_bpmn(xml.encode(), "p.bpmn")[0]
+
+
+def test_the_model_lists_the_event_sub_processes_of_each_scope():
+    """Per scope (process or sub-process) its event sub-processes; Camunda's activity types."""
+    inner = event_sub_process('<errorEventDefinition errorRef="e1"/>', esp_id="inEsp", start_id="inStart",
+                              task_id="inTask")
+    model = model_of(in_sub_process(inner) + event_sub_process(MESSAGE))
+    assert model.event_subprocesses == {"p": ("esp",), "sub": ("inEsp",)}
+    assert (model.activities["esp"].type, model.activities["esp"].start_event_id) == \
+        ("eventSubProcess", "espStart")
+    assert model.activities["espStart"].type == "messageStartEvent"
+    assert model.activities["inStart"].type == "errorStartEvent"
+    assert model.activities["inStart"].event_name == "FAIL"
+
+
+@pytest.mark.parametrize(("definition", "kind"), [
+    (MESSAGE, "messageStartEvent"), (SIGNAL, "signalStartEvent"),
+    ('<timerEventDefinition><timeDuration>PT1H</timeDuration></timerEventDefinition>', "startTimerEvent"),
+    ('<errorEventDefinition/>', "errorStartEvent"),
+    ('<escalationEventDefinition escalationRef="x1"/>', "escalationStartEvent"),
+    ('<conditionalEventDefinition camunda:variableName="x"><condition>${x &gt; 1}</condition>'
+     '</conditionalEventDefinition>', "conditionalStartEvent"),
+])
+def test_start_event_types_and_is_interrupting(definition, kind):
+    """Each start event kind gets its Camunda type; isInterrupting lands in cancel_activity."""
+    interrupting = kind != "errorStartEvent"
+    model = model_of(main_line(event_sub_process(definition, interrupting=False) if interrupting
+                               else event_sub_process(definition)))
+    start_event = model.activities["espStart"]
+    assert start_event.type == kind
+    assert start_event.cancel_activity is not interrupting
+    if kind == "conditionalStartEvent":
+        assert start_event.condition_variable == "x"
+        assert start_event.condition.evaluate({"x": 2}) is True
+
+
+@pytest.mark.parametrize(("body", "text"), [
+    (main_line(event_sub_process("")), "of an event sub-process needs an event definition"),
+    (main_line(event_sub_process('<errorEventDefinition/>', interrupting=False)),
+     "an error start event is always interrupting"),
+    (flow('<startEvent id="start"><errorEventDefinition/></startEvent>', END),
+     "a start event of type errorStartEvent is allowed only in an event sub-process"),
+    (main_line(event_sub_process(MESSAGE)) + '<sequenceFlow id="in" sourceRef="task2" targetRef="esp"/>',
+     "an event sub-process cannot have incoming or outgoing sequence flows"),
+    (main_line('<subProcess id="esp" triggeredByEvent="true"><startEvent id="c1">'
+               '<compensateEventDefinition/></startEvent></subProcess>'),
+     "modbatch does not support compensateEventDefinition on startEvent yet"),
+])
+def test_what_the_parser_refuses(body, text):
+    """None starts in event sub-processes, non-interrupting error starts, event-only starts
+    outside them, flows into them and compensation event sub-processes are refused."""
+    with pytest.raises(ParseError) as caught:
+        model_of(body)
+    assert text in caught.value.message
+
+
+# ---------------------------------------------------------------- messages and signals
+
+def test_interrupting_message_start_at_process_level(engine):
+    """The process instance owns the subscription; the message cancels task1, runs the event
+    sub-process as a child of the process instance and removes the subscription."""
+    d = deploy(engine, "espMsg", main_line(event_sub_process(MESSAGE)))
+    pid = start(engine, d)
+    (sub,) = rows(engine, EventSubscription, process_instance_id=pid)
+    assert (sub.event_type, sub.event_name, sub.activity_id, sub.execution_id,
+            sub.activity_instance_id) == ("message", "cancelOrder", "espStart", pid, pid)
+    assert message(engine, "cancelOrder", reason="late") == [pid]
+    assert shape(engine, pid) == [("esp", [("espTask", [])])]
+    assert rows(engine, EventSubscription, process_instance_id=pid) == []
+    assert variables(engine, pid) == {"reason": "late"}
+    complete(engine, pid, "espTask")
+    assert history_state(engine, pid) == "COMPLETED"
+
+
+def test_non_interrupting_message_start_runs_alongside_and_keeps_waiting(engine):
+    """Each message adds an event sub-process instance; the subscription stays; the instance
+    completes only when every path did."""
+    d = deploy(engine, "espMsgN", main_line(event_sub_process(MESSAGE, interrupting=False)))
+    pid = start(engine, d)
+    message(engine, "cancelOrder")
+    message(engine, "cancelOrder")
+    assert shape(engine, pid) == [("esp", [("espTask", [])]), ("esp", [("espTask", [])]), ("task1", [])]
+    assert owners(engine, pid) == [("espStart", "process", "message")]
+    complete(engine, pid, "task1")
+    complete(engine, pid, "task2")
+    complete(engine, pid, "espTask")
+    assert history_state(engine, pid) == "ACTIVE"
+    complete(engine, pid, "espTask")
+    assert history_state(engine, pid) == "COMPLETED"
+
+
+def test_message_start_inside_a_sub_process_belongs_to_its_instance(engine):
+    """The sub-process instance owns the subscription: the message interrupts only the
+    sub-process; when the event sub-process ends the sub-process completes and continues."""
+    d = deploy(engine, "espSub", in_sub_process(event_sub_process(MESSAGE)))
+    pid = start(engine, d)
+    assert owners(engine, pid) == [("espStart", "sub", "message")]
+    message(engine, "cancelOrder")
+    assert shape(engine, pid) == [("sub", [("esp", [("espTask", [])])])]
+    assert owners(engine, pid) == []
+    complete(engine, pid, "espTask")
+    assert shape(engine, pid) == [("after", [])]
+
+
+def test_the_subscription_goes_with_its_scope(engine):
+    """Completing the sub-process removes the event sub-process's subscription."""
+    d = deploy(engine, "espGone", in_sub_process(event_sub_process(MESSAGE, interrupting=False)))
+    pid = start(engine, d)
+    complete(engine, pid, "inner")
+    assert shape(engine, pid) == [("after", [])]
+    assert rows(engine, EventSubscription, process_instance_id=pid) == []
+
+
+def test_signal_start_non_interrupting(engine):
+    """A thrown signal starts the event sub-process beside the running path, once per throw."""
+    d = deploy(engine, "espSig", main_line(event_sub_process(SIGNAL, interrupting=False)))
+    pid = start(engine, d)
+    with engine.transaction() as session:
+        assert correlation.throw_signal(session, "alarm") == [pid]
+    assert shape(engine, pid) == [("esp", [("espTask", [])]), ("task1", [])]
+    assert owners(engine, pid) == [("espStart", "process", "signal")]
+
+
+# ---------------------------------------------------------------- timers
+
+TIMER = '<timerEventDefinition><timeDuration>PT1H</timeDuration></timerEventDefinition>'
+CYCLE = '<timerEventDefinition><timeCycle>R2/PT1H</timeCycle></timerEventDefinition>'
+
+
+def test_interrupting_timer_start_fires_through_the_job_executor(engine):
+    """A timer job of its own definition, owned by the process instance, due in an hour."""
+    d = deploy(engine, "espTimer", main_line(event_sub_process(TIMER)))
+    pid = start(engine, d)
+    (job,) = rows(engine, Job, process_instance_id=pid)
+    assert (job.handler_type, job.activity_id, job.execution_id, job.due_date) == \
+        ("timer-start-event-subprocess", "espStart", pid, NOW + timedelta(hours=1))
+    expected_definition = job_definition_id(d.id, "espStart", "timer-start-event-subprocess",
+                                            "DURATION: PT1H")
+    assert job.job_definition_id == expected_definition
+    (definition,) = rows(engine, JobDefinition, id=expected_definition)
+    assert definition.job_type == "timer-start-event-subprocess"
+    run_jobs(engine, NOW + timedelta(minutes=30))
+    assert shape(engine, pid) == [("task1", [])]
+    run_jobs(engine, NOW + timedelta(hours=2))
+    assert shape(engine, pid) == [("esp", [("espTask", [])])]
+    assert rows(engine, Job, process_instance_id=pid) == []
+
+
+def test_non_interrupting_timer_cycle_repeats(engine):
+    """R2/PT1H fires twice, each time adding an event sub-process instance beside task1."""
+    d = deploy(engine, "espCycle", main_line(event_sub_process(CYCLE, interrupting=False)))
+    pid = start(engine, d)
+    run_jobs(engine, NOW + timedelta(hours=1, minutes=1))
+    assert shape(engine, pid) == [("esp", [("espTask", [])]), ("task1", [])]
+    assert len(rows(engine, Job, process_instance_id=pid)) == 1
+    run_jobs(engine, NOW + timedelta(hours=2, minutes=2))
+    assert shape(engine, pid) == [("esp", [("espTask", [])]), ("esp", [("espTask", [])]), ("task1", [])]
+    assert rows(engine, Job, process_instance_id=pid) == []
+
+
+def test_timer_inside_a_sub_process_is_removed_with_it(engine):
+    """The sub-process instance owns its event sub-process's timer job."""
+    d = deploy(engine, "espSubTimer", in_sub_process(event_sub_process(TIMER)))
+    pid = start(engine, d)
+    (job,) = rows(engine, Job, process_instance_id=pid)
+    with engine.transaction() as session:
+        state = instances.load_one(session, pid)
+        assert state.activity_instances[job.activity_instance_id].activity_id == "sub"
+    complete(engine, pid, "inner")
+    assert rows(engine, Job, process_instance_id=pid) == []
+
+
+# ---------------------------------------------------------------- errors and escalations
+
+ERROR_END = '<endEvent id="fail"><errorEventDefinition errorRef="e1"/></endEvent>'
+
+
+def test_error_start_at_process_level_catches_an_error_from_a_sub_process(engine):
+    """The error ends the sub-process; the error event sub-process runs with the code variable."""
+    inner = ('<startEvent id="innerStart"/><sequenceFlow id="i1" sourceRef="innerStart" targetRef="inner"/>'
+             '<userTask id="inner"/><sequenceFlow id="i2" sourceRef="inner" targetRef="fail"/>' + ERROR_END)
+    esp = event_sub_process('<errorEventDefinition errorRef="e1" camunda:errorCodeVariable="code"/>')
+    d = deploy(engine, "espErr", flow(START, f'<subProcess id="sub">{inner}</subProcess>', END) + esp)
+    pid = start(engine, d)
+    complete(engine, pid, "inner")
+    assert shape(engine, pid) == [("esp", [("espTask", [])])]
+    assert variables(engine, pid) == {"code": "FAIL"}
+
+
+def error_model(boundary: str, esp_definition: str) -> str:
+    """sub[inner -> fail(FAIL), esp inside] with an error boundary on sub -> handled."""
+    inner = ('<startEvent id="innerStart"/><sequenceFlow id="i1" sourceRef="innerStart" targetRef="inner"/>'
+             '<userTask id="inner"/><sequenceFlow id="i2" sourceRef="inner" targetRef="fail"/>' + ERROR_END
+             + event_sub_process(esp_definition))
+    return (flow(START, f'<subProcess id="sub">{inner}</subProcess>', END)
+            + f'<boundaryEvent id="caught" attachedToRef="sub">{boundary}</boundaryEvent>'
+            '<sequenceFlow id="h" sourceRef="caught" targetRef="handled"/><userTask id="handled"/>')
+
+
+@pytest.mark.parametrize(("boundary", "esp", "expected"), [
+    pytest.param('<errorEventDefinition errorRef="e1"/>', '<errorEventDefinition errorRef="e1"/>',
+                 [("sub", [("esp", [("espTask", [])])])], id="inner-event-sub-process-first"),
+    pytest.param('<errorEventDefinition errorRef="e1"/>', '<errorEventDefinition/>',
+                 [("handled", [])], id="exact-boundary-before-catch-all"),
+    pytest.param('<errorEventDefinition/>', '<errorEventDefinition/>',
+                 [("sub", [("esp", [("espTask", [])])])], id="catch-alls-event-sub-process-first"),
+    pytest.param('<errorEventDefinition/>', '<errorEventDefinition errorRef="e2"/>',
+                 [("handled", [])], id="other-code-not-caught"),
+])
+def test_error_handler_precedence_in_one_scope(engine, boundary, esp, expected):
+    """At one scope: an exact code before a catch-all, the event sub-process before the boundary."""
+    key = f"espPrec{len(boundary)}x{len(esp)}"
+    pid = start(engine, deploy(engine, key, error_model(boundary, esp)))
+    complete(engine, pid, "inner")
+    assert shape(engine, pid) == expected
+
+
+def test_error_thrown_inside_the_event_sub_process_is_not_caught_by_it(engine):
+    """An error end event inside the error event sub-process goes up to the next scope."""
+    esp = ('<subProcess id="esp" triggeredByEvent="true"><startEvent id="espStart">'
+           '<errorEventDefinition/></startEvent><sequenceFlow id="e1f" sourceRef="espStart" targetRef="again"/>'
+           '<endEvent id="again"><errorEventDefinition errorRef="e1"/></endEvent></subProcess>')
+    inner = ('<startEvent id="innerStart"/><sequenceFlow id="i1" sourceRef="innerStart" targetRef="inner"/>'
+             '<userTask id="inner"/><sequenceFlow id="i2" sourceRef="inner" targetRef="fail"/>' + ERROR_END + esp)
+    outer = event_sub_process('<errorEventDefinition/>', esp_id="outer", start_id="outerStart",
+                              task_id="outerTask")
+    d = deploy(engine, "espRethrow", flow(START, f'<subProcess id="sub">{inner}</subProcess>', END) + outer)
+    pid = start(engine, d)
+    complete(engine, pid, "inner")
+    assert shape(engine, pid) == [("outer", [("outerTask", [])])]
+
+
+def test_bpmn_error_of_an_external_task_reaches_the_event_sub_process(engine):
+    """A worker's BPMN error without a boundary event is caught by the process's event sub-process."""
+    body = (flow(START, '<serviceTask id="ext" camunda:type="external" camunda:topic="t"/>', END)
+            + event_sub_process('<errorEventDefinition errorRef="e1" camunda:errorMessageVariable="why"/>'))
+    pid = start(engine, deploy(engine, "espExt", body))
+    (task,) = rows(engine, ExternalTask, process_instance_id=pid)
+    with engine.transaction() as session:
+        instances.external_task_bpmn_error(session, session.get(ExternalTask, task.id), error_code="FAIL",
+                                           error_message="bad image", variables={})
+    assert shape(engine, pid) == [("esp", [("espTask", [])])]
+    assert rows(engine, ExternalTask, process_instance_id=pid) == []
+    assert variables(engine, pid) == {"why": "bad image"}
+
+
+ESCALATION = '<escalationEventDefinition escalationRef="x1"/>'
+
+
+def test_non_interrupting_escalation_start_beside_an_escalation_end_event(engine):
+    """Camunda's testCancelAndRestart model: the escalation end event ends the main path and the
+    non-interrupting event sub-process keeps the instance running."""
+    body = (flow(START, f'<endEvent id="escalate">{ESCALATION}</endEvent>')
+            + event_sub_process(ESCALATION, interrupting=False))
+    pid = start(engine, deploy(engine, "espEsc", body))
+    assert shape(engine, pid) == [("esp", [("espTask", [])])]
+    complete(engine, pid, "espTask")
+    assert history_state(engine, pid) == "COMPLETED"
+
+
+@pytest.mark.parametrize(("interrupting", "expected"), [
+    (True, [("sub", [("esp", [("espTask", [])])])]),
+    (False, [("sub", [("esp", [("espTask", [])]), ("inner", [])])]),
+])
+def test_escalation_throw_inside_a_sub_process(engine, interrupting, expected):
+    """An interrupting escalation start stops the throwing path; a non-interrupting one lets
+    it go on to the next task."""
+    inner = ('<startEvent id="innerStart"/><sequenceFlow id="i1" sourceRef="innerStart" targetRef="esc"/>'
+             f'<intermediateThrowEvent id="esc">{ESCALATION}</intermediateThrowEvent>'
+             '<sequenceFlow id="i2" sourceRef="esc" targetRef="inner"/><userTask id="inner"/>'
+             + event_sub_process(ESCALATION, interrupting=interrupting))
+    body = flow(START, f'<subProcess id="sub">{inner}</subProcess>', END)
+    pid = start(engine, deploy(engine, f"espEscSub{int(interrupting)}", body))
+    assert shape(engine, pid) == expected
+
+
+# ---------------------------------------------------------------- conditions
+
+def conditional(condition: str, variable: str | None = None) -> str:
+    name = f' camunda:variableName="{variable}"' if variable else ""
+    return f'<conditionalEventDefinition{name}><condition>{condition}</condition></conditionalEventDefinition>'
+
+
+def test_conditional_start_fires_when_a_task_completion_sets_the_variable(engine):
+    """The condition is false at the start; completing task1 with x=2 interrupts the process."""
+    d = deploy(engine, "espCond", main_line(event_sub_process(conditional("${x &gt; 1}"))))
+    pid = start(engine, d, x=0)
+    assert owners(engine, pid) == [("espStart", "process", "conditional")]
+    complete(engine, pid, "task1", x=1)
+    assert shape(engine, pid) == [("task2", [])]
+    complete(engine, pid, "task2", x=2)
+    assert shape(engine, pid) == [("esp", [("espTask", [])])]
+    assert rows(engine, EventSubscription, process_instance_id=pid) == []
+
+
+def test_conditional_start_is_evaluated_when_its_scope_is_created(engine):
+    """A sub-process entered while the condition holds runs its event sub-process at once."""
+    d = deploy(engine, "espCondScope", in_sub_process(event_sub_process(conditional("${x == 1}"))))
+    pid = start(engine, d, x=1)
+    assert shape(engine, pid) == [("sub", [("esp", [("espTask", [])])])]
+
+
+def test_non_interrupting_conditional_start_honours_variable_name(engine):
+    """With camunda:variableName only changes of that variable trigger; each change does."""
+    d = deploy(engine, "espCondName", main_line(event_sub_process(
+        conditional("${y == 1}", variable="x"), interrupting=False)))
+    pid = start(engine, d, x=0, y=0)
+    complete(engine, pid, "task1", y=1)
+    assert shape(engine, pid) == [("task2", [])]
+    complete(engine, pid, "task2", x=5)
+    assert history_state(engine, pid) == "ACTIVE"
+    assert shape(engine, pid) == [("esp", [("espTask", [])])]
