@@ -93,8 +93,10 @@ def test_the_model_lists_the_event_sub_processes_of_each_scope():
                               task_id="inTask")
     model = model_of(in_sub_process(inner) + event_sub_process(MESSAGE))
     assert model.event_subprocesses == {"p": ("esp",), "sub": ("inEsp",)}
-    assert (model.activities["esp"].type, model.activities["esp"].start_event_id) == \
-        ("eventSubProcess", "espStart")
+    esp = model.activities["esp"]
+    assert (esp.type, esp.triggered_by_event, esp.is_scope, esp.start_event_id) == \
+        ("subProcess", True, True, "espStart")
+    assert model.activities["sub"].triggered_by_event is False
     assert model.activities["espStart"].type == "messageStartEvent"
     assert model.activities["inStart"].type == "errorStartEvent"
     assert model.activities["inStart"].event_name == "FAIL"

@@ -69,8 +69,7 @@ BOUNDARY_TYPES = frozenset({
     "boundaryTimer", "boundaryMessage", "boundarySignal", "boundaryError", "boundaryEscalation",
 })
 START_TYPES = frozenset({"startEvent", "messageStartEvent", "signalStartEvent", "startTimerEvent"})
-# start events only an event sub-process (``eventSubProcess``) can have, besides message,
-# signal and timer starts
+# the start events of an event sub-process (a subProcess with triggeredByEvent="true")
 EVENT_SUBPROCESS_START_TYPES = frozenset({
     "messageStartEvent", "signalStartEvent", "startTimerEvent", "errorStartEvent",
     "escalationStartEvent", "conditionalStartEvent",
@@ -122,6 +121,8 @@ class Activity:
     # conditionalStartEvent: its condition and camunda:variableName (None: any variable)
     condition: Expression | None = None
     condition_variable: str | None = None
+    # subProcess triggeredByEvent="true": an event sub-process (Camunda's type stays subProcess)
+    triggered_by_event: bool = False
 
     @property
     def is_wait_state(self) -> bool:

@@ -213,7 +213,7 @@ class _ProcessParser:
         for act in activities.values():
             if act.attached_to:
                 boundary.setdefault(act.attached_to, []).append(act.id)
-            if act.type == "eventSubProcess":
+            if act.triggered_by_event:
                 event_subprocesses.setdefault(act.scope_id, []).append(act.id)
         instance_activities = frozenset(
             a.id for a in activities.values()
@@ -276,9 +276,9 @@ class _ProcessParser:
                 if kind in START_TYPES or kind in EVENT_SUBPROCESS_START_TYPES:
                     self.check_start(child, kind, scope_id)
                     self.starts[scope_id].append(ident)
-                if kind == "eventSubProcess":
+                if kind == "subProcess" and _true(child.get("triggeredByEvent")):
                     self.event_scopes.add(ident)
-                if kind in ("subProcess", "eventSubProcess"):
+                if kind == "subProcess":
                     self.collect(child, ident)
             else:
                 raise self.unsupported(child)
@@ -306,8 +306,6 @@ class _ProcessParser:
                 # Camunda reads a message throw event's implementation from its event definition
                 self.check_implementation(definitions[0], required=False)
             return kind
-        if tag == "subProcess" and _true(el.get("triggeredByEvent")):
-            return "eventSubProcess"
         if tag in ("serviceTask", "sendTask", "businessRuleTask"):
             if tag == "businessRuleTask" and el.get(_camunda("decisionRef")) is not None:
                 raise self.error(f"Unsupported camunda:decisionRef on {_where(el)}: decision tables are not "
@@ -417,10 +415,10 @@ class _ProcessParser:
                     next(c for c in el if _bpmn_tag(c) == "messageEventDefinition")))
             elif kind == "scriptTask":
                 extra.update(self.script(el))
+            elif kind == "subProcess" and ident in self.event_scopes:
+                extra.update(self.event_subprocess(ident, el, incoming, outgoing))
             elif kind == "subProcess":
                 extra.update(is_scope=True, start_event_id=self.start_event(ident, el))
-            elif kind == "eventSubProcess":
-                extra.update(self.event_subprocess(ident, el, incoming, outgoing))
             if scope_id in self.event_scopes and kind in EVENT_SUBPROCESS_START_TYPES:
                 extra.update(self.event_subprocess_start(el, kind))
             if kind.startswith("boundary"):
@@ -545,7 +543,7 @@ class _ProcessParser:
                              "sequence flows", el)
         if not self.starts[ident]:
             raise self.error(f"{_where(el)} must define a start event", el)
-        return {"is_scope": True, "start_event_id": self.starts[ident][0]}
+        return {"is_scope": True, "start_event_id": self.starts[ident][0], "triggered_by_event": True}
 
     def event_subprocess_start(self, el: etree._Element, kind: str) -> dict:
         """isInterrupting (as ``cancel_activity``) and a conditional start's condition."""

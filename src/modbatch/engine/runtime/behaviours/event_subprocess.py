@@ -24,7 +24,9 @@ Conditional start events are evaluated when their scope is created and whenever 
 sets a variable in that scope or an enclosing one (``check_conditions``).
 
 Started by modification, the event sub-process (or its start event) interrupts its scope as a
-trigger would; starting an activity inside it interrupts nothing, as in Camunda.
+trigger would; starting an activity inside it interrupts nothing, as in Camunda. The event
+sub-process itself is a ``subProcess`` (Camunda's activity type, with ``triggered_by_event``):
+entered directly it runs like any sub-process, from its one start event.
 """
 
 from __future__ import annotations
@@ -50,7 +52,7 @@ def start_of(model: ProcessModel, activity_id: str) -> Activity | None:
     if activity is None:
         return None
     scope = model.activities.get(activity.scope_id)
-    if scope is None or scope.type != "eventSubProcess":
+    if scope is None or not scope.triggered_by_event:
         return None
     return activity
 
@@ -221,17 +223,6 @@ def _truthy(value: Any) -> bool:
 
 
 # ---------------------------------------------------------------------------- behaviours
-class EventSubProcess(Behaviour):
-    """Entered directly (modification): its instance, then its start event."""
-
-    def execute(self, rt: "Runtime", activity: Activity, scope_id: str) -> None:
-        ai = rt.create_instance(activity, scope_id)
-        rt.push("enter", activity.start_event_id or "", ai.id)
-
-    def outgoing(self, rt: "Runtime", activity: Activity, scope_id: str) -> list[str]:
-        return []  # an event sub-process has no outgoing flows: its scope may complete
-
-
 class EventStart(PassThrough):
     """Start events of every kind; in an interrupting event sub-process the start interrupts
     the enclosing scope (a trigger did so already; a modification starting here did not)."""
@@ -246,7 +237,6 @@ class EventStart(PassThrough):
 
 _start = EventStart()
 BEHAVIOURS: dict[str, Behaviour] = {
-    "eventSubProcess": EventSubProcess(),
     "messageStartEvent": _start, "signalStartEvent": _start, "startTimerEvent": _start,
     "errorStartEvent": _start, "escalationStartEvent": _start, "conditionalStartEvent": _start,
 }
