@@ -290,14 +290,15 @@ def error_model(boundary: str, esp_definition: str) -> str:
     pytest.param('<errorEventDefinition errorRef="e1"/>', '<errorEventDefinition errorRef="e1"/>',
                  [("sub", [("esp", [("espTask", [])])])], id="inner-event-sub-process-first"),
     pytest.param('<errorEventDefinition errorRef="e1"/>', '<errorEventDefinition/>',
-                 [("handled", [])], id="exact-boundary-before-catch-all"),
+                 [("sub", [("esp", [("espTask", [])])])], id="catch-all-event-sub-process-before-exact-boundary"),
     pytest.param('<errorEventDefinition/>', '<errorEventDefinition/>',
                  [("sub", [("esp", [("espTask", [])])])], id="catch-alls-event-sub-process-first"),
     pytest.param('<errorEventDefinition/>', '<errorEventDefinition errorRef="e2"/>',
                  [("handled", [])], id="other-code-not-caught"),
 ])
 def test_error_handler_precedence_in_one_scope(engine, boundary, esp, expected):
-    """At one scope: an exact code before a catch-all, the event sub-process before the boundary."""
+    """At one scope Camunda ranks event sub-processes (precedence 10) above boundary events (0),
+    and within each an exact code above a catch-all."""
     key = f"espPrec{len(boundary)}x{len(esp)}"
     pid = start(engine, deploy(engine, key, error_model(boundary, esp)))
     complete(engine, pid, "inner")
@@ -340,9 +341,11 @@ def test_non_interrupting_escalation_start_beside_an_escalation_end_event(engine
     """Camunda's testCancelAndRestart model: the escalation end event ends the main path and the
     non-interrupting event sub-process keeps the instance running."""
     body = (flow(START, f'<endEvent id="escalate">{ESCALATION}</endEvent>')
-            + event_sub_process(ESCALATION, interrupting=False))
+            + event_sub_process('<escalationEventDefinition escalationRef="x1" '
+                                'camunda:escalationCodeVariable="why"/>', interrupting=False))
     pid = start(engine, deploy(engine, "espEsc", body))
     assert shape(engine, pid) == [("esp", [("espTask", [])])]
+    assert variables(engine, pid) == {"why": "LATE"}
     complete(engine, pid, "espTask")
     assert history_state(engine, pid) == "COMPLETED"
 
@@ -399,3 +402,31 @@ def test_non_interrupting_conditional_start_honours_variable_name(engine):
     complete(engine, pid, "task2", x=5)
     assert history_state(engine, pid) == "ACTIVE"
     assert shape(engine, pid) == [("esp", [("espTask", [])])]
+
+
+def test_escalation_takes_the_first_matching_event_sub_process_in_document_order(engine):
+    """Camunda's finder takes the first escalation definition that matches, a catch-all one
+    included: no precedence for the exact code among event sub-processes."""
+    catch_all = event_sub_process('<escalationEventDefinition/>', interrupting=False, esp_id="any",
+                                  start_id="anyStart", task_id="anyTask")
+    exact = event_sub_process(ESCALATION, interrupting=False)
+    body = flow(START, f'<intermediateThrowEvent id="esc">{ESCALATION}</intermediateThrowEvent>',
+                '<userTask id="task1"/>', END) + catch_all + exact
+    pid = start(engine, deploy(engine, "espEscOrder", body))
+    assert shape(engine, pid) == [("any", [("anyTask", [])]), ("task1", [])]
+
+
+def test_interrupting_start_removes_the_scopes_boundary_subscriptions(engine):
+    """As Camunda's interrupt of the scope execution: the sub-process's own message boundary
+    event stops waiting once an interrupting event sub-process inside it fired."""
+    inner = ('<startEvent id="innerStart"/><sequenceFlow id="i1" sourceRef="innerStart" targetRef="inner"/>'
+             '<userTask id="inner"/>' + event_sub_process(SIGNAL))
+    body = (flow(START, f'<subProcess id="sub">{inner}</subProcess>', END)
+            + f'<boundaryEvent id="stop" attachedToRef="sub">{MESSAGE}</boundaryEvent>'
+            '<sequenceFlow id="h" sourceRef="stop" targetRef="stopped"/><userTask id="stopped"/>')
+    pid = start(engine, deploy(engine, "espScopeSubs", body))
+    assert owners(engine, pid) == [("espStart", "sub", "signal"), ("stop", "sub", "message")]
+    with engine.transaction() as session:
+        correlation.throw_signal(session, "alarm")
+    assert shape(engine, pid) == [("sub", [("esp", [("espTask", [])])])]
+    assert owners(engine, pid) == []

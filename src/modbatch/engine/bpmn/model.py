@@ -105,7 +105,8 @@ class Activity:
     # events: message or signal name, error or escalation code; the timer
     event_name: str | None = None
     timer: TimerDefinition | None = None
-    # error boundary events: where the caught error's code and message go
+    # error boundary events: where the caught error's code and message go (escalation start
+    # events: camunda:escalationCodeVariable in error_code_variable)
     error_code_variable: str | None = None
     error_message_variable: str | None = None
     # terminate end event inside a sub-process ends just that scope

@@ -561,6 +561,9 @@ class _ProcessParser:
                                  "expressions are supported", condition, el.get("id"))
             extra["condition"] = self.compile(text, condition, f"the condition of {_where(el)}", el)
             extra["condition_variable"] = definition.get(_camunda("variableName")) or None
+        if kind == "escalationStartEvent":  # where the caught code goes, as for error events
+            definition = next(c for c in el if _bpmn_tag(c) == "escalationEventDefinition")
+            extra["error_code_variable"] = definition.get(_camunda("escalationCodeVariable"))
         return extra
 
     def attached_to(self, el: etree._Element, scope_id: str) -> str:

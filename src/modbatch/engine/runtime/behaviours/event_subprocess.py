@@ -16,9 +16,9 @@ subscriptions and timers; a non-interrupting one runs alongside and its subscrip
 
 Errors and escalations find error and escalation start events while the runtime walks up the
 scope tree (``catch_error``, ``catch_escalation``), in Camunda's order: at each scope, the
-handlers registered on that scope (event sub-processes inside it, boundary events attached to
-it), a handler for the exact code before a catch-all one, an event sub-process before a boundary
-event of the same precedence; an event sub-process never catches what is thrown inside itself.
+handlers registered on that scope, event sub-processes inside it before the boundary events
+attached to it (see each function for the order within); an event sub-process never catches
+what is thrown inside itself.
 
 Conditional start events are evaluated when their scope is created and whenever the runtime
 sets a variable in that scope or an enclosing one (``check_conditions``).
@@ -33,6 +33,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from modbatch.engine import clock
 from modbatch.engine.bpmn.model import Activity, ProcessModel
 from modbatch.engine.runtime.behaviours.base import Behaviour, PassThrough
 from modbatch.engine.runtime.state import SubscriptionState, new_id
@@ -75,29 +76,24 @@ def open_scope(rt: "Runtime", scope_id: str) -> None:
         elif start.type == "conditionalStartEvent":
             sub = SubscriptionState(id=new_id(), owner=scope_id, activity_id=start.id,
                                     event_type="conditional", event_name=None,
-                                    created=_now())
+                                    created=clock.now())
             rt.state.subscriptions[sub.id] = sub
             rt.variable_events.append((scope_id, None))  # evaluated on scope instantiation
         elif start.type in _SUBSCRIBED:
             rt.add_subscription(scope_id, start, _SUBSCRIBED[start.type])
 
 
-def _now():
-    from modbatch.engine import clock
-
-    return clock.now()
-
-
 # ---------------------------------------------------------------------------- triggering
 def interrupt(rt: "Runtime", scope_id: str, keep: str | None = None) -> None:
-    """Cancel everything in the scope instance but ``keep``; its event sub-process starts stop."""
+    """Cancel everything in the scope instance but ``keep``, and remove the jobs and event
+    subscriptions the scope instance owns (its event sub-process starts, and a sub-process's
+    own boundary events), as Camunda's ExecutionEntity#interrupt does."""
     for child in rt.state.children(scope_id):
         if child.id != keep:
             rt.remove_subtree(child.id, cancelled=True)
     rt.drop_tokens_in(scope_id)
-    starts = {s.id for s in _starts_in(rt.model, rt.state.scope_activity(scope_id))}
     for owned in (rt.state.jobs, rt.state.subscriptions):
-        for key in [k for k, v in owned.items() if v.owner == scope_id and v.activity_id in starts]:
+        for key in [k for k, v in owned.items() if v.owner == scope_id]:
             del owned[key]
 
 
@@ -144,32 +140,28 @@ def fire_timer(rt: "Runtime", job_id: str) -> bool:
 
 
 # ---------------------------------------------------------------------------- errors, escalations
-def _handler(rt: "Runtime", ai_id: str, kind: str, boundary_kind: str, code: str | None,
-             thrown_in: set[str]) -> Activity | None:
-    """The start event of an event sub-process in the scope instance ``ai_id`` that catches,
-    unless a boundary event attached to the scope has precedence (then None)."""
-    scope_activity = rt.state.scope_activity(ai_id)
-    starts = [s for s in _starts_in(rt.model, scope_activity)
-              if s.type == kind and s.scope_id not in thrown_in]
-    exact = next((s for s in starts if s.event_name is not None and s.event_name == code), None)
-    if exact is not None:
-        return exact
-    boundary = rt._catching(scope_activity, boundary_kind, code) if ai_id != rt.state.id else None
-    if boundary is not None and boundary.event_name is not None:
-        return None
-    return next((s for s in starts if s.event_name is None), None)
-
-
-def _thrown_in(rt: "Runtime", chain: list[str]) -> set[str]:
-    return {rt.state.activity_instances[a].activity_id for a in chain if a != rt.state.id}
+def _handlers(rt: "Runtime", ai_id: str, kind: str, chain: list[str]) -> list[Activity]:
+    """Start events of ``kind`` of the event sub-processes in the scope instance ``ai_id``, in
+    document order, without those the throw happened in (Camunda does not let an event
+    sub-process catch what it throws itself)."""
+    if ai_id != rt.state.id and rt.state.activity_instances[ai_id].is_transition:
+        return []
+    thrown_in = {rt.state.activity_instances[a].activity_id for a in chain if a != rt.state.id}
+    return [s for s in _starts_in(rt.model, rt.state.scope_activity(ai_id))
+            if s.type == kind and s.scope_id not in thrown_in]
 
 
 def catch_error(rt: "Runtime", ai_id: str, chain: list[str], code: str,
                 message: str | None) -> bool:
-    """``Runtime.propagate_error`` hook for one scope instance of the walk up ``chain``."""
-    if ai_id != rt.state.id and rt.state.activity_instances[ai_id].is_transition:
-        return False
-    start = _handler(rt, ai_id, "errorStartEvent", "boundaryError", code, _thrown_in(rt, chain))
+    """``Runtime.propagate_error`` hook for one scope instance of the walk up ``chain``.
+
+    Camunda gives error start events of event sub-processes precedence 10 over the boundary
+    events attached to the same scope (0), plus 1 for naming the error code: so an event
+    sub-process for the exact code catches first, then a catch-all one, and only then the
+    boundary events (which ``propagate_error`` itself looks at)."""
+    starts = _handlers(rt, ai_id, "errorStartEvent", chain)
+    start = next((s for s in starts if s.event_name is not None and s.event_name == code), None) \
+        or next((s for s in starts if s.event_name is None), None)
     if start is None:
         return False
     values: dict[str, TypedValue] = {}
@@ -185,13 +177,19 @@ def catch_error(rt: "Runtime", ai_id: str, chain: list[str], code: str,
 
 
 def catch_escalation(rt: "Runtime", ai_id: str, chain: list[str], code: str | None) -> bool:
-    """``Runtime.propagate_escalation`` hook for one scope instance of the walk up ``chain``."""
-    if ai_id != rt.state.id and rt.state.activity_instances[ai_id].is_transition:
-        return False
-    start = _handler(rt, ai_id, "escalationStartEvent", "boundaryEscalation", code,
-                     _thrown_in(rt, chain))
+    """``Runtime.propagate_escalation`` hook for one scope instance of the walk up ``chain``.
+
+    As Camunda's EscalationEventDefinitionFinder: the first definition of the scope that
+    matches (its code, or none), in parse order: event sub-processes inside the scope before
+    the boundary events attached to it. The code lands in camunda:escalationCodeVariable."""
+    start = next((s for s in _handlers(rt, ai_id, "escalationStartEvent", chain)
+                  if s.event_name is None or s.event_name == code), None)
     if start is None:
         return False
+    if start.cancel_activity:
+        interrupt(rt, ai_id)
+    if start.error_code_variable:
+        rt.set_variable(start.error_code_variable, infer(code), ai_id)
     run_event_subprocess(rt, ai_id, start)
     return True
 
