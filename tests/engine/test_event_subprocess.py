@@ -15,6 +15,7 @@ from modbatch.engine import instances
 from modbatch.engine.bpmn.parser import parse_bpmn
 from modbatch.engine.events import correlation
 from modbatch.engine.runtime.job_definitions import job_definition_id
+from modbatch.engine.variables import TypedValue
 from modbatch.errors import ParseError
 from modbatch.store.tables import EventSubscription, ExternalTask, Job, JobDefinition
 from tests.engine.conftest import NOW
@@ -430,3 +431,21 @@ def test_interrupting_start_removes_the_scopes_boundary_subscriptions(engine):
         correlation.throw_signal(session, "alarm")
     assert shape(engine, pid) == [("sub", [("esp", [("espTask", [])])])]
     assert owners(engine, pid) == []
+
+
+def test_local_correlation_keys_of_a_process_level_event_sub_process(engine):
+    """The process instance's execution owns the subscription: its local variables, which local
+    correlation keys match, are the process variables."""
+    d = deploy(engine, "espLocal", main_line(event_sub_process(MESSAGE, interrupting=False)))
+    pid = start(engine, d, order="A")
+    other = start(engine, d, order="B")
+
+    def correlate(value: str) -> list[str]:
+        with engine.transaction() as session:
+            results = correlation.correlate_message(session, correlation.MessageCorrelation(
+                message_name="cancelOrder", local_correlation_keys={"order": TypedValue("String", value)}))
+            return [r.process_instance_id for r in results]
+
+    assert correlate("A") == [pid]
+    assert shape(engine, pid) == [("esp", [("espTask", [])]), ("task1", [])]
+    assert shape(engine, other) == [("task1", [])]
