@@ -199,6 +199,8 @@ def check_conditions(rt: "Runtime") -> bool:
     """After variables changed: trigger the conditional starts whose scope saw the change and
     whose condition holds. Returns whether tokens were queued."""
     events, rt.variable_events = rt.variable_events, []
+    if not _has_conditions(rt.model):
+        return bool(rt.queue)
     waiting = sorted((s for s in rt.state.subscriptions.values() if s.event_type == "conditional"),
                      key=lambda s: (s.created, s.id))
     for sub in waiting:
@@ -212,6 +214,15 @@ def check_conditions(rt: "Runtime") -> bool:
         if start.condition is not None and _truthy(rt.evaluate(start.condition, sub.owner)):
             run_event_subprocess(rt, sub.owner, start)
     return bool(rt.queue)
+
+
+def _has_conditions(model: ProcessModel) -> bool:
+    """Whether the model has conditional start events (cached on the frozen model)."""
+    cached = model.__dict__.get("_conditional_starts")
+    if cached is None:
+        cached = any(a.type == "conditionalStartEvent" for a in model.activities.values())
+        object.__setattr__(model, "_conditional_starts", cached)
+    return cached
 
 
 def _truthy(value: Any) -> bool:
