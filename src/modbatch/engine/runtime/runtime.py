@@ -482,8 +482,8 @@ class Runtime:
             raise ProcessEngineError(f"Invalid {timer.kind} '{text}' of timer '{event.id}': "
                                      f"{error.reason}", status=400) from None
         now = clock.now()
-        # as in Camunda, only a non-interrupting boundary timer repeats its cycle (jobs.run
-        # schedules each next job); intermediate and interrupting timers fire once
+        # as in Camunda, only a non-interrupting boundary timer or event sub-process timer start
+        # repeats its cycle (jobs.run schedules each next job); the others fire once
         repeats = (event.is_boundary or event.type == "startTimerEvent") and not event.cancel_activity
         self.add_job(owner, event, type="timer", handler_type=handler_type,
                      configuration=event.id, due_date=spec.first_due(now),
