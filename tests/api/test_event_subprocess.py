@@ -75,3 +75,20 @@ def test_signal_reaches_the_event_sub_process(api, client):
     assert response.content == b""
     assert children(api.tree(instance)) == [
         ("onCancel", "subProcess", [("refund", "userTask", [])]), ("task", "userTask", [])]
+
+
+def test_modification_starts_the_event_sub_process_over_rest(api, client):
+    """POST /process-instance/{id}/modification before the interrupting start event: the task
+    is cancelled, the event sub-process runs and the process instance's subscription is gone."""
+    deploy(api, model("modified", True))
+    instance = api.start("modified")["id"]
+    response = client.post(f"{ROOT}/process-instance/{instance}/modification",
+                           json={"instructions": [{"type": "startBeforeActivity", "activityId": "cancelled"}]})
+    assert response.status_code == 204, response.text
+    assert response.content == b""
+    assert children(api.tree(instance)) == [("onCancel", "subProcess", [("refund", "userTask", [])])]
+    assert subscriptions(client, processInstanceId=instance) == []
+    api.complete(instance, "refund")
+    response = client.get(f"{ROOT}/process-instance/{instance}")
+    assert response.status_code == 404
+    assert response.headers["content-type"] == "application/json"
