@@ -449,3 +449,38 @@ def test_local_correlation_keys_of_a_process_level_event_sub_process(engine):
     assert correlate("A") == [pid]
     assert shape(engine, pid) == [("esp", [("espTask", [])]), ("task1", [])]
     assert shape(engine, other) == [("task1", [])]
+
+
+def test_a_missing_variable_makes_the_condition_false(engine):
+    """As Camunda's tryEvaluate: the condition names a variable nobody set; nothing fails."""
+    d = deploy(engine, "espCondMissing", main_line(event_sub_process(conditional("${late == 1}"))))
+    pid = start(engine, d)
+    complete(engine, pid, "task1", other=1)
+    assert shape(engine, pid) == [("task2", [])]
+    complete(engine, pid, "task2", late=1)
+    assert shape(engine, pid) == [("esp", [("espTask", [])])]
+
+
+def test_variable_events_restrict_which_changes_count(engine):
+    """camunda:variableEvents="create": creating x triggers, updating it does not."""
+    definition = ('<conditionalEventDefinition camunda:variableName="x" camunda:variableEvents="create">'
+                  '<condition>${x &gt; 0}</condition></conditionalEventDefinition>')
+    d = deploy(engine, "espCondEvents", main_line(event_sub_process(definition, interrupting=False)))
+    updated = start(engine, d, x=0)
+    complete(engine, updated, "task1", x=5)
+    assert shape(engine, updated) == [("task2", [])]
+    created = start(engine, d)
+    complete(engine, created, "task1", x=5)
+    assert shape(engine, created) == [("esp", [("espTask", [])]), ("task2", [])]
+
+
+def test_a_local_variable_of_a_task_does_not_reach_the_process_scope(engine):
+    """Scoped evaluation: a variable created in a task's own scope (by its input mapping) is not
+    visible to the process-level condition, which does not fire."""
+    task = ('<userTask id="task1"><extensionElements><camunda:inputOutput>'
+            '<camunda:inputParameter name="x">${1}</camunda:inputParameter>'
+            '</camunda:inputOutput></extensionElements></userTask>')
+    d = deploy(engine, "espCondLocal", flow(START, task, '<userTask id="task2"/>', END)
+               + event_sub_process(conditional("${x == 1}")))
+    pid = start(engine, d)
+    assert shape(engine, pid) == [("task1", [])]

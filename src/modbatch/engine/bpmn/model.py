@@ -119,9 +119,11 @@ class Activity:
     listeners: tuple[Listener, ...] = ()
     task_listeners: tuple[Listener, ...] = ()
     line: int | None = None
-    # conditionalStartEvent: its condition and camunda:variableName (None: any variable)
+    # conditionalStartEvent: its condition, camunda:variableName (None: any variable) and
+    # camunda:variableEvents (create, update, delete; empty: any)
     condition: Expression | None = None
     condition_variable: str | None = None
+    condition_events: tuple[str, ...] = ()
     # subProcess triggeredByEvent="true": an event sub-process (Camunda's type stays subProcess)
     triggered_by_event: bool = False
 

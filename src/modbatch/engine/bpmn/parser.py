@@ -561,6 +561,8 @@ class _ProcessParser:
                                  "expressions are supported", condition, el.get("id"))
             extra["condition"] = self.compile(text, condition, f"the condition of {_where(el)}", el)
             extra["condition_variable"] = definition.get(_camunda("variableName")) or None
+            extra["condition_events"] = tuple(
+                e.strip() for e in (definition.get(_camunda("variableEvents")) or "").split(",") if e.strip())
         if kind == "escalationStartEvent":  # where the caught code goes, as for error events
             definition = next(c for c in el if _bpmn_tag(c) == "escalationEventDefinition")
             extra["error_code_variable"] = definition.get(_camunda("escalationCodeVariable"))

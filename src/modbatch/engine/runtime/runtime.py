@@ -75,8 +75,9 @@ class Runtime:
         # local variables of a start instruction: (activity ids it may create, variables)
         self._pending_locals: tuple[frozenset[str], dict[str, TypedValue]] | None = None
         self._steps = 0
-        # (scope instance id, variable name) set since conditions were last evaluated
-        self.variable_events: list[tuple[str, str | None]] = []
+        # (scope instance id, variable name, "create" | "update") since conditions were last
+        # evaluated; (scope, None, None) when a scope with conditional events was created
+        self.variable_events: list[tuple[str, str | None, str | None]] = []
 
     # ------------------------------------------------------------------ entry points
     def start(self, variables: dict[str, TypedValue] | None = None, *,
@@ -270,8 +271,8 @@ class Runtime:
                 if self.state.variable(name, key) is not None:
                     target = key
                     break
-        self.variable_events.append((target or self.state.id, name))
         existing = self.state.variable(name, target)
+        self.variable_events.append((target or self.state.id, name, "update" if existing else "create"))
         if existing is not None:
             existing.value = value
             self.state.dirty_variables.add(existing.id)

@@ -34,6 +34,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from modbatch.engine import clock
+from modbatch.engine.bpmn.expression import ExpressionError
 from modbatch.engine.bpmn.model import Activity, ProcessModel
 from modbatch.engine.runtime.behaviours.base import Behaviour, PassThrough
 from modbatch.engine.runtime.state import SubscriptionState, new_id
@@ -78,7 +79,7 @@ def open_scope(rt: "Runtime", scope_id: str) -> None:
                                     event_type="conditional", event_name=None,
                                     created=clock.now())
             rt.state.subscriptions[sub.id] = sub
-            rt.variable_events.append((scope_id, None))  # evaluated on scope instantiation
+            rt.variable_events.append((scope_id, None, None))  # evaluated on scope instantiation
         elif start.type in _SUBSCRIBED:
             rt.add_subscription(scope_id, start, _SUBSCRIBED[start.type])
 
@@ -208,12 +209,32 @@ def check_conditions(rt: "Runtime") -> bool:
             continue  # an interrupting start fired meanwhile
         start = rt.model.activities[sub.activity_id]
         scopes = set(rt.state.ancestors(sub.owner))
-        if not any(scope in scopes and (name is None or start.condition_variable in (None, name))
-                   for scope, name in events):
-            continue
-        if start.condition is not None and _truthy(rt.evaluate(start.condition, sub.owner)):
+        if any(scope in scopes and _listens(start, name, kind) for scope, name, kind in events) \
+                and _try_evaluate(rt, start, sub.owner):
             run_event_subprocess(rt, sub.owner, start)
     return bool(rt.queue)
+
+
+def _listens(start: Activity, name: str | None, kind: str | None) -> bool:
+    """Camunda's shouldEvaluateForVariableEvent: without camunda:variableName any change counts;
+    with it, a change of that variable whose kind camunda:variableEvents lists (or any kind)."""
+    if name is None or start.condition_variable is None:
+        return True
+    return name == start.condition_variable and (not start.condition_events
+                                                 or kind in start.condition_events)
+
+
+def _try_evaluate(rt: "Runtime", start: Activity, scope_id: str) -> bool:
+    """Camunda's Condition#tryEvaluate: a variable the condition names but that does not exist
+    makes it false instead of failing the command."""
+    if start.condition is None:
+        return False
+    try:
+        return _truthy(rt.evaluate(start.condition, scope_id))
+    except ExpressionError as error:
+        if error.message.startswith("Unknown property used in expression"):
+            return False
+        raise
 
 
 def _has_conditions(model: ProcessModel) -> bool:
