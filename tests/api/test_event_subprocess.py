@@ -92,3 +92,28 @@ def test_modification_starts_the_event_sub_process_over_rest(api, client):
     response = client.get(f"{ROOT}/process-instance/{instance}")
     assert response.status_code == 404
     assert response.headers["content-type"] == "application/json"
+
+
+TIMER = '<timerEventDefinition><timeDuration>PT1H</timeDuration></timerEventDefinition>'
+
+
+def test_the_timer_of_an_event_sub_process_over_rest(api, client):
+    """GET /job lists the timer with the process instance's execution and its job definition
+    (type timer-start-event-subprocess); POST /job/{id}/execute fires it now."""
+    deploy(api, model("timed", True, TIMER))
+    instance = api.start("timed")["id"]
+    response = client.get(f"{ROOT}/job", params={"processInstanceId": instance})
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/json"
+    [job] = response.json()
+    assert (job["executionId"], job["processInstanceId"], job["processDefinitionKey"]) == \
+        (instance, instance, "timed")
+    definitions = client.get(f"{ROOT}/job-definition", params={"activityIdIn": "cancelled"})
+    assert definitions.status_code == 200
+    [definition] = definitions.json()
+    assert (definition["id"], definition["jobType"], definition["jobConfiguration"]) == \
+        (job["jobDefinitionId"], "timer-start-event-subprocess", "DURATION: PT1H")
+    response = client.post(f"{ROOT}/job/{job['id']}/execute")
+    assert response.status_code == 204, response.text
+    assert children(api.tree(instance)) == [("onCancel", "subProcess", [("refund", "userTask", [])])]
+    assert client.get(f"{ROOT}/job", params={"processInstanceId": instance}).json() == []
