@@ -484,3 +484,14 @@ def test_a_local_variable_of_a_task_does_not_reach_the_process_scope(engine):
                + event_sub_process(conditional("${x == 1}")))
     pid = start(engine, d)
     assert shape(engine, pid) == [("task1", [])]
+
+
+def test_async_before_on_the_event_sub_process_start_event(engine):
+    """The triggered event sub-process waits in a transition instance of its start event until
+    the async job runs; an interrupting start has already cancelled the rest."""
+    d = deploy(engine, "espAsync", main_line(event_sub_process(MESSAGE, extra='camunda:asyncBefore="true"')))
+    pid = start(engine, d)
+    message(engine, "cancelOrder")
+    assert shape(engine, pid) == [("esp", [("transition:espStart", [])])]
+    run_jobs(engine)
+    assert shape(engine, pid) == [("esp", [("espTask", [])])]

@@ -98,17 +98,13 @@ def interrupt(rt: "Runtime", scope_id: str, keep: str | None = None) -> None:
             del owned[key]
 
 
-def run_event_subprocess(rt: "Runtime", scope_id: str, start: Activity,
-                         variables: dict[str, TypedValue] | None = None) -> str:
-    """Start the event sub-process of ``start`` in the scope instance; returns its instance id."""
+def run_event_subprocess(rt: "Runtime", scope_id: str, start: Activity) -> None:
+    """Start the event sub-process of ``start`` in the scope instance: a token enters it like
+    any sub-process (so camunda:asyncBefore on it or on its start event holds), after an
+    interrupting start has cleared the scope."""
     if start.cancel_activity:
         interrupt(rt, scope_id)
-    esp = rt.model.activities[start.scope_id]
-    ai = rt.create_instance(esp, scope_id)
-    for name, value in (variables or {}).items():
-        rt.set_variable(name, value, ai.id, local=True)
-    rt.push("enter", start.id, ai.id)
-    return ai.id
+    rt.push("enter", start.scope_id, scope_id)
 
 
 def triggered(rt: "Runtime", scope_id: str, activity_id: str,
