@@ -495,3 +495,18 @@ def test_async_before_on_the_event_sub_process_start_event(engine):
     assert shape(engine, pid) == [("esp", [("transition:espStart", [])])]
     run_jobs(engine)
     assert shape(engine, pid) == [("esp", [("espTask", [])])]
+
+
+def test_a_message_catch_inside_the_event_sub_process_is_an_ordinary_catch(engine):
+    """Only the start event triggers the event sub-process: a message catch event inside it
+    waits and moves on like anywhere else."""
+    esp = ('<subProcess id="esp" triggeredByEvent="true"><startEvent id="espStart" isInterrupting="false">'
+           f'{SIGNAL}</startEvent><sequenceFlow id="e1" sourceRef="espStart" targetRef="wait"/>'
+           f'<intermediateCatchEvent id="wait">{MESSAGE}</intermediateCatchEvent>'
+           '<sequenceFlow id="e2" sourceRef="wait" targetRef="espTask"/><userTask id="espTask"/></subProcess>')
+    pid = start(engine, deploy(engine, "espInnerCatch", main_line(esp)))
+    with engine.transaction() as session:
+        correlation.throw_signal(session, "alarm")
+    assert shape(engine, pid) == [("esp", [("wait", [])]), ("task1", [])]
+    message(engine, "cancelOrder")
+    assert shape(engine, pid) == [("esp", [("espTask", [])]), ("task1", [])]

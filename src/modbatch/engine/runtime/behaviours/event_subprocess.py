@@ -54,8 +54,8 @@ def start_of(model: ProcessModel, activity_id: str) -> Activity | None:
     if activity is None:
         return None
     scope = model.activities.get(activity.scope_id)
-    if scope is None or not scope.triggered_by_event:
-        return None
+    if scope is None or not scope.triggered_by_event or scope.start_event_id != activity.id:
+        return None  # not in an event sub-process, or a catch event inside one
     return activity
 
 
