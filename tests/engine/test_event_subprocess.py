@@ -17,7 +17,7 @@ from modbatch.engine.events import correlation
 from modbatch.engine.runtime.job_definitions import job_definition_id
 from modbatch.engine.variables import TypedValue
 from modbatch.errors import ParseError
-from modbatch.store.tables import EventSubscription, ExternalTask, Job, JobDefinition
+from modbatch.store.tables import EventSubscription, ExternalTask, Incident, Job, JobDefinition
 from tests.engine.conftest import NOW
 from tests.engine.test_behaviours import (
     END,
@@ -510,3 +510,24 @@ def test_a_message_catch_inside_the_event_sub_process_is_an_ordinary_catch(engin
     assert shape(engine, pid) == [("esp", [("wait", [])]), ("task1", [])]
     message(engine, "cancelOrder")
     assert shape(engine, pid) == [("esp", [("espTask", [])]), ("task1", [])]
+
+
+def test_a_failing_timer_of_the_process_instance_shows_its_incident_on_the_root(engine):
+    """The timer job belongs to the process instance's execution: when what it starts fails and
+    its retries are spent, the failedJob incident hangs on the root of the activity tree."""
+    retry = ('<extensionElements><camunda:failedJobRetryTimeCycle>R1/PT5M</camunda:failedJobRetryTimeCycle>'
+             '</extensionElements>')
+    esp = ('<subProcess id="esp" triggeredByEvent="true"><startEvent id="espStart">'
+           f'{retry}{TIMER}</startEvent><sequenceFlow id="e1" sourceRef="espStart" targetRef="java"/>'
+           '<serviceTask id="java" camunda:class="com.acme.Archive"/></subProcess>')
+    pid = start(engine, deploy(engine, "espFailing", main_line(esp)))
+    run_jobs(engine, NOW + timedelta(hours=2))
+    (job,) = rows(engine, Job, process_instance_id=pid)
+    assert (job.retries, job.execution_id) == (0, pid)
+    (incident,) = rows(engine, Incident, process_instance_id=pid)
+    assert (incident.incident_type, incident.execution_id, incident.activity_id) == ("failedJob", pid, "espStart")
+    with engine.transaction() as session:
+        tree = instances.activity_tree(instances.load_one(session, pid),
+                                       instances.incidents_by_execution(session, pid))
+    assert tree.incidents == [(incident.id, "espStart")]
+    assert [c.activity_id for c in tree.children] == ["task1"]
