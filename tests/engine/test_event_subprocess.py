@@ -135,10 +135,16 @@ def test_start_event_types_and_is_interrupting(definition, kind):
     (main_line('<subProcess id="esp" triggeredByEvent="true"><startEvent id="c1">'
                '<compensateEventDefinition/></startEvent></subProcess>'),
      "modbatch does not support compensateEventDefinition on startEvent yet"),
+    (main_line(event_sub_process(MESSAGE) + event_sub_process(MESSAGE, esp_id="esp2", start_id="s2",
+                                                              task_id="t2")),
+     "Cannot have more than one message event subscription with name 'cancelOrder' for scope 'p'"),
+    (main_line(event_sub_process(MESSAGE)) + f'<boundaryEvent id="b" attachedToRef="esp">{MESSAGE}</boundaryEvent>',
+     "cannot be attached to 'subProcess' with id 'esp'"),
 ])
 def test_what_the_parser_refuses(body, text):
     """None starts in event sub-processes, non-interrupting error starts, event-only starts
-    outside them, flows into them and compensation event sub-processes are refused."""
+    outside them, flows into them, boundary events on them, two message starts of one name in
+    a scope and compensation event sub-processes are refused."""
     with pytest.raises(ParseError) as caught:
         model_of(body)
     assert text in caught.value.message

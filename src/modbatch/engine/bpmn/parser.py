@@ -215,6 +215,7 @@ class _ProcessParser:
                 boundary.setdefault(act.attached_to, []).append(act.id)
             if act.triggered_by_event:
                 event_subprocesses.setdefault(act.scope_id, []).append(act.id)
+        self.check_message_names(activities, event_subprocesses)
         instance_activities = frozenset(
             a.id for a in activities.values()
             if a.is_wait_state or a.is_scope or a.id in boundary or a.input_parameters
@@ -228,6 +229,21 @@ class _ProcessParser:
             instance_activities=instance_activities,
             event_subprocesses={k: tuple(v) for k, v in event_subprocesses.items()},
         )
+
+    def check_message_names(self, activities: dict[str, Activity],
+                            event_subprocesses: dict[str, list[str]]) -> None:
+        """As Camunda: one message name per event scope, counting the message start events of
+        the event sub-processes in a scope and the message boundary events attached to it."""
+        for scope, esps in event_subprocesses.items():
+            starts = [activities[activities[e].start_event_id or ""] for e in esps]
+            events = [a for a in starts if a.type == "messageStartEvent"]
+            events += [a for a in activities.values() if a.attached_to == scope and a.type == "boundaryMessage"]
+            seen: set[str | None] = set()
+            for event in events:
+                if event.event_name in seen:
+                    raise self.error(f"Cannot have more than one message event subscription with name "
+                                     f"'{event.event_name}' for scope '{scope}'", self.nodes[event.id][0])
+                seen.add(event.event_name)
 
     def initial(self, pid: str, activities: dict[str, Activity]) -> str | None:
         """Camunda's initial activity: the none start event, else the only start event."""
@@ -574,9 +590,9 @@ class _ProcessParser:
         if target is None or target[1] != scope_id:
             raise self.error(f"Invalid attachedToRef '{ref}' of {_where(el)}: the referenced activity must be "
                              "defined in the same scope as the boundary event", el)
-        if target[2] not in _ATTACHABLE:
+        if target[2] not in _ATTACHABLE or ref in self.event_scopes:
             raise self.error(f"{_where(el)} cannot be attached to {_where(target[0])}: only tasks and "
-                             "subprocesses can carry boundary events", el)
+                             "subprocesses (not event sub-processes) can carry boundary events", el)
         return ref
 
     def timer(self, el: etree._Element) -> TimerDefinition:
