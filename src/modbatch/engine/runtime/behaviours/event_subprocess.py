@@ -8,11 +8,12 @@ sub-processes (owner = the process instance id, which is also its execution id),
 written and loaded like any other and vanish when the scope ends
 (``InstanceState.remove_activity_instance``, or the instance's end).
 
-Triggering creates the event sub-process instance as a child of the scope instance and runs its
-start event. An interrupting start event (``Activity.cancel_activity`` = isInterrupting) first
-cancels everything else in the scope and removes the scope's other event sub-process
-subscriptions and timers; a non-interrupting one runs alongside and its subscription stays
-(a non-interrupting timer cycle schedules its next job, as boundary timers do).
+Triggering sends a token into the event sub-process in the scope instance, so its instance is
+a child of the scope's. An interrupting start event (``Activity.cancel_activity`` =
+isInterrupting) first cancels everything else in the scope and removes every job and
+subscription the scope instance owns (Camunda's ExecutionEntity#interrupt); a non-interrupting
+one runs alongside and its subscription stays (a non-interrupting timer cycle schedules its
+next job, as boundary timers do).
 
 Errors and escalations find error and escalation start events while the runtime walks up the
 scope tree (``catch_error``, ``catch_escalation``), in Camunda's order: at each scope, the
@@ -20,8 +21,9 @@ handlers registered on that scope, event sub-processes inside it before the boun
 attached to it (see each function for the order within); an event sub-process never catches
 what is thrown inside itself.
 
-Conditional start events are evaluated when their scope is created and whenever the runtime
-sets a variable in that scope or an enclosing one (``check_conditions``).
+Conditional start events are evaluated when their scope is created (before its start event
+runs) and whenever the runtime sets a variable in that scope or an enclosing one
+(``check_conditions``, called by the token loop before its next step).
 
 Started by modification, the event sub-process (or its start event) interrupts its scope as a
 trigger would; starting an activity inside it interrupts nothing, as in Camunda. The event
