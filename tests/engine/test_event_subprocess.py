@@ -537,3 +537,17 @@ def test_a_failing_timer_of_the_process_instance_shows_its_incident_on_the_root(
                                        instances.incidents_by_execution(session, pid))
     assert tree.incidents == [(incident.id, "espStart")]
     assert [c.activity_id for c in tree.children] == ["task1"]
+
+
+def test_a_running_event_sub_process_keeps_its_scope_open(engine):
+    """The sub-process completes only when its non-interrupting event sub-process did too; its
+    subscription goes once the last path in it ended."""
+    d = deploy(engine, "espKeepsScope", in_sub_process(event_sub_process(MESSAGE, interrupting=False)))
+    pid = start(engine, d)
+    message(engine, "cancelOrder")
+    complete(engine, pid, "inner")
+    assert shape(engine, pid) == [("sub", [("esp", [("espTask", [])])])]
+    assert owners(engine, pid) == [("espStart", "sub", "message")]
+    complete(engine, pid, "espTask")
+    assert shape(engine, pid) == [("after", [])]
+    assert owners(engine, pid) == []
