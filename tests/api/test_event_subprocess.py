@@ -117,3 +117,21 @@ def test_the_timer_of_an_event_sub_process_over_rest(api, client):
     assert response.status_code == 204, response.text
     assert children(api.tree(instance)) == [("onCancel", "subProcess", [("refund", "userTask", [])])]
     assert client.get(f"{ROOT}/job", params={"processInstanceId": instance}).json() == []
+
+
+CONDITION = '<conditionalEventDefinition><condition>${late == true}</condition></conditionalEventDefinition>'
+
+
+def test_a_conditional_start_is_listed_and_fires_on_task_completion(api, client):
+    """GET /event-subscription?eventType=conditional lists the waiting conditional start (no
+    event name); completing the task with late=true runs the event sub-process."""
+    deploy(api, model("conditioned", True, CONDITION))
+    instance = api.start("conditioned")["id"]
+    [subscription] = subscriptions(client, eventType="conditional")
+    assert {k: subscription[k] for k in ("eventType", "eventName", "activityId", "executionId",
+                                         "processInstanceId")} == {
+        "eventType": "conditional", "eventName": None, "activityId": "cancelled",
+        "executionId": instance, "processInstanceId": instance}
+    api.complete(instance, "task", variables={"late": {"value": True, "type": "Boolean"}})
+    assert children(api.tree(instance)) == [("onCancel", "subProcess", [("refund", "userTask", [])])]
+    assert subscriptions(client, processInstanceId=instance) == []
