@@ -21,6 +21,8 @@ from modbatch.store.tables import (
     Job,
 )
 from tests.engine.conftest import NOW
+from tests.engine.test_behaviours import message
+from tests.engine.test_event_subprocess import MESSAGE, deploy, event_sub_process, main_line
 from tests.engine.test_modification import cancel, modify
 from tests.engine.test_runtime import complete, inline, start
 
@@ -276,3 +278,19 @@ def test_level_audit_writes_variables_but_no_incidents(engine, level):
     with engine.transaction() as session:
         assert session.execute(select(HistoricIncident)).scalars().all() == []
         assert session.execute(select(Incident)).scalars().all() != []
+
+
+def test_an_interrupting_event_sub_process_cancels_the_main_line(engine):
+    """A message starts an interrupting event sub-process: task1 is canceled; the event
+    sub-process and its start event are recorded in the order they ran."""
+    definition = deploy(engine, "espHistory", main_line(event_sub_process(MESSAGE)))
+    pid = start(engine, definition)
+    message(engine, "cancelOrder")
+    assert summary(activities(engine, pid)) == [
+        ("start", "startEvent", True, False, False),
+        ("task1", "userTask", True, True, False),
+        ("esp", "subProcess", False, False, False),
+        ("espStart", "messageStartEvent", True, False, False),
+        ("espTask", "userTask", False, False, False)]
+    esp, esp_start = activities(engine, pid)[2:4]
+    assert esp_start.parent_activity_instance_id == esp.id
