@@ -230,6 +230,9 @@ class _Settlement:
             called.root_process_instance_id = state.root_process_instance_id or state.id
             Runtime(called).start(call.variables)
             self.known[called.id] = called
+            record = state.history.started.get(call.activity_instance_id) if state.history else None
+            if record is not None:  # the historic call activity instance names what it called
+                record.called_process_instance_id = called.id
         return True
 
     def resolve(self, state: InstanceState, call: PendingCall) -> ProcessDefinition:

@@ -15,6 +15,7 @@ from typing import Any
 
 from modbatch.engine import clock
 from modbatch.engine.bpmn.model import ProcessModel
+from modbatch.engine.runtime import history as _history
 from modbatch.engine.variables import TypedValue, plain
 
 
@@ -148,6 +149,9 @@ class InstanceState:
     removed_calls: list[str] = field(default_factory=list)
     escaped_errors: list[tuple[str, str | None]] = field(default_factory=list)
     escaped_escalations: list[str | None] = field(default_factory=list)
+    # history events since loading (``runtime.history``), written by the flush
+    history: _history.HistoryLog | None = None
+    delete_reason: str | None = None
 
     def mark_loaded(self) -> None:
         """Remember what is in the database, so persistence writes only the difference."""
@@ -224,11 +228,13 @@ class InstanceState:
                 return var
         return None
 
-    def remove_activity_instance(self, ai_id: str) -> None:
+    def remove_activity_instance(self, ai_id: str, *, canceled: bool = False) -> None:
         """Remove one tree node and everything it owns (not its children)."""
         removed = self.activity_instances.pop(ai_id, None)
         if removed is not None and removed.activity_type == "callActivity" and not removed.is_transition:
             self.removed_calls.append(ai_id)
+        if removed is not None:
+            _history.activity_ended(self, removed, canceled=canceled)
         for owned in (self.tasks, self.jobs, self.subscriptions, self.external_tasks):
             for key in [k for k, v in owned.items() if _owner(v) == ai_id]:
                 del owned[key]
@@ -236,6 +242,8 @@ class InstanceState:
             del self.variables[var_id]
 
     def clear(self) -> None:
+        for ai in self.activity_instances.values():
+            _history.activity_ended(self, ai, canceled=True)
         self.activity_instances.clear()
         self.tasks.clear()
         self.jobs.clear()
