@@ -155,3 +155,28 @@ def test_delete_with_skip_subprocesses_keeps_called_instances(client, chain):
         chain["middle"]]
     assert ids_of(client.get("/engine-rest/process-instance", params={"superProcessInstance": chain["middle"]})) \
         == [chain["leaf"]]
+
+
+def test_history_shows_the_call_links(client, chain):
+    """Historic process instances name their caller and root; the call activity names what it called."""
+    response = client.get(f"/engine-rest/history/process-instance/{chain['leaf']}")
+    assert response.status_code == 200
+    body = response.json()
+    assert (body["superProcessInstanceId"], body["rootProcessInstanceId"], body["state"]) == (
+        chain["middle"], chain["root"], "ACTIVE")
+    response = client.get(f"/engine-rest/history/process-instance/{chain['root']}")
+    assert (response.json()["superProcessInstanceId"], response.json()["rootProcessInstanceId"]) == (
+        None, chain["root"])
+    response = client.get("/engine-rest/history/process-instance",
+                          params={"superProcessInstanceId": chain["root"]})
+    assert response.status_code == 200
+    assert [item["id"] for item in response.json()] == [chain["middle"]]
+    response = client.get("/engine-rest/history/activity-instance", params={"activityId": "callMiddle"})
+    assert response.status_code == 200
+    [call] = response.json()
+    assert (call["activityType"], call["calledProcessInstanceId"], call["processInstanceId"],
+            call["rootProcessInstanceId"], call["endTime"]) == (
+        "callActivity", chain["middle"], chain["root"], chain["root"], None)
+    response = client.get("/engine-rest/history/activity-instance", params={"activityId": "callLeaf"})
+    [call] = response.json()
+    assert (call["calledProcessInstanceId"], call["rootProcessInstanceId"]) == (chain["leaf"], chain["root"])
