@@ -540,3 +540,35 @@ def test_local_out_mapping_feeds_the_call_activitys_output_parameters(engine):
     (sid,) = called_by(engine, pid)
     complete(engine, sid, "subTask", answer=42, other=1)
     assert variables(engine, pid) == {"picked": 42}
+
+
+def test_error_of_a_called_instance_is_caught_by_an_error_event_sub_process_of_the_caller(engine):
+    """No boundary event on the call activity: the caller's error event sub-process catches, interrupting."""
+    handler = ('<subProcess id="onError" triggeredByEvent="true"><startEvent id="errStart">'
+               '<errorEventDefinition errorRef="err"/></startEvent>'
+               '<sequenceFlow id="h1" sourceRef="errStart" targetRef="handleIt"/><userTask id="handleIt"/>'
+               '<sequenceFlow id="h2" sourceRef="handleIt" targetRef="hEnd"/><endEvent id="hEnd"/></subProcess>')
+    caller = process("caller", flow(START, call(), '<userTask id="after"/>', END) + handler)
+    defs = deploy(engine, caller, ERROR_SUB, extra='<error id="err" errorCode="E1"/>')
+    pid = begin(engine, defs["caller"])
+    (sid,) = called_by(engine, pid)
+    complete(engine, sid, "subTask")
+    assert shape(engine, pid) == [("onError", [("handleIt", [])])]
+    assert instance(engine, sid) is None
+    assert history(engine, sid)[0] == "INTERNALLY_TERMINATED"
+
+
+def test_escalation_of_a_called_instance_reaches_a_non_interrupting_event_sub_process(engine):
+    """The caller's non-interrupting escalation event sub-process runs beside the waiting call activity."""
+    sub = process("sub", flow(START, '<intermediateThrowEvent id="esc"><escalationEventDefinition '
+                                     'escalationRef="up"/></intermediateThrowEvent>', '<userTask id="subTask"/>', END))
+    handler = ('<subProcess id="onUp" triggeredByEvent="true"><startEvent id="upStart" isInterrupting="false">'
+               '<escalationEventDefinition escalationRef="up"/></startEvent>'
+               '<sequenceFlow id="h1" sourceRef="upStart" targetRef="notice"/><userTask id="notice"/>'
+               '<sequenceFlow id="h2" sourceRef="notice" targetRef="hEnd"/><endEvent id="hEnd"/></subProcess>')
+    caller = process("caller", flow(START, call(), '<userTask id="after"/>', END) + handler)
+    defs = deploy(engine, caller, sub, extra='<escalation id="up" escalationCode="UP"/>')
+    pid = begin(engine, defs["caller"])
+    assert shape(engine, pid) == [("call", []), ("onUp", [("notice", [])])]
+    (sid,) = called_by(engine, pid)
+    assert shape(engine, sid) == [("subTask", [])]

@@ -17,8 +17,8 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from modbatch.engine import persistence, repository
-from modbatch.engine.bpmn.model import Activity
 from modbatch.engine.runtime import InstanceState, Runtime, new_instance
+from modbatch.engine.runtime.behaviours import event_subprocess
 from modbatch.engine.runtime.behaviours.call_activity import mapped
 from modbatch.engine.runtime.state import PendingCall
 from modbatch.engine.variables import TypedValue
@@ -89,8 +89,8 @@ class _Settlement:
         return True
 
     def _catching_level(self, state: InstanceState, kind: str, code: str | None):
-        """Walk up the callers: the first (chain, caller, call activity instance, boundary event)
-        whose call activity or an enclosing scope catches; chain lists the instances passed."""
+        """Walk up the callers: the first (chain, caller, call activity instance) whose call
+        activity or an enclosing scope catches; chain lists the instances passed."""
         chain = [state]
         current = state
         while current.super_process_instance_id is not None:
@@ -98,34 +98,27 @@ class _Settlement:
             caller, call_ai = self.caller(current)
             if caller is None or call_ai is None:
                 return None
-            for ai_id in caller.ancestors(call_ai.id):
-                if ai_id == caller.id:
-                    break
-                ai = caller.activity_instances[ai_id]
-                if ai.is_transition:
-                    continue
-                catcher = _catching(caller, ai.activity_id, kind, code)
-                if catcher is not None:
-                    return chain, caller, call_ai, ai, catcher
+            if _catches(caller, call_ai.id, kind, code):
+                return chain, caller, call_ai
             chain.append(caller)
             current = caller
         return None
 
     def _error(self, state: InstanceState, code: str, message: str | None) -> None:
-        found = self._catching_level(state, "boundaryError", code)
+        found = self._catching_level(state, "Error", code)
         if found is None:
             return  # nobody catches: the token already ended like at a none end event
-        chain, caller, call_ai, _, _ = found
+        chain, caller, call_ai = found
         for called in chain:  # the called instances up to the catching caller are gone
             self._terminate(called, "INTERNALLY_TERMINATED")
         Runtime(caller).throw_bpmn_error(call_ai.id, code, message)
 
     def _escalation(self, state: InstanceState, code: str | None) -> None:
-        found = self._catching_level(state, "boundaryEscalation", code)
+        found = self._catching_level(state, "Escalation", code)
         if found is None:
             return
-        _, caller, _, host, catcher = found
-        Runtime(caller).trigger(host.id, catcher.id)  # an interrupting one cancels the calls below
+        _, caller, call_ai = found
+        Runtime(caller).throw_escalation(call_ai.id, code)  # interrupting: the calls below go
 
     def _terminate(self, state: InstanceState, end_state: str) -> None:
         """End a called instance because of its caller (the caller is not told)."""
@@ -279,9 +272,25 @@ def unlink_called(session: Session, instance_id: str) -> None:
 
 
 
-def _catching(state: InstanceState, activity_id: str, kind: str, code: str | None) -> Activity | None:
-    model = state.model
-    events = [model.activities[b] for b in model.boundary_events.get(activity_id, ())]
-    events = [e for e in events if e.type == kind]
-    exact = next((e for e in events if e.event_name is not None and e.event_name == code), None)
-    return exact or next((e for e in events if e.event_name is None), None)
+def _catches(caller: InstanceState, call_ai_id: str, kind: str, code: str | None) -> bool:
+    """Whether an error or escalation (``kind`` "Error" / "Escalation") thrown at the call
+    activity instance is caught in ``caller``: by a boundary event on it or on an enclosing
+    sub-process, or by an event sub-process of an enclosing scope, as the runtime would look."""
+    chain = caller.ancestors(call_ai_id)
+    probe = Runtime(caller)
+    for ai_id in chain:
+        if any(s.event_name is None or s.event_name == code
+               for s in event_subprocess._handlers(probe, ai_id, f"{kind[0].lower()}{kind[1:]}StartEvent",
+                                                   chain)):
+            return True
+        if ai_id == caller.id:
+            return False
+        ai = caller.activity_instances[ai_id]
+        if ai.is_transition:
+            continue
+        model = caller.model
+        if any(model.activities[b].type == f"boundary{kind}"
+               and model.activities[b].event_name in (None, code)
+               for b in model.boundary_events.get(ai.activity_id, ())):
+            return True
+    return False

@@ -196,6 +196,12 @@ class Runtime:
         self.run()
         self._end_if_empty()
 
+    def throw_escalation(self, ai_id: str, code: str | None) -> None:
+        """An escalation a called instance did not catch, thrown at its call activity instance."""
+        self.propagate_escalation(code, ai_id)
+        self.run()
+        self._end_if_empty()
+
     # ------------------------------------------------------------------ modification
     def start_before(self, activity_id: str, scope_id: str,
                      local_variables: dict[str, TypedValue] | None = None,
