@@ -18,7 +18,7 @@ from modbatch.engine.variables import TypedValue
 from modbatch.errors import ParseError, ProcessEngineError
 from modbatch.store.tables import ExternalTask, HistoricProcessInstance, ProcessInstance, Task
 from tests.engine.conftest import NOW
-from tests.engine.test_behaviours import END, START, flow, run_jobs, shape, variables
+from tests.engine.test_behaviours import END, START, flow, message, run_jobs, shape, variables
 from tests.engine.test_runtime import BPMN_NS, complete
 
 pytestmark = pytest.mark.usefixtures("pinned_clock")
@@ -347,8 +347,6 @@ def test_interrupting_boundary_event_on_the_call_activity_cancels_the_sub_instan
     defs = deploy(engine, process("caller", body), SUB_TASK, extra='<message id="m" name="stop"/>')
     pid = begin(engine, defs["caller"])
     (sid,) = called_by(engine, pid)
-    from tests.engine.test_behaviours import message
-
     assert message(engine, "stop") == [pid]
     assert shape(engine, pid) == [("stopped", [])]
     assert instance(engine, sid) is None
@@ -572,3 +570,18 @@ def test_escalation_of_a_called_instance_reaches_a_non_interrupting_event_sub_pr
     assert shape(engine, pid) == [("call", []), ("onUp", [("notice", [])])]
     (sid,) = called_by(engine, pid)
     assert shape(engine, sid) == [("subTask", [])]
+
+
+def test_interrupting_event_sub_process_of_the_caller_cancels_the_called_instance(engine):
+    """A message starts the caller's interrupting event sub-process: the call activity and its called instance go."""
+    handler = ('<subProcess id="onStop" triggeredByEvent="true"><startEvent id="stopStart">'
+               '<messageEventDefinition messageRef="m"/></startEvent>'
+               '<sequenceFlow id="h1" sourceRef="stopStart" targetRef="cleanUp"/><userTask id="cleanUp"/>'
+               '<sequenceFlow id="h2" sourceRef="cleanUp" targetRef="hEnd"/><endEvent id="hEnd"/></subProcess>')
+    defs = deploy(engine, process("caller", flow(START, call(), END) + handler), SUB_TASK,
+                  extra='<message id="m" name="stop"/>')
+    pid = begin(engine, defs["caller"])
+    (sid,) = called_by(engine, pid)
+    assert message(engine, "stop") == [pid]
+    assert shape(engine, pid) == [("onStop", [("cleanUp", [])])]
+    assert instance(engine, sid) is None
