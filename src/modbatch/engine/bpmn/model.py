@@ -60,6 +60,25 @@ class Listener:
         return (self.event, self.kind, self.text)
 
 
+@dataclass(frozen=True)
+class LoopCharacteristics:
+    """multiInstanceLoopCharacteristics, held by the ``<id>#multiInstanceBody`` activity.
+
+    ``collection`` evaluates to the collection (camunda:collection or loopDataInputRef);
+    ``cardinality`` to the number of instances when there is no collection.
+    """
+
+    inner_id: str
+    sequential: bool
+    cardinality: Expression | None = None
+    collection: Expression | None = None
+    element_variable: str | None = None
+    completion_condition: Expression | None = None
+
+
+MULTI_INSTANCE_BODY = "multiInstanceBody"
+MULTI_INSTANCE_SUFFIX = "#multiInstanceBody"
+
 # element types that wait for something outside the engine
 WAIT_STATES = frozenset({
     "userTask", "receiveTask", "intermediateMessageCatch", "intermediateSignalCatch",
@@ -113,6 +132,8 @@ class Activity:
     listeners: tuple[Listener, ...] = ()
     task_listeners: tuple[Listener, ...] = ()
     line: int | None = None
+    # a multi-instance body (``<id>#multiInstanceBody``): how it repeats its inner activity
+    loop: LoopCharacteristics | None = None
 
     @property
     def is_wait_state(self) -> bool:

@@ -16,7 +16,7 @@ from lxml import etree
 
 from modbatch.errors import ParseError
 
-from .expression import ConstantExpression, ExpressionError, compile_expression
+from .expression import ConstantExpression, ExpressionError, ForeignScript, compile_expression
 from .model import (
     Activity,
     Expression,
@@ -27,6 +27,7 @@ from .model import (
     SequenceFlow,
     TimerDefinition,
             )
+from . import multi_instance
 from .timers import parse_timer
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
@@ -79,6 +80,7 @@ _IGNORED = {
     "property", "dataInputAssociation", "dataOutputAssociation", "ioSpecification", "ioBinding",
     "auditing", "monitoring", "incoming", "outgoing", "flowNodeRef", "correlationSubscription",
     "resourceRole", "performer", "humanPerformer", "potentialOwner", "supports",
+    "multiInstanceLoopCharacteristics",  # read by classify and multi_instance.wrap_bodies
 }
 _ATTACHABLE = {"userTask", "task", "manualTask", "serviceTask", "sendTask", "businessRuleTask",
                "scriptTask", "receiveTask", "subProcess"}
@@ -203,6 +205,7 @@ class _ProcessParser:
         self.collect(self.el, pid)
         flows = self.build_flows()
         activities = self.build_activities(flows)
+        activities, flows = multi_instance.wrap_bodies(self, activities, flows)
         boundary: dict[str, list[str]] = {}
         for act in activities.values():
             if act.attached_to:
@@ -210,6 +213,7 @@ class _ProcessParser:
         instance_activities = frozenset(
             a.id for a in activities.values()
             if a.is_wait_state or a.is_scope or a.id in boundary or a.input_parameters
+            or multi_instance.is_body_id(a.scope_id)  # an inner activity is always a scope
         )
         return ProcessModel(
             id=pid, name=self.el.get("name"), activities=activities, flows=flows,
@@ -276,8 +280,10 @@ class _ProcessParser:
     def classify(self, el: etree._Element, tag: str) -> str:
         """The Camunda activity type of a supported flow node, or a ParseError for what we cannot run."""
         for child in el:
-            if _bpmn_tag(child) in _LOOPS:
-                raise self.unsupported(child, "loops and multi-instance activities are not supported", owner=el)
+            if _bpmn_tag(child) == "standardLoopCharacteristics":
+                raise self.unsupported(child, "standard loops are not supported", owner=el)
+            if _bpmn_tag(child) in _LOOPS and tag not in multi_instance.REPEATABLE:
+                raise self.unsupported(child, f"a {tag} cannot be a multi-instance activity", owner=el)
         if _true(el.get("isForCompensation")):
             raise self.unsupported(el, "compensation handlers are not supported")
         definitions = [c for c in el if (_bpmn_tag(c) or "").endswith(("EventDefinition", "eventDefinitionRef"))]
@@ -554,6 +560,12 @@ class _ProcessParser:
                 if not name:
                     raise self.error(f"camunda:{kind} of {_where(el)} has no name", param, el.get("id"))
                 nested = next((c for c in param if isinstance(c.tag, str)), None)
+                if nested is not None and _local(nested) == "script":
+                    # runs (and fails) only when evaluated, as camunda:class implementations do
+                    params[kind].append(IoParameter(name, ForeignScript(
+                        "".join(nested.itertext()).strip(), nested.get("scriptFormat") or "unknown",
+                        f"camunda:{kind} '{name}' of {_where(el)}")))
+                    continue
                 if nested is not None:
                     raise self.error(f"Unsupported camunda:{_local(nested)} in camunda:{kind} '{name}' of "
                                      f"{_where(el)}: only text and expression values are supported", nested,

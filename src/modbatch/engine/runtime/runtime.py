@@ -189,6 +189,7 @@ class Runtime:
                      local_variables: dict[str, TypedValue] | None = None,
                      created_scopes: Iterable[str] = ()) -> None:
         self._stage_locals(created_scopes, activity_id, local_variables)
+        self._child_started(self.model.activities[activity_id], scope_id)
         self.push("enter", activity_id, scope_id)
         self.run()
 
@@ -219,10 +220,16 @@ class Runtime:
         """Create the missing sub-process instances on the way down to a start target."""
         created = []
         for scope_activity in scope_ids:
+            self._child_started(self.model.activities[scope_activity], parent_id)
             ai = self.create_instance(self.model.activities[scope_activity], parent_id)
             parent_id = ai.id
             created.append(ai.id)
         return created
+
+    def _child_started(self, activity: Activity, scope_id: str) -> None:
+        scope = self.state.activity_instances.get(scope_id)
+        if scope is not None and not scope.is_transition:
+            self.behaviours[scope.activity_type].child_started(self, scope, activity)
 
     def cancel_activity_instance(self, ai_id: str) -> None:
         """Cancel an activity (or transition) instance and every scope it would leave empty."""
@@ -234,7 +241,11 @@ class Runtime:
             if len(self.state.children(parent)) > 1 or self.inflight[parent]:
                 break
             target = parent
+        parent = self.state.activity_instances[target].parent_id
         self.remove_subtree(target, cancelled=True)
+        if parent in self.state.activity_instances:
+            scope = self.state.activity_instances[parent]
+            self.behaviours[scope.activity_type].child_cancelled(self, scope)
         if not self.state.children(self.state.id) and not self.inflight[self.state.id]:
             self.emptied_by = "cancelled"
             self._end_if_empty(state="EXTERNALLY_TERMINATED")
@@ -383,6 +394,9 @@ class Runtime:
 
     def token_ended(self, scope_id: str) -> None:
         """A token ended in ``scope_id``: complete the scope if nothing else is left in it."""
+        scope = self.state.activity_instances.get(scope_id)
+        if scope is not None and self.behaviours[scope.activity_type].token_ended_inside(self, scope):
+            return
         if not self.state.alive(scope_id) or self.state.children(scope_id) or self.inflight[scope_id]:
             return
         if scope_id == self.state.id:

@@ -24,6 +24,7 @@ from modbatch.engine.runtime.behaviours.gateways import (
     InclusiveGateway,
     ParallelGateway,
 )
+from modbatch.engine.runtime.behaviours.multi_instance import MultiInstanceBody
 from modbatch.engine.runtime.behaviours.subprocess import SubProcess
 from modbatch.engine.runtime.behaviours.tasks import PlainTask, ReceiveTask, ServiceTask, UserTask
 
@@ -48,6 +49,7 @@ BEHAVIOURS: dict[str, Behaviour] = {
     "exclusiveGateway": ExclusiveGateway(), "parallelGateway": ParallelGateway(),
     "inclusiveGateway": InclusiveGateway(), "eventBasedGateway": EventBasedGateway(),
     "subProcess": SubProcess(),
+    "multiInstanceBody": MultiInstanceBody(),
 }
 
 __all__ = ["BEHAVIOURS", "Behaviour"]
