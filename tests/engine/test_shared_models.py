@@ -99,7 +99,8 @@ def test_shared_model_runs_and_is_modified_in_a_batch(engine, deploy, settings, 
     assert externals == sorted({a for a, _ in moved if a.isupper()})
 
 
-def test_loan_granting_runs_its_multi_instance_sub_process_and_is_moved_in_a_batch(engine, deploy, settings):
+def test_loan_granting_runs_its_multi_instance_sub_process_and_is_moved_in_a_batch(engine, deploy, settings,
+                                                                                  pinned_clock):
     """loan-granting: a timer start job, a JavaScript input mapping only skipIoMappings gets past,
     a parallel multi-instance sub-process over ${creditScores} with external tasks per score; an
     executeAsync batch moves waiting instances into a new body."""
@@ -107,6 +108,7 @@ def test_loan_granting_runs_its_multi_instance_sub_process_and_is_moved_in_a_bat
     definition = deploy(name)["loan_process"]
     [timer] = rows(engine, Job, process_definition_id=definition.id)
     assert (timer.handler_type, timer.handler_configuration) == ("timer-start-event", "StartEvent_1")
+    assert timer.due_date > pinned_clock  # not due while the pinned clock stands: the batch runs alone
     scores = {"creditScores": TypedValue("Json", "[3, 7, 9]")}
     with pytest.raises(ProcessEngineError, match="cannot run the javascript script of "
                                                  "camunda:inputParameter 'Input_2rvtuu9'"):
