@@ -107,7 +107,12 @@ def test_the_body_takes_the_activity_s_place_in_the_model():
 @pytest.mark.parametrize("element, message", [
     ('<userTask id="t"><standardLoopCharacteristics/></userTask>', "standard loops are not supported"),
     ('<userTask id="t"><multiInstanceLoopCharacteristics/></userTask>',
-     "Either loopCardinality or loopDataInputRef/camunda:collection must been set"),
+     "Either loopCardinality or loopDataInputRef/activiti:collection must be set"),
+    ('<userTask id="t"><multiInstanceLoopCharacteristics><loopCardinality> </loopCardinality>'
+     '</multiInstanceLoopCharacteristics></userTask>', "loopCardinality must be defined"),
+    ('<userTask id="t"><multiInstanceLoopCharacteristics camunda:elementVariable="x"><loopCardinality>2'
+     '</loopCardinality></multiInstanceLoopCharacteristics></userTask>',
+     "LoopDataInputRef/activiti:collection must be set when using inputDataItem or activiti:elementVariable"),
     ('<exclusiveGateway id="t"><multiInstanceLoopCharacteristics><loopCardinality>2</loopCardinality>'
      '</multiInstanceLoopCharacteristics></exclusiveGateway>', "cannot be a multi-instance activity"),
 ])

@@ -61,7 +61,8 @@ def wrap_bodies(parser: "_ProcessParser", activities: dict[str, Activity],
         own_async = parser.async_settings(el)
         inner_async = parser.async_settings(loop_el)
         result[body] = Activity(
-            id=body, type=MULTI_INSTANCE_BODY, name=activity.name, scope_id=activity.scope_id,
+            # Camunda's body has no name of its own
+            id=body, type=MULTI_INSTANCE_BODY, name=None, scope_id=activity.scope_id,
             incoming=activity.incoming, outgoing=activity.outgoing, default_flow=activity.default_flow,
             is_scope=True, line=activity.line, loop=loop, **own_async)
         result[ident] = replace(activity, scope_id=body, incoming=(), outgoing=(), default_flow=None,
@@ -101,13 +102,20 @@ def _loop(parser: "_ProcessParser", el: etree._Element, loop_el: etree._Element,
         data_item = next((c for c in loop_el if isinstance(c.tag, str) and c.tag.endswith("}inputDataItem")),
                          None)
         element_variable = data_item.get("name") if data_item is not None else None
+    where = f"the multi-instance activity '{ident}' at line {loop_el.sourceline}"
+    if cardinality_el is not None and cardinality_text is None:
+        raise parser.error(f"loopCardinality must be defined for a multiInstanceLoopCharacteristics "
+                           f"definition ({where})", loop_el, ident)
     if cardinality_text is None and collection_text is None:
-        raise parser.error(f"Either loopCardinality or loopDataInputRef/camunda:collection must been set on "
-                           f"the multi-instance activity '{ident}' at line {loop_el.sourceline}", loop_el, ident)
+        raise parser.error(f"Either loopCardinality or loopDataInputRef/activiti:collection must be set "
+                           f"({where})", loop_el, ident)
+    if collection_text is None and element_variable is not None:
+        raise parser.error(f"LoopDataInputRef/activiti:collection must be set when using inputDataItem or "
+                           f"activiti:elementVariable ({where})", loop_el, ident)
     collection = None
     if collection_text is not None:
-        # a plain name is a variable holding the collection, as in Camunda
-        is_expression = "${" in collection_text or "#{" in collection_text
+        # as in Camunda, text without "{" names the variable holding the collection
+        is_expression = "{" in collection_text
         collection = compile_(collection_text if is_expression else "${" + collection_text + "}",
                               loop_el, "camunda:collection")
     return LoopCharacteristics(
