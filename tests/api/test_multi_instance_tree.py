@@ -45,3 +45,34 @@ def test_activity_instance_tree_shows_the_multi_instance_body(api, client):
     assert body == node(body, instance_id, "review#multiInstanceBody", "multiInstanceBody", None, [
         node(item, body["id"], "review", "userTask", "Review", []) for item in inner])
     assert len({item["executionIds"][0] for item in inner} | set(body["executionIds"])) == 3
+
+
+def test_modification_adds_an_inner_instance_to_the_chosen_body(api, client):
+    """POST /process-instance/{id}/modification: startBeforeActivity on the inner activity with the
+    body as ancestor adds a third inner instance to that body."""
+    assert api.deploy_xml(XML).status_code == 200
+    instance_id = api.start("miTree")["id"]
+    [body] = api.tree(instance_id)["childActivityInstances"]
+    response = client.post(f"/engine-rest/process-instance/{instance_id}/modification", json={
+        "instructions": [{"type": "startBeforeActivity", "activityId": "review",
+                          "ancestorActivityInstanceId": body["id"]}]})
+    assert response.status_code == 204, response.text
+    [after] = api.tree(instance_id)["childActivityInstances"]
+    assert after["id"] == body["id"]
+    assert [c["activityId"] for c in after["childActivityInstances"]] == ["review"] * 3
+    response = client.get(f"/engine-rest/process-instance/{instance_id}/variables")
+    assert response.status_code == 200
+    assert response.json() == {}  # the counters are local to the body
+
+
+def test_modification_cancelling_the_body_ends_the_instance(api, client):
+    """cancel by activityId x#multiInstanceBody takes every inner instance along."""
+    assert api.deploy_xml(XML).status_code == 200
+    instance_id = api.start("miTree")["id"]
+    response = client.post(f"/engine-rest/process-instance/{instance_id}/modification", json={
+        "instructions": [{"type": "cancel", "activityId": "review#multiInstanceBody"}]})
+    assert response.status_code == 204, response.text
+    response = client.get(f"/engine-rest/process-instance/{instance_id}")
+    assert response.status_code == 404
+    assert response.headers["content-type"].startswith("application/json")
+    assert response.json()["type"] == "InvalidRequestException"
