@@ -217,6 +217,38 @@ def test_completion_condition_cancels_the_remaining_inner_instances(engine):
     assert task_count(engine, pid) == 0
 
 
+def test_parallel_completion_condition_sees_the_ended_instance_s_element(engine):
+    """As in Camunda (evaluated on the ended execution), the condition sees the loopCounter and
+    element of the inner instance that just completed."""
+    d = inline(engine, "condel", flow(START, mi_task(cardinality=None, collection="${items}", element="item",
+                                                     condition="${item == 'stop'}"),
+                                      '<userTask id="after"/>', END))
+    pid = start_with(engine, d, items=["go", "stop", "go"])
+    stop = next(ai for ai, v in zip(ids_of(engine, pid, "mi"), scope_locals(engine, pid, "mi"))
+                if v["item"] == "stop")
+    go = next(ai for ai, v in zip(ids_of(engine, pid, "mi"), scope_locals(engine, pid, "mi"))
+              if v["item"] == "go")
+    complete_instance(engine, pid, go)
+    assert task_count(engine, pid) == 2
+    complete_instance(engine, pid, stop)
+    assert shape(engine, pid) == [("after", [])]
+
+
+def ids_of(engine, pid, activity_id):
+    with engine.transaction() as session:
+        return [ai.id for ai in instances.load_one(session, pid).instances_of(activity_id)]
+
+
+def complete_instance(engine, pid, ai_id):
+    """Complete the task of one activity instance."""
+    with engine.transaction() as session:
+        task_id = session.execute(select(Task.id).where(Task.process_instance_id == pid)
+                                  .where(Task.execution_id.in_(
+                                      [ai.execution_id for ai in instances.load_one(session, pid)
+                                       .activity_instances.values() if ai.id == ai_id]))).scalar_one()
+        tasks.complete(session, task_id, {})
+
+
 def test_sequential_completion_condition_stops_the_loop(engine):
     """Sequential: the condition ends the loop before nrOfInstances is reached."""
     d = inline(engine, "seqcond", flow(START, mi_task(sequential=True, cardinality="5",

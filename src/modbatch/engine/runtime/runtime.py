@@ -74,6 +74,9 @@ class Runtime:
         self.emptied_by: str | None = None
         # local variables of a start instruction: (activity ids it may create, variables)
         self._pending_locals: tuple[frozenset[str], dict[str, TypedValue]] | None = None
+        # what behaviours note for later steps of this run (a multi-instance body: the variables
+        # of its inner instance that just completed, for the completion condition)
+        self.notes: dict[str, Any] = {}
         self._steps = 0
 
     # ------------------------------------------------------------------ entry points
@@ -508,6 +511,9 @@ class Runtime:
         activity = self.model.activities[ai.activity_id]
         self.fire_listeners(activity.listeners, "end", ai.id, _describe(activity))
         self.apply_outputs(activity, ai.parent_id, ai.id)
+        scope = self.state.activity_instances.get(ai.parent_id)
+        if scope is not None:
+            self.behaviours[scope.activity_type].child_completing(self, scope, ai)
         self.remove_subtree(ai.id, cancelled=False)
         self.leave(activity, ai.parent_id)
 

@@ -45,6 +45,11 @@ class Behaviour:
         """A token ended directly in ``scope``; True when this behaviour handled it."""
         return False
 
+    def child_completing(self, rt: "Runtime", scope: ActivityInstanceState,
+                         child: ActivityInstanceState) -> None:
+        """``child``, directly inside ``scope``, completes (its variables are still there)."""
+        return None
+
     def child_started(self, rt: "Runtime", scope: ActivityInstanceState, child: Activity) -> None:
         """A modification starts ``child`` directly inside ``scope``."""
         return None

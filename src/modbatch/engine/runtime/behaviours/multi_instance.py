@@ -31,6 +31,7 @@ NR_OF_INSTANCES = "nrOfInstances"
 NR_OF_ACTIVE = "nrOfActiveInstances"
 NR_OF_COMPLETED = "nrOfCompletedInstances"
 LOOP_COUNTER = "loopCounter"
+_ENDED = "multi-instance-ended:"
 
 
 def _integer(value: int) -> TypedValue:
@@ -65,6 +66,17 @@ class MultiInstanceBody(Behaviour):
             self._enter_inner(rt, inner, body, self._iteration_locals(loop, index, collection))
 
     # ---------------------------------------------------------------- inner instances end
+    def child_completing(self, rt: "Runtime", scope: ActivityInstanceState,
+                         child: ActivityInstanceState) -> None:
+        """Keep the ending inner instance's loopCounter and element for the completion condition,
+        which Camunda evaluates on the ended (concurrent) execution."""
+        loop = self._loop(rt, scope)
+        if loop.sequential or child.activity_id != loop.inner_id:
+            return
+        names = {LOOP_COUNTER, loop.element_variable}
+        rt.notes[_ENDED + scope.id] = {name: plain(value) for name, value
+                                       in rt.state.local_variables(child.id).items() if name in names}
+
     def token_ended_inside(self, rt: "Runtime", scope: ActivityInstanceState) -> bool:
         """An inner instance completed: count it, then continue, or complete the body."""
         if scope.id not in rt.state.activity_instances:
@@ -82,7 +94,7 @@ class MultiInstanceBody(Behaviour):
             rt.push("enter", loop.inner_id, scope.id)
             return True
         self._set(rt, scope, NR_OF_ACTIVE, max(self._get(rt, scope, NR_OF_ACTIVE) - 1, 0))
-        if self._condition(rt, loop, scope):
+        if self._condition(rt, loop, scope, rt.notes.pop(_ENDED + scope.id, None)):
             for child in rt.state.children(scope.id):
                 rt.remove_subtree(child.id, cancelled=True)
             rt.drop_tokens_in(scope.id)
@@ -205,10 +217,13 @@ class MultiInstanceBody(Behaviour):
         return list(value)
 
     @staticmethod
-    def _condition(rt: "Runtime", loop: LoopCharacteristics, body: ActivityInstanceState) -> bool:
+    def _condition(rt: "Runtime", loop: LoopCharacteristics, body: ActivityInstanceState,
+                   ended: dict[str, Any] | None = None) -> bool:
         if loop.completion_condition is None:
             return False
-        value = rt.evaluate(loop.completion_condition, body.id)
+        seen = rt.state.visible_variables(body.id)
+        seen.update(ended or {})
+        value = loop.completion_condition.evaluate(seen)
         if isinstance(value, str):
             return value.lower() == "true"
         if not isinstance(value, bool):
