@@ -229,6 +229,14 @@ class Runtime:
             created.append(ai.id)
         return created
 
+    def stage_locals(self, activity_id: str, values: dict[str, TypedValue]) -> None:
+        """Local variables the next instance of ``activity_id`` starts with, beside those a start
+        instruction staged for it (a multi-instance body's loopCounter)."""
+        staged = self._pending_locals
+        if staged is not None and activity_id in staged[0]:
+            values = {**values, **staged[1]}
+        self._pending_locals = (frozenset({activity_id}), values)
+
     def _child_started(self, activity: Activity, scope_id: str) -> None:
         scope = self.state.activity_instances.get(scope_id)
         if scope is not None and not scope.is_transition:

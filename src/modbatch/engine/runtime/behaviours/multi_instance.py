@@ -73,6 +73,8 @@ class MultiInstanceBody(Behaviour):
         loop = self._loop(rt, scope)
         if loop.sequential or child.activity_id != loop.inner_id:
             return
+        if rt.model.activities[loop.inner_id].async_after:
+            return  # the body hears of it only when the continuation's job has run
         names = {LOOP_COUNTER, loop.element_variable}
         rt.notes[_ENDED + scope.id] = {name: plain(value) for name, value
                                        in rt.state.local_variables(child.id).items() if name in names}
@@ -103,10 +105,8 @@ class MultiInstanceBody(Behaviour):
             self._complete(rt, scope)
         return True
 
-    def _complete(self, rt: "Runtime", body: ActivityInstanceState) -> None:
-        if not rt.state.children(body.id):
-            rt.complete(body)
-            return
+    @staticmethod
+    def _complete(rt: "Runtime", body: ActivityInstanceState) -> None:
         for child in rt.state.children(body.id):  # e.g. a waiting asyncAfter of an inner instance
             rt.remove_subtree(child.id, cancelled=True)
         rt.complete(body)
@@ -132,11 +132,7 @@ class MultiInstanceBody(Behaviour):
         if loop.sequential:
             self._set(rt, scope, LOOP_COUNTER, index)
             return
-        locals_ = {LOOP_COUNTER: _integer(index)}
-        staged = rt._pending_locals
-        if staged is not None and child.id in staged[0]:
-            locals_.update(staged[1])
-        rt._pending_locals = (frozenset({child.id}), locals_)
+        rt.stage_locals(child.id, {LOOP_COUNTER: _integer(index)})
 
     def child_cancelled(self, rt: "Runtime", scope: ActivityInstanceState) -> None:
         """A modification cancelled an inner instance: one active instance less."""
@@ -152,7 +148,7 @@ class MultiInstanceBody(Behaviour):
 
     def _enter_inner(self, rt: "Runtime", inner: Activity, body: ActivityInstanceState,
                      locals_: dict[str, TypedValue]) -> None:
-        rt._pending_locals = (frozenset({inner.id}), locals_)
+        rt.stage_locals(inner.id, locals_)
         rt.enter(inner, body.id)
 
     def _iteration_locals(self, loop: LoopCharacteristics, index: int,
@@ -177,10 +173,10 @@ class MultiInstanceBody(Behaviour):
         return var.value if var is not None else None
 
     def _get(self, rt: "Runtime", body: ActivityInstanceState, name: str) -> int:
+        """A loop variable of the body itself; 0 while a modification has not yet set it."""
         value = self._variable(rt, body, name)
         if value is None:
-            visible = rt.state.visible_variables(body.id).get(name)
-            return int(visible) if isinstance(visible, (int, float)) else 0
+            return 0
         raw = plain(value)
         try:
             return int(raw)
