@@ -297,6 +297,23 @@ def test_inner_sub_process_with_external_tasks(engine):
     assert shape(engine, pid) == [("after", [])]
 
 
+def test_external_service_task_inner_instances_each_own_an_external_task(engine):
+    """A sequential external task: one external task at a time, owned by the current inner instance."""
+    task = mi_task("ext", tag="serviceTask", sequential=True, cardinality="2",
+                   attrs='camunda:type="external" camunda:topic="work"')
+    d = inline(engine, "extseq", flow(START, task, '<userTask id="after"/>', END))
+    pid = start_with(engine, d)
+    for _ in range(2):
+        [inner] = ids_of(engine, pid, "ext")
+        [external] = rows(engine, ExternalTask, process_instance_id=pid)
+        assert (external.activity_id, external.activity_instance_id) == ("ext", inner)
+        with engine.transaction() as session:
+            instances.complete_external_task(session, session.get(ExternalTask, external.id),
+                                             variables={}, local_variables={})
+    assert shape(engine, pid) == [("after", [])]
+    assert rows(engine, ExternalTask, process_instance_id=pid) == []
+
+
 def test_receive_task_inner_instances_wait_for_their_own_messages(engine):
     """Each inner receive task subscribes; correlating all of them completes the body."""
     xml_message = '<message id="m" name="go"/>'
