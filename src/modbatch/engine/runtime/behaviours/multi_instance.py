@@ -118,14 +118,12 @@ class MultiInstanceBody(Behaviour):
         loop = self._loop(rt, scope)
         if child.id != loop.inner_id:
             return
-        if loop.sequential:
-            if rt.state.children(scope.id):
-                raise ProcessEngineError(
-                    f"Concurrent instantiation not possible for activities in scope {scope.activity_id}")
-            index = 0
-        else:
-            index = self._get(rt, scope, NR_OF_INSTANCES)
-        self._set(rt, scope, NR_OF_INSTANCES, self._get(rt, scope, NR_OF_INSTANCES) + 1)
+        if loop.sequential and (rt.state.children(scope.id) or self._get(rt, scope, NR_OF_ACTIVE) > 0):
+            raise ProcessEngineError(
+                f"Concurrent instantiation not possible for activities in scope {scope.activity_id}")
+        # as Camunda's createInnerInstance: the new instance's loopCounter is the old nrOfInstances
+        index = self._get(rt, scope, NR_OF_INSTANCES)
+        self._set(rt, scope, NR_OF_INSTANCES, index + 1)
         self._set(rt, scope, NR_OF_ACTIVE, self._get(rt, scope, NR_OF_ACTIVE) + 1)
         if self._variable(rt, scope, NR_OF_COMPLETED) is None:
             self._set(rt, scope, NR_OF_COMPLETED, 0)
