@@ -7,18 +7,19 @@ tasks, boundary events on the body, asynchronous continuations on body and inner
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
 
-from modbatch.engine import instances, tasks
+from modbatch.engine import instances, repository, tasks
 from modbatch.engine.bpmn import parse_bpmn
 from modbatch.engine.variables import TypedValue
 from modbatch.errors import ParseError, ProcessEngineError
-from modbatch.store.tables import ExternalTask, Job, Task
+from modbatch.store.tables import ActivityInstance, ExternalTask, Job, Task
 from tests.engine.conftest import NOW
-from tests.engine.test_behaviours import END, START, flow, rows, run_jobs, shape, variables
+from tests.engine.test_behaviours import END, START, flow, message, rows, run_jobs, shape, variables
 from tests.engine.test_runtime import BPMN_NS, history_state, inline
 
 pytestmark = pytest.mark.usefixtures("pinned_clock")
@@ -45,8 +46,6 @@ def mi_task(id_: str = "mi", *, sequential: bool = False, cardinality: str | Non
 
 def start_with(engine, definition, **values):
     """Start with typed variables: ints as Integer, lists as Json, the rest as String."""
-    import json
-
     typed = {}
     for name, value in values.items():
         if isinstance(value, list):
@@ -57,6 +56,14 @@ def start_with(engine, definition, **values):
             typed[name] = TypedValue("String", value)
     with engine.transaction() as session:
         return instances.start(session, definition, business_key=None, variables=typed).state.id
+
+
+def deploy_xml(engine, key: str, xml: str):
+    """Deploy a whole definitions document (for models that declare messages or errors)."""
+    with engine.transaction() as session:
+        return repository.deploy(session, name=key, source=None, tenant_id=None,
+                                 resources=[(f"{key}.bpmn", xml.encode())],
+                                 max_resource_bytes=1 << 20).definitions[0]
 
 
 def scope_locals(engine, pid, activity_id):
@@ -85,6 +92,20 @@ def counters(engine, pid, activity_id="mi"):
 
 def task_count(engine, pid, activity_id="mi"):
     return len(rows(engine, Task, process_instance_id=pid, task_definition_key=activity_id))
+
+
+def ids_of(engine, pid, activity_id):
+    """Ids of the instances of ``activity_id``, in creation order."""
+    with engine.transaction() as session:
+        return [ai.id for ai in instances.load_one(session, pid).instances_of(activity_id)]
+
+
+def complete_instance(engine, pid, ai_id):
+    """Complete the task of one activity instance."""
+    with engine.transaction() as session:
+        task_id = session.execute(select(Task.id).where(
+            Task.process_instance_id == pid, Task.activity_instance_id == ai_id)).scalar_one()
+        tasks.complete(session, task_id, {})
 
 
 # ---------------------------------------------------------------- parsing
@@ -234,21 +255,6 @@ def test_parallel_completion_condition_sees_the_ended_instance_s_element(engine)
     assert shape(engine, pid) == [("after", [])]
 
 
-def ids_of(engine, pid, activity_id):
-    with engine.transaction() as session:
-        return [ai.id for ai in instances.load_one(session, pid).instances_of(activity_id)]
-
-
-def complete_instance(engine, pid, ai_id):
-    """Complete the task of one activity instance."""
-    with engine.transaction() as session:
-        task_id = session.execute(select(Task.id).where(Task.process_instance_id == pid)
-                                  .where(Task.execution_id.in_(
-                                      [ai.execution_id for ai in instances.load_one(session, pid)
-                                       .activity_instances.values() if ai.id == ai_id]))).scalar_one()
-        tasks.complete(session, task_id, {})
-
-
 def test_sequential_completion_condition_stops_the_loop(engine):
     """Sequential: the condition ends the loop before nrOfInstances is reached."""
     d = inline(engine, "seqcond", flow(START, mi_task(sequential=True, cardinality="5",
@@ -320,13 +326,8 @@ def test_receive_task_inner_instances_wait_for_their_own_messages(engine):
     task = mi_task("recv", tag="receiveTask", cardinality="2", attrs='messageRef="m"')
     xml = (f'<definitions {BPMN_NS} targetNamespace="t">{xml_message}<process id="recvp" isExecutable="true">'
            + flow(START, task, '<userTask id="after"/>', END) + "</process></definitions>")
-    from modbatch.engine import repository
-    with engine.transaction() as session:
-        d = repository.deploy(session, name="r", source=None, tenant_id=None, resources=[("r.bpmn", xml.encode())],
-                              max_resource_bytes=1 << 20).definitions[0]
-    pid = start_with(engine, d)
+    pid = start_with(engine, deploy_xml(engine, "recvp", xml))
     assert shape(engine, pid) == [("recv" + BODY, [("recv", []), ("recv", [])])]
-    from tests.engine.test_behaviours import message
     message(engine, "go")
     assert shape(engine, pid) == [("after", [])]
 
@@ -342,7 +343,7 @@ def test_boundary_timer_attaches_to_the_body_and_cancels_it(engine):
     d = inline(engine, "bnd", model)
     pid = start_with(engine, d)
     (job,) = rows(engine, Job, process_instance_id=pid)
-    [body] = rows(engine, instances_table(), process_instance_id=pid, activity_id="mi" + BODY)
+    [body] = rows(engine, ActivityInstance, process_instance_id=pid, activity_id="mi" + BODY)
     assert (job.activity_id, job.execution_id) == ("late", body.execution_id)
     complete_one(engine, pid, "mi")
     assert len(rows(engine, Job, process_instance_id=pid)) == 1  # an inner completion keeps it
@@ -363,11 +364,7 @@ def test_error_from_an_inner_sub_process_is_caught_on_the_body(engine):
               '<userTask id="handle"/>')
     xml = (f'<definitions {BPMN_NS} targetNamespace="t"><error id="err" errorCode="E1"/>'
            f'<process id="errp" isExecutable="true">{body}</process></definitions>')
-    from modbatch.engine import repository
-    with engine.transaction() as session:
-        d = repository.deploy(session, name="e", source=None, tenant_id=None, resources=[("e.bpmn", xml.encode())],
-                              max_resource_bytes=1 << 20).definitions[0]
-    pid = start_with(engine, d)
+    pid = start_with(engine, deploy_xml(engine, "errp", xml))
     complete_one(engine, pid, "w")
     assert shape(engine, pid) == [("handle", [])]
 
@@ -422,8 +419,3 @@ def test_output_mappings_of_inner_instances_and_process_completion(engine):
     complete_one(engine, pid, "mi")
     complete_one(engine, pid, "mi")
     assert history_state(engine, pid) == "COMPLETED"
-
-
-def instances_table():
-    from modbatch.store.tables import ActivityInstance
-    return ActivityInstance
