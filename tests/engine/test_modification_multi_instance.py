@@ -1,9 +1,9 @@
 """Modification of multi-instance bodies and their inner instances.
 
-Ported, case by case, from Camunda 7's ProcessInstanceModificationMultiInstanceTest (each test
-names the Camunda method it follows); the models are written here and only follow the structure
-of Camunda's. Every step runs in its own transaction and reads the instance back from the
-database.
+Ported, case by case, from Camunda 7's ProcessInstanceModificationMultiInstanceTest: each test
+names the Camunda method it follows (parametrized cases carry it as their id). The models are
+written here and only follow the structure of Camunda's. Every step runs in its own transaction
+and reads the instance back from the database.
 """
 
 from __future__ import annotations
@@ -224,15 +224,13 @@ def test_start_before_inner_activity_with_mi_body_parallel_tasks(engine):
     assert ended(engine, pid)
 
 
-@pytest.mark.parametrize("model, inner, camunda", [
-    (PARALLEL_TASKS, "miTasks", "testStartBeforeInnerActivityWithMiBodyParallelTasksActivityStatistics"),
-    (PARALLEL_SUBPROCESS, "subProcessTask",
-     "testStartBeforeInnerActivityWithMiBodyParallelSubprocessActivityStatistics"),
-    (SEQUENTIAL_TASKS, "miTasks", "testStartBeforeInnerActivityWithMiBodySequentialTasksActivityStatistics"),
-    (SEQUENTIAL_SUBPROCESS, "subProcessTask",
-     "testStartBeforeInnerActivityWithMiBodySequentialSubprocessActivityStatistics"),
+@pytest.mark.parametrize(("model", "inner"), [
+    pytest.param(PARALLEL_TASKS, "miTasks", id="testStartBeforeInnerActivityWithMiBodyParallelTasksActivityStatistics"),
+    pytest.param(PARALLEL_SUBPROCESS, "subProcessTask", id="testStartBeforeInnerActivityWithMiBodyParallelSubprocessActivityStatistics"),
+    pytest.param(SEQUENTIAL_TASKS, "miTasks", id="testStartBeforeInnerActivityWithMiBodySequentialTasksActivityStatistics"),
+    pytest.param(SEQUENTIAL_SUBPROCESS, "subProcessTask", id="testStartBeforeInnerActivityWithMiBodySequentialSubprocessActivityStatistics"),
 ])
-def test_start_before_inner_activity_with_mi_body_activity_statistics(engine, model, inner, camunda):
+def test_start_before_inner_activity_with_mi_body_activity_statistics(engine, model, inner):
     """The ...ActivityStatistics cases: one instance of the inner activity beside beforeTask (the
     statistics endpoint itself is another part of issue 8; these are the instances it counts)."""
     d, pid = started(engine, "miStats", model)
@@ -267,11 +265,11 @@ def test_start_before_inner_activity_with_mi_body_set_nr_of_instances_parallel_s
     assert ended(engine, pid)
 
 
-@pytest.mark.parametrize("model, inner, camunda", [
-    (SEQUENTIAL_TASKS, "miTasks", "testStartBeforeInnerActivitySequentialTasks"),
-    (SEQUENTIAL_SUBPROCESS, "miSubProcess", "testStartBeforeInnerActivitySequentialSubprocess"),
+@pytest.mark.parametrize(("model", "inner"), [
+    pytest.param(SEQUENTIAL_TASKS, "miTasks", id="testStartBeforeInnerActivitySequentialTasks"),
+    pytest.param(SEQUENTIAL_SUBPROCESS, "miSubProcess", id="testStartBeforeInnerActivitySequentialSubprocess"),
 ])
-def test_start_before_inner_activity_sequential_fails(engine, model, inner, camunda):
+def test_start_before_inner_activity_sequential_fails(engine, model, inner):
     """A running sequential body takes no second inner instance."""
     d, pid = started(engine, "miSequential", model, "beforeTask")
     [body] = ids_of(engine, pid, inner + BODY)
@@ -324,13 +322,13 @@ def test_start_before_inner_activity_with_mi_body_set_nr_of_instances_sequential
 
 # ---------------------------------------------------------------- cancellation
 
-@pytest.mark.parametrize("model, body, camunda", [
-    (PARALLEL_TASKS, "miTasks", "testCancelMultiInstanceBodyParallelTasks"),
-    (PARALLEL_SUBPROCESS, "miSubProcess", "testCancelMultiInstanceBodyParallelSubprocess"),
-    (SEQUENTIAL_TASKS, "miTasks", "testCancelMultiInstanceBodySequentialTasks"),
-    (SEQUENTIAL_SUBPROCESS, "miSubProcess", "testCancelMultiInstanceBodySequentialSubprocess"),
+@pytest.mark.parametrize(("model", "body"), [
+    pytest.param(PARALLEL_TASKS, "miTasks", id="testCancelMultiInstanceBodyParallelTasks"),
+    pytest.param(PARALLEL_SUBPROCESS, "miSubProcess", id="testCancelMultiInstanceBodyParallelSubprocess"),
+    pytest.param(SEQUENTIAL_TASKS, "miTasks", id="testCancelMultiInstanceBodySequentialTasks"),
+    pytest.param(SEQUENTIAL_SUBPROCESS, "miSubProcess", id="testCancelMultiInstanceBodySequentialSubprocess"),
 ])
-def test_cancel_multi_instance_body(engine, model, body, camunda):
+def test_cancel_multi_instance_body(engine, model, body):
     """Cancelling the body takes every inner instance along and ends the process."""
     d, pid = started(engine, "miCancel", model, "beforeTask")
     modify(engine, d, [pid], cancel(body + BODY))
@@ -349,12 +347,12 @@ def test_cancel_inner_activity_parallel_tasks(engine):
     assert ended(engine, pid)
 
 
-@pytest.mark.parametrize("model, key, camunda", [
-    (PARALLEL_TASKS, "miParallelUserTasks", "testCancelAllInnerActivityParallelTasks"),
-    (NESTED_PARALLEL_TASKS, "nestedMiParallelUserTasks", "testCancelAllInnerActivityNestedParallelTasks"),
-    (SEQUENTIAL_TASKS, "miSequentialUserTasks", "testCancelAllInnerActivitySequentialTasks"),
+@pytest.mark.parametrize(("model", "key"), [
+    pytest.param(PARALLEL_TASKS, "miParallelUserTasks", id="testCancelAllInnerActivityParallelTasks"),
+    pytest.param(NESTED_PARALLEL_TASKS, "nestedMiParallelUserTasks", id="testCancelAllInnerActivityNestedParallelTasks"),
+    pytest.param(SEQUENTIAL_TASKS, "miSequentialUserTasks", id="testCancelAllInnerActivitySequentialTasks"),
 ])
-def test_cancel_all_inner_activity(engine, model, key, camunda):
+def test_cancel_all_inner_activity(engine, model, key):
     """Cancelling every inner instance cancels the bodies they leave empty, and the process ends."""
     d, pid = started(engine, key, model, "beforeTask")
     modify(engine, d, [pid], cancel("miTasks"))
@@ -382,11 +380,11 @@ def test_cancel_inner_activity_parallel_subprocess(engine):
     assert ended(engine, pid)
 
 
-@pytest.mark.parametrize("model, inner, camunda", [
-    (SEQUENTIAL_TASKS, "miTasks", "testCancelInnerActivitySequentialTasks"),
-    (SEQUENTIAL_SUBPROCESS, "miSubProcess", "testCancelInnerActivitySequentialSubprocess"),
+@pytest.mark.parametrize(("model", "inner"), [
+    pytest.param(SEQUENTIAL_TASKS, "miTasks", id="testCancelInnerActivitySequentialTasks"),
+    pytest.param(SEQUENTIAL_SUBPROCESS, "miSubProcess", id="testCancelInnerActivitySequentialSubprocess"),
 ])
-def test_cancel_inner_activity_sequential(engine, model, inner, camunda):
+def test_cancel_inner_activity_sequential(engine, model, inner):
     """The only inner instance of a sequential body goes, its body with it: the process ends."""
     d, pid = started(engine, "miSequential", model, "beforeTask")
     [only] = ids_of(engine, pid, inner)
