@@ -405,6 +405,26 @@ def test_inner_start_is_ambiguous_with_two_bodies(engine):
     assert sorted(len(children) for _, children in shape(engine, pid)) == [3, 4]
 
 
+def test_ancestor_selection_in_nested_bodies(engine):
+    """Nested bodies: with an inner sub-process instance as ancestor, starting the inner task
+    creates a new task body in just that sub-process (every scope between is instantiated)."""
+    d, pid = started(engine, "nestedMiParallelUserTasks", NESTED_PARALLEL_TASKS, "beforeTask")
+    subs = ids_of(engine, pid, "miSubProcess")
+    assert len(subs) == 3 and len(ids_of(engine, pid, "miTasks" + BODY)) == 3
+    with pytest.raises(ProcessEngineError, match="Ancestor activity execution is ambiguous"):
+        modify(engine, d, [pid], before("miTasks"))
+    single(engine, pid, before("miTasks", ancestor_activity_instance_id=subs[1]))
+    [tree] = shape(engine, pid)
+    assert sorted(len(children) for _, children in tree[1]) == [1, 1, 2]
+    with engine.transaction() as session:
+        state = instances.load_one(session, pid)
+        new_body = [ai for ai in state.children(subs[1]) if ai.activity_id == "miTasks" + BODY][-1]
+        assert {v.name: v.value.value for v in state.variables.values() if v.scope == new_body.id} == {
+            "nrOfInstances": 1, "nrOfActiveInstances": 1, "nrOfCompletedInstances": 0}
+    complete_in_order(engine, pid, *["miTasks"] * 10, "afterTask")
+    assert ended(engine, pid)
+
+
 def test_start_after_the_body_takes_its_outgoing_flow(engine):
     """startAfterActivity on the body leaves it (the inner activity has no flows of its own)."""
     d, pid = started(engine, "miParallelUserTasks", PARALLEL_TASKS)
