@@ -367,5 +367,7 @@ def activity_tree(state: InstanceState,
                          list(incidents.get(ai.execution_id, ())))
                 for ai in state.children(parent_id)]
 
+    # the process instance's own incidents (a failed job it owns: an event sub-process timer)
     return TreeNode(state.id, None, state.process_definition_id, "processDefinition",
-                    state.model.name, [state.id], build(state.id))
+                    state.model.name, [state.id], build(state.id),
+                    incidents=list(incidents.get(state.id, ())))

@@ -241,7 +241,7 @@ def flush(session: Session, states: Iterable[InstanceState]) -> None:
         conn.execute(INSERT_JOB, job_rows)
     sub_rows = [{"id": e.id, "event_type": e.event_type, "event_name": e.event_name,
                  "process_instance_id": s.id, "activity_instance_id": e.owner,
-                 "execution_id": s.activity_instances[e.owner].execution_id, "activity_id": e.activity_id,
+                 "execution_id": _execution_of(s, e.owner), "activity_id": e.activity_id,
                  "process_definition_id": s.process_definition_id, "tenant_id": s.tenant_id,
                  "created": e.created}
                 for s in rows for e in s.subscriptions.values() if e.id not in s.loaded_subscriptions]
@@ -275,8 +275,14 @@ def _job_row(s: InstanceState, job: JobState, now) -> dict:
             "lock_expiration_time": None, "process_instance_id": s.id,
             "process_definition_id": s.process_definition_id,
             "process_definition_key": s.process_definition_key, "activity_instance_id": job.owner,
-            "execution_id": s.activity_instances[job.owner].execution_id,
+            "execution_id": _execution_of(s, job.owner),
             "activity_id": job.activity_id, "exclusive": job.exclusive, "repeat": job.repeat}
+
+
+def _execution_of(s: InstanceState, owner: str) -> str:
+    """The owner's execution id; the process instance (owner of event sub-process starts at
+    process level) is its own execution, as in Camunda."""
+    return s.id if owner == s.id else s.activity_instances[owner].execution_id
 
 
 def _chunked_states(states: list[InstanceState]) -> Iterable[list[InstanceState]]:

@@ -120,6 +120,7 @@ def schedule_successor(session: Session, job: Job) -> Job | None:
     A job whose owning activity instance is gone gets no successor."""
     due_date = timers.successor(job.repeat, clock.now())
     owner_gone = job.activity_instance_id is not None and \
+        job.activity_instance_id != job.process_instance_id and \
         session.get(ActivityInstance, job.activity_instance_id) is None
     follower = None
     if due_date is not None and not owner_gone:

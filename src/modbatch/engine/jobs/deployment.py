@@ -57,7 +57,10 @@ def definitions_for_model(definition: ProcessDefinition, model: ProcessModel) ->
             declared.append((ASYNC_CONTINUATION, "async-after"))
         timer = timer_of(activity)
         if timer is not None and activity.type in TIMER_HANDLERS:
-            declared.append((TIMER_HANDLERS[activity.type], timers.job_configuration(*timer[:2])))
+            handler = TIMER_HANDLERS[activity.type]
+            if activity.type == "startTimerEvent" and activity.scope_id != model.id:
+                handler = "timer-start-event-subprocess"  # an event sub-process's timer start
+            declared.append((handler, timers.job_configuration(*timer[:2])))
         for job_type, configuration in declared:
             rows.append({
                 "id": job_definition_id(definition.id, activity.id, job_type, configuration),

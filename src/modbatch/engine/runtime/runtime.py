@@ -23,7 +23,7 @@ from modbatch.engine import clock
 from modbatch.engine.bpmn.expression import compile_expression
 from modbatch.engine.bpmn.model import Activity, IoParameter, Listener, ProcessModel
 from modbatch.engine.bpmn.timers import TimerError, job_configuration, parse_timer
-from modbatch.engine.runtime.behaviours import BEHAVIOURS
+from modbatch.engine.runtime.behaviours import BEHAVIOURS, event_subprocess
 from modbatch.engine.runtime.behaviours.base import unsupported
 from modbatch.engine.runtime.job_definitions import job_definition_id
 from modbatch.engine.runtime.state import (
@@ -78,6 +78,9 @@ class Runtime:
         # of its inner instance that just completed, for the completion condition)
         self.notes: dict[str, Any] = {}
         self._steps = 0
+        # (scope instance id, variable name, "create" | "update") since conditions were last
+        # evaluated; (scope, None, None) when a scope with conditional events was created
+        self.variable_events: list[tuple[str, str | None, str | None]] = []
 
     # ------------------------------------------------------------------ entry points
     def start(self, variables: dict[str, TypedValue] | None = None, *,
@@ -91,6 +94,7 @@ class Runtime:
                 "should start is not defined: initial is null", status=400,
                 type="BadUserRequestException")
         self.fire_listeners(self.model.listeners, "start", self.state.id, f"process '{self.model.id}'")
+        event_subprocess.open_scope(self, self.state.id)
         self.push("enter", start, self.state.id)
         self.run()
         self._end_if_empty()
@@ -125,6 +129,8 @@ class Runtime:
         The waiting instance is the catch event or receive task itself, the activity a boundary
         event is attached to, or an event-based gateway in front of the event.
         """
+        if event_subprocess.triggered(self, ai_id, activity_id, variables, local_variables):
+            return
         ai = self.state.activity_instances.get(ai_id)
         if ai is None:
             return
@@ -150,6 +156,8 @@ class Runtime:
 
     def fire_job(self, job_id: str) -> None:
         """Run an async continuation or a timer owned by this instance."""
+        if event_subprocess.fire_timer(self, job_id):
+            return
         job = self.state.jobs.get(job_id)
         if job is None:
             return
@@ -286,6 +294,7 @@ class Runtime:
                     target = key
                     break
         existing = self.state.variable(name, target)
+        self.variable_events.append((target or self.state.id, name, "update" if existing else "create"))
         if existing is not None:
             existing.value = value
             self.state.dirty_variables.add(existing.id)
@@ -335,7 +344,7 @@ class Runtime:
         self.inflight[scope_id] += 1
 
     def run(self) -> None:
-        while self.queue:
+        while (self.variable_events and event_subprocess.check_conditions(self)) or self.queue:
             operation, element, scope_id = self.queue.popleft()
             self.inflight[scope_id] -= 1
             if not self.state.alive(scope_id) or self.state.ended:
@@ -441,6 +450,7 @@ class Runtime:
         for boundary_id in self.model.boundary_events.get(activity.id, ()):
             self.behaviours[self.model.activities[boundary_id].type].attach(
                 self, self.model.activities[boundary_id], ai)
+        event_subprocess.open_scope(self, ai.id)
         return ai
 
     def _take_pending_locals(self, activity: Activity, ai_id: str) -> None:
@@ -498,9 +508,9 @@ class Runtime:
             raise ProcessEngineError(f"Invalid {timer.kind} '{text}' of timer '{event.id}': "
                                      f"{error.reason}", status=400) from None
         now = clock.now()
-        # as in Camunda, only a non-interrupting boundary timer repeats its cycle (jobs.run
-        # schedules each next job); intermediate and interrupting timers fire once
-        repeats = event.is_boundary and not event.cancel_activity
+        # as in Camunda, only a non-interrupting boundary timer or event sub-process timer start
+        # repeats its cycle (jobs.run schedules each next job); the others fire once
+        repeats = (event.is_boundary or event.type == "startTimerEvent") and not event.cancel_activity
         self.add_job(owner, event, type="timer", handler_type=handler_type,
                      configuration=event.id, due_date=spec.first_due(now),
                      definition_configuration=job_configuration(timer.kind, timer.text),
@@ -565,7 +575,10 @@ class Runtime:
         ``thrower`` is the activity instance that raised it (its own boundary events catch too);
         an uncaught error ends the token like a none end event.
         """
-        for ai_id in self.state.ancestors(scope_id):
+        chain = self.state.ancestors(scope_id)
+        for ai_id in chain:
+            if event_subprocess.catch_error(self, ai_id, chain, code, message):
+                return
             if ai_id == self.state.id:
                 break
             ai = self.state.activity_instances[ai_id]
@@ -591,7 +604,10 @@ class Runtime:
 
     def propagate_escalation(self, code: str | None, scope_id: str) -> bool:
         """Trigger the nearest escalation boundary event on an enclosing sub-process."""
-        for ai_id in self.state.ancestors(scope_id):
+        chain = self.state.ancestors(scope_id)
+        for ai_id in chain:
+            if event_subprocess.catch_escalation(self, ai_id, chain, code):
+                return True
             if ai_id == self.state.id:
                 return False
             ai = self.state.activity_instances[ai_id]

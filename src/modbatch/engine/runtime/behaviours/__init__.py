@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from modbatch.engine.runtime.behaviours import event_subprocess
 from modbatch.engine.runtime.behaviours.base import Behaviour
 from modbatch.engine.runtime.behaviours.events import (
     BoundaryEvent,
@@ -51,5 +52,6 @@ BEHAVIOURS: dict[str, Behaviour] = {
     "subProcess": SubProcess(),
     "multiInstanceBody": MultiInstanceBody(),
 }
+BEHAVIOURS.update(event_subprocess.BEHAVIOURS)
 
 __all__ = ["BEHAVIOURS", "Behaviour"]
