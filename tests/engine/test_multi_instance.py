@@ -17,7 +17,7 @@ from modbatch.engine import instances, repository, tasks
 from modbatch.engine.bpmn import parse_bpmn
 from modbatch.engine.variables import TypedValue
 from modbatch.errors import ParseError, ProcessEngineError
-from modbatch.store.tables import ActivityInstance, ExternalTask, Job, Task
+from modbatch.store.tables import ActivityInstance, EventSubscription, ExternalTask, Job, Task
 from tests.engine.conftest import NOW
 from tests.engine.test_behaviours import END, START, flow, message, rows, run_jobs, shape, variables
 from tests.engine.test_runtime import BPMN_NS, history_state, inline
@@ -329,6 +329,30 @@ def test_receive_task_inner_instances_wait_for_their_own_messages(engine):
     pid = start_with(engine, deploy_xml(engine, "recvp", xml))
     assert shape(engine, pid) == [("recv" + BODY, [("recv", []), ("recv", [])])]
     message(engine, "go")
+    assert shape(engine, pid) == [("after", [])]
+
+
+def test_event_sub_process_inside_each_inner_sub_process(engine):
+    """Each inner sub-process instance owns its event sub-process subscription; an interrupting
+    message start ends just that inner instance's own path, and the body counts it complete."""
+    esp = ('<subProcess id="esp" triggeredByEvent="true"><startEvent id="espStart">'
+           '<messageEventDefinition messageRef="m"/></startEvent>'
+           '<sequenceFlow id="e1" sourceRef="espStart" targetRef="espEnd"/><endEvent id="espEnd"/></subProcess>')
+    sub = mi_task("sub", tag="subProcess", cardinality="2",
+                  inner='<startEvent id="s2"/><sequenceFlow id="g1" sourceRef="s2" targetRef="w"/>'
+                        '<userTask id="w"/><sequenceFlow id="g2" sourceRef="w" targetRef="e2"/>'
+                        '<endEvent id="e2"/>' + esp)
+    xml = (f'<definitions {BPMN_NS} targetNamespace="t"><message id="m" name="stop"/>'
+           f'<process id="espmi" isExecutable="true">'
+           + flow(START, sub, '<userTask id="after"/>', END) + "</process></definitions>")
+    pid = start_with(engine, deploy_xml(engine, "espmi", xml))
+    subs = rows(engine, EventSubscription, process_instance_id=pid)
+    assert sorted(s.activity_id for s in subs) == ["espStart", "espStart"]
+    assert len({s.execution_id for s in subs}) == 2
+    complete_one(engine, pid, "w")
+    assert len(rows(engine, EventSubscription, process_instance_id=pid)) == 1
+    assert counters(engine, pid, "sub") == (2, 1, 1)
+    message(engine, "stop")
     assert shape(engine, pid) == [("after", [])]
 
 
