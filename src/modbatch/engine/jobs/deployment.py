@@ -16,7 +16,7 @@ from typing import Any, Iterable
 from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
-from modbatch.engine import clock, jobs
+from modbatch.engine import clock, history, jobs
 from modbatch.engine.bpmn import timers
 from modbatch.engine.bpmn.model import Activity, ProcessModel
 from modbatch.engine.runtime import new_id
@@ -138,6 +138,8 @@ def _remove_start_timers(session: Session, definition: ProcessDefinition) -> Non
               else Job.tenant_id == definition.tenant_id)
     obsolete = (Job.handler_type == TIMER_START_EVENT, Job.process_definition_key == definition.key,
                 tenant, Job.process_definition_id != definition.id)
+    history.incidents_ended(session, Incident.configuration.in_(select(Job.id).where(*obsolete)),
+                            resolved=False)
     session.execute(delete(Incident).where(Incident.configuration.in_(
         select(Job.id).where(*obsolete))))
     session.execute(delete(Job).where(*obsolete))

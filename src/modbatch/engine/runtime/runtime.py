@@ -23,6 +23,7 @@ from modbatch.engine import clock
 from modbatch.engine.bpmn.expression import compile_expression
 from modbatch.engine.bpmn.model import Activity, IoParameter, Listener, ProcessModel
 from modbatch.engine.bpmn.timers import TimerError, job_configuration, parse_timer
+from modbatch.engine.runtime import history
 from modbatch.engine.runtime.behaviours import BEHAVIOURS, event_subprocess
 from modbatch.engine.runtime.behaviours.base import unsupported
 from modbatch.engine.runtime.job_definitions import job_definition_id
@@ -81,6 +82,7 @@ class Runtime:
         # (scope instance id, variable name, "create" | "update") since conditions were last
         # evaluated; (scope, None, None) when a scope with conditional events was created
         self.variable_events: list[tuple[str, str | None, str | None]] = []
+        self._executing: str | None = None  # the activity being executed, until it has an instance
 
     # ------------------------------------------------------------------ entry points
     def start(self, variables: dict[str, TypedValue] | None = None, *,
@@ -94,6 +96,7 @@ class Runtime:
                 "should start is not defined: initial is null", status=400,
                 type="BadUserRequestException")
         self.fire_listeners(self.model.listeners, "start", self.state.id, f"process '{self.model.id}'")
+        history.process_started(self.state, start)
         event_subprocess.open_scope(self, self.state.id)
         self.push("enter", start, self.state.id)
         self.run()
@@ -150,6 +153,7 @@ class Runtime:
             self.remove_subtree(ai.id, cancelled=False)
             for name, value in (variables or {}).items():
                 self.set_variable(name, value, parent)
+            history.passed_through(self.state, event, parent)
             self.push("leave", event.id, parent)
         self.run()
         self._end_if_empty()
@@ -267,6 +271,7 @@ class Runtime:
             self.behaviours[scope.activity_type].child_cancelled(self, scope)
         if not self.state.children(self.state.id) and not self.inflight[self.state.id]:
             self.emptied_by = "cancelled"
+            self.state.delete_reason = history.MODIFICATION_REASON
             self._end_if_empty(state="EXTERNALLY_TERMINATED")
 
     def finish_modification(self, *, externally: bool) -> None:
@@ -277,6 +282,7 @@ class Runtime:
         if self.emptied_by == "completed":
             self._end("COMPLETED")
         else:
+            self.state.delete_reason = history.MODIFICATION_REASON
             self._end("EXTERNALLY_TERMINATED" if externally else "INTERNALLY_TERMINATED")
 
     # ------------------------------------------------------------------ variables
@@ -298,9 +304,11 @@ class Runtime:
         if existing is not None:
             existing.value = value
             self.state.dirty_variables.add(existing.id)
+            history.variable_set(self.state, existing, created=False)
         else:
             var = VariableState(new_id(), name, target, value)
             self.state.variables[var.id] = var
+            history.variable_set(self.state, var, created=True)
 
     def evaluate(self, expression: Any, scope_id: str) -> Any:
         return expression.evaluate(self.state.visible_variables(scope_id))
@@ -376,7 +384,11 @@ class Runtime:
         self.execute(activity, scope_id)
 
     def execute(self, activity: Activity, scope_id: str) -> None:
+        self._executing = activity.id
         self.behaviours[activity.type].execute(self, activity, scope_id)
+        if self._executing is not None:  # it created no activity instance: history still sees it
+            self._executing = None
+            history.passed_through(self.state, activity, scope_id)
 
     def leave(self, activity: Activity, scope_id: str) -> None:
         """The activity is done in ``scope_id``: continue asynchronously if asyncAfter."""
@@ -470,6 +482,9 @@ class Runtime:
         self.state.activity_instances[ai.id] = ai
         if parent_id == self.state.id:
             self.emptied_by = None
+        if async_phase is None:
+            self._executing = None if self._executing == activity.id else self._executing
+            history.activity_started(self.state, ai)
         return ai
 
     def create_transition_instance(self, activity: Activity, scope_id: str, phase: str) -> None:
@@ -548,7 +563,7 @@ class Runtime:
             self.fire_listeners(activity.listeners, "end", ai.id, _describe(activity))
             if self.state.alive(ai.parent_id):
                 self.apply_outputs(activity, ai.parent_id, ai.id)
-        self.state.remove_activity_instance(ai_id)
+        self.state.remove_activity_instance(ai_id, canceled=cancelled)
 
     def drop_tokens_in(self, scope_id: str) -> None:
         """Terminate: tokens still queued inside ``scope_id`` must not run."""
@@ -566,6 +581,7 @@ class Runtime:
         parent = ai.parent_id
         if event.cancel_activity:
             self.remove_subtree(ai.id, cancelled=True)
+        history.passed_through(self.state, event, parent)
         self.push("leave", event.id, parent)
 
     def propagate_error(self, code: str, message: str | None, scope_id: str, *,
@@ -593,6 +609,7 @@ class Runtime:
                 self.set_variable(catcher.error_code_variable, infer(code), parent)
             if catcher.error_message_variable:
                 self.set_variable(catcher.error_message_variable, infer(message), parent)
+            history.passed_through(self.state, catcher, parent)
             self.push("leave", catcher.id, parent)
             return
         if thrower is not None and thrower in self.state.activity_instances:
