@@ -17,7 +17,15 @@ from modbatch.engine import instances, repository, tasks
 from modbatch.engine.bpmn import parse_bpmn
 from modbatch.engine.variables import TypedValue
 from modbatch.errors import ParseError, ProcessEngineError
-from modbatch.store.tables import ActivityInstance, EventSubscription, ExternalTask, Job, Task
+from modbatch.store.tables import (
+    ActivityInstance,
+    EventSubscription,
+    ExternalTask,
+    HistoricActivityInstance,
+    HistoricVariableInstance,
+    Job,
+    Task,
+)
 from tests.engine.conftest import NOW
 from tests.engine.test_behaviours import END, START, flow, message, rows, run_jobs, shape, variables
 from tests.engine.test_runtime import BPMN_NS, history_state, inline
@@ -443,3 +451,22 @@ def test_output_mappings_of_inner_instances_and_process_completion(engine):
     complete_one(engine, pid, "mi")
     complete_one(engine, pid, "mi")
     assert history_state(engine, pid) == "COMPLETED"
+
+
+def test_history_records_the_body_and_each_inner_instance(engine):
+    """Historic activity instances: the body once (type multiInstanceBody), each inner instance
+    under it, all ended when the body completes; the counters are historic variables of the body."""
+    d = inline(engine, "mihist", flow(START, mi_task(cardinality="2"), END))
+    pid = start_with(engine, d)
+    complete_one(engine, pid, "mi")
+    complete_one(engine, pid, "mi")
+    found = rows(engine, HistoricActivityInstance, process_instance_id=pid)
+    [body] = [h for h in found if h.activity_id == "mi" + BODY]
+    inner = [h for h in found if h.activity_id == "mi"]
+    assert (body.activity_type, body.parent_activity_instance_id, body.end_time is not None,
+            body.canceled) == ("multiInstanceBody", pid, True, False)
+    assert [(h.activity_type, h.parent_activity_instance_id, h.end_time is not None) for h in inner] == [
+        ("userTask", body.id, True)] * 2
+    counters_seen = {h.name for h in rows(engine, HistoricVariableInstance, process_instance_id=pid)
+                     if h.activity_instance_id == body.id}
+    assert counters_seen == {"nrOfInstances", "nrOfActiveInstances", "nrOfCompletedInstances"}
