@@ -89,6 +89,8 @@ KINDS = (  # path prefix → resource kind of its {id} / {key}
     ("/history/batch/", "historicBatch"),
     ("/job-definition/", "jobDefinition"),
     ("/job/", "job"),
+    ("/execution/", "instance"),  # a process instance is an execution
+    ("/variable-instance/", "variable"),
 )
 
 
@@ -145,6 +147,10 @@ def _seed() -> dict[str, dict[str, list[str]]]:
     live = [api.start(definition) for _ in range(6)]
     spare = [api.start(definition) for _ in range(4)]
     api.start(spare_definition)
+    with_variables = api.call("POST", f"/process-definition/{definition}/start", json={
+        "variables": {"amount": {"value": 5, "type": "Integer"}, "name": {"value": "fuzz"}}})
+    variables = [v["id"] for v in api.call(
+        "GET", "/variable-instance", params={"processInstanceIdIn": with_variables["id"]})]
 
     running = api.batch(definition, live[:3])  # seed job run: execution and monitor jobs wait
     api.run_seed_job(running)
@@ -169,6 +175,7 @@ def _seed() -> dict[str, dict[str, list[str]]]:
         "jobDefinition": {"live": [running["batchJobDefinitionId"],
                                    failing["seedJobDefinitionId"]], "spare": []},
         "job": {"live": jobs, "spare": api.jobs(running, "batch")[:1]},
+        "variable": {"live": variables, "spare": []},
     }
 
 
@@ -242,11 +249,13 @@ def flatmap_case(context, case: schemathesis.Case):
         return st.just(case)
     destructive = _destructive(case.method.upper(), case.operation.path)
     pool = SEEDED[kind]["spare" if destructive else "live"]
-    [name] = case.path_parameters
+    # the resource's own id; a second path parameter (a resource id, a message name) keeps
+    # its generated value
+    name = "id" if "id" in case.path_parameters else next(iter(case.path_parameters))
 
     def use(value: str | None) -> schemathesis.Case:
         if value is not None:
-            case.path_parameters = {name: value}
+            case.path_parameters = {**case.path_parameters, name: value}
         return case
 
     return st.one_of(st.none(), st.sampled_from(pool)).map(use) if pool else st.just(case)
