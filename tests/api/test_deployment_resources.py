@@ -75,9 +75,9 @@ def test_one_resource_and_unknown_ones(client, deployment):
     ("oneTaskProcess.bpmn20.xml", "application/xml", "oneTaskProcess.bpmn20.xml"),
     ("rules/discount.dmn", "application/xml", "discount.dmn"),
     ("form.json", "application/json", "form.json"),
-    ("README.txt", "text/plain; charset=utf-8", "README.txt"),
+    ("README.txt", "text/plain", "README.txt"),
     ("diagram.png", "image/png", "diagram.png"),
-    ("page.html", "text/html; charset=utf-8", "page.html"),
+    ("page.html", "text/html", "page.html"),
     ("archive.zip", "application/octet-stream", "archive.zip"),
 ])
 def test_data_is_the_file_with_camundas_media_type(client, deployment, name, content_type,

@@ -114,7 +114,8 @@ def get_deployment_resource_data(id: str, resourceId: str):
         if row is None:
             raise ProcessEngineError(f"no resource found with id '{resourceId}' in deployment "
                                      f"'{id}': resource is null", type="NullValueException")
-        # a framework response: Connexion would serialize the bytes of a JSON file once more
-        return Response(bytes(row.content), media_type=deployment_resources.media_type(row.name),
-                        headers={"Content-Disposition": "attachment; filename="
-                                 + deployment_resources.file_name(row.name)})
+        # a framework response: Connexion would serialize the bytes of a JSON file once more;
+        # the type goes out as Camunda sends it (Starlette would add a charset to text types)
+        return Response(bytes(row.content), headers={
+            "Content-Type": deployment_resources.media_type(row.name),
+            "Content-Disposition": f"attachment; filename={deployment_resources.file_name(row.name)}"})
