@@ -199,3 +199,23 @@ def test_definition_statistics_options(client, scenario):
         response = client.get(f"{ROOT}/process-definition/statistics", params=params)
         assert response.status_code == 400
         assert response.json() == error("InvalidRequestException", message)
+
+
+def test_by_key_and_tenant(client, api, scenario):
+    """The tenant's latest version only; a key the tenant lacks is Camunda's 404."""
+    deployed = client.post(f"{ROOT}/deployment/create", data={"tenant-id": "t1"},
+                           files={"data": ("branches.bpmn", BRANCHES.encode(), "text/xml")})
+    [definition_id] = deployed.json()["deployedProcessDefinitions"]
+    started = client.post(f"{ROOT}/process-definition/{definition_id}/start", json={})
+    assert started.status_code == 200, started.text
+    response = client.get(f"{ROOT}/process-definition/key/branches/tenant-id/t1/statistics")
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/json"
+    assert response.json() == [
+        {"id": "ext", "instances": 1, "failedJobs": 0, "incidents": []},
+        {"id": "inner", "instances": 1, "failedJobs": 0, "incidents": []},
+        {"id": "late", "instances": 1, "failedJobs": 0, "incidents": []}]
+    missing = client.get(f"{ROOT}/process-definition/key/branches/tenant-id/t2/statistics")
+    assert missing.status_code == 404
+    assert missing.json() == error(
+        "RestException", "No matching process definition with key: branches and tenant-id: t2")

@@ -308,6 +308,12 @@ def reads_session(call: Session) -> None:
     call("get", "/process-definition/{id}/statistics", path={"id": definition_id},
          params={"failedJobs": "true", "incidentsForType": "failedJob"})
     call("get", "/process-definition/key/{key}/statistics", path={"key": "waits"})
+    call("get", "/process-definition/key/{key}/tenant-id/{tenant-id}/statistics", 404,
+         path={"key": "waits", "tenant-id": "t1"})
+    call("post", "/deployment/create", data={"tenant-id": "t1"},
+         files={"data": ("waits.bpmn", MESSAGE_CATCH, "text/xml")})
+    call("get", "/process-definition/key/{key}/tenant-id/{tenant-id}/statistics",
+         path={"key": "waits", "tenant-id": "t1"})
     call("get", "/process-definition/{id}/statistics", 400, path={"id": definition_id},
          params={"incidents": "true", "incidentsForType": "failedJob"})
     resources = call("get", "/deployment/{id}/resources", path={"id": deployment["id"]})

@@ -148,6 +148,19 @@ def get_activity_statistics_by_process_definition_key(
                                     incidentsForType), 200
 
 
+def get_activity_statistics_by_process_definition_key_and_tenant_id(
+        key: str, tenant_id: str, failedJobs: bool | None = None, incidents: bool | None = None,
+        incidentsForType: str | None = None):
+    """``tenant_id`` is Connexion's name for the path parameter ``tenant-id``."""
+    with current().read() as session:
+        definition = repository.latest_definition_by_key(session, key, tenant_id)
+        if definition is None:
+            raise RestError(f"No matching process definition with key: {key} and tenant-id: "
+                            f"{tenant_id}", status=404, code=None)
+        return _activity_statistics(session, definition.id, failedJobs, incidents,
+                                    incidentsForType), 200
+
+
 def get_process_definition_statistics(failedJobs: bool | None = None,
                                       incidents: bool | None = None,
                                       incidentsForType: str | None = None,
