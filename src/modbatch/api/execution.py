@@ -6,9 +6,9 @@ from typing import Any
 
 from modbatch.api import listing, params
 from modbatch.api.event_subscription import event_subscription
-from modbatch.engine import executions, instances
+from modbatch.engine import executions
 from modbatch.engine.process_engine import current
-from modbatch.errors import InvalidRequest, ModbatchError, ProcessEngineError, RestError
+from modbatch.errors import InvalidRequest, ModbatchError, RestError
 
 LISTS = ("tenantIdIn",)
 CONDITIONS = ("variables", "processVariables")
@@ -84,14 +84,9 @@ def trigger_event(id: str, messageName: str, body: Any = None):
     engine = current()
     with engine.transaction() as session:
         try:
-            subscription = executions.message_subscription(session, id, messageName)
-            if subscription is None:
-                raise ProcessEngineError(
-                    f"Execution with id '{id}' does not have a subscription to a message event "
-                    f"with name '{messageName}': eventSubscriptions is empty")
-            instances.trigger_subscriptions(session, [subscription], variables=variables)
-        except InvalidRequest:
-            raise
+            executions.message_event_received(session, id, messageName, variables=variables)
+        except InvalidRequest as error:  # Camunda's RestException branch keeps the status
+            raise InvalidRequest(prefix + error.message, status=error.status) from None
         except ModbatchError as error:
             raise RestError(prefix + error.message) from None
     engine.wake_job_executor()

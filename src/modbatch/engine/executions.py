@@ -11,8 +11,10 @@ from typing import Any, Mapping
 from sqlalchemy import and_, exists, literal, null, or_, select, union_all
 from sqlalchemy.orm import Session, aliased
 
-from modbatch.engine import queries
+from modbatch.engine import instances, queries
 from modbatch.engine.instances import variable_match
+from modbatch.engine.variables import TypedValue
+from modbatch.errors import ProcessEngineError
 from modbatch.store.tables import (
     ActivityInstance,
     EventSubscription,
@@ -114,3 +116,15 @@ def message_subscription(session: Session, execution_id: str,
     return session.execute(select(es).where(
         es.execution_id == execution_id, es.event_type == "message",
         es.event_name == message_name).order_by(es.created, es.id)).scalars().first()
+
+
+def message_event_received(session: Session, execution_id: str, message_name: str, *,
+                           variables: dict[str, TypedValue]) -> None:
+    """Camunda's messageEventReceived: the execution's subscription to the message fires."""
+    subscription = message_subscription(session, execution_id, message_name)
+    if subscription is None:
+        # EnsureUtil.ensureNotEmpty appends ": <variable> is empty"
+        raise ProcessEngineError(
+            f"Execution with id '{execution_id}' does not have a subscription to a message event "
+            f"with name '{message_name}': eventSubscriptions is empty")
+    instances.trigger_subscriptions(session, [subscription], variables=variables)
