@@ -250,6 +250,7 @@ def session(client) -> Session:  # noqa: F811 (the imported fixture)
     call("get", "/batch/statistics", params={"batchId": bad["id"]})
 
     external_task_session(call)
+    decision_session(call)
 
     call("get", "/history/batch")
     call("get", "/history/batch/count")
@@ -277,6 +278,28 @@ def session(client) -> Session:  # noqa: F811 (the imported fixture)
     call("post", "/message", 204, json={"messageName": "paid", "all": True})
     call("post", "/signal", 204, json={"name": "nothing"})
     return call
+
+
+def decision_session(call: Session) -> None:
+    """A decision table deployed alone, listed, read and evaluated by id and by key."""
+    table = Path(__file__).resolve().parents[1] / "dmn" / "invoice-assign-approver.dmn"
+    deployment = call("post", "/deployment/create", files=[
+        ("data", (table.name, table.read_bytes(), "text/xml"))])
+    [decision_id] = deployment["deployedDecisionDefinitions"]
+    key = "invoice-assign-approver"
+    call("get", "/decision-definition")
+    call("get", "/decision-definition/count")
+    call("get", "/decision-definition/{id}", path={"id": decision_id})
+    call("get", "/decision-definition/{id}", 404, path={"id": "unknown"})
+    call("get", "/decision-definition/key/{key}", path={"key": key})
+    call("get", "/decision-definition/{id}/xml", path={"id": decision_id})
+    variables = {"invoiceCategory": {"value": "Misc"}, "amount": {"value": 30, "type": "Double"}}
+    call("post", "/decision-definition/{id}/evaluate", path={"id": decision_id},
+         json={"variables": variables})
+    call("post", "/decision-definition/key/{key}/evaluate", path={"key": key},
+         json={"variables": variables})
+    call("post", "/decision-definition/key/{key}/evaluate", 400, path={"key": key},
+         json={"variables": {"invoiceCategory": {"value": "Misc"}}})
 
 
 def external_task_session(call: Session) -> None:
