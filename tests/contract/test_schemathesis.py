@@ -51,6 +51,7 @@ from tests.conftest import model_path
 
 ROOT = Path(__file__).resolve().parents[2]
 MODEL = model_path("exclusiveGateway")
+DECISIONS = ROOT / "tests" / "dmn" / "invoice-assign-approver.dmn"
 BASE = "/engine-rest"
 
 
@@ -89,6 +90,8 @@ KINDS = (  # path prefix → resource kind of its {id} / {key}
     ("/history/batch/", "historicBatch"),
     ("/job-definition/", "jobDefinition"),
     ("/job/", "job"),
+    ("/decision-definition/key/", "decisionKey"),
+    ("/decision-definition/", "decision"),
 )
 
 
@@ -158,6 +161,8 @@ def _seed() -> dict[str, dict[str, list[str]]]:
     api.call("DELETE", f"/batch/{finished['id']}", expected=204)  # history only
 
     jobs = api.jobs(running, "batch") + api.jobs(running, "monitor") + [failed_job]
+    decisions = list(api.call("POST", "/deployment/create", files={"data": (
+        DECISIONS.name, DECISIONS.read_bytes(), "text/xml")})["deployedDecisionDefinitions"])
     return {
         "deployment": {"live": [deployment], "spare": [spare_deployment]},
         "definition": {"live": [definition], "spare": [definition]},
@@ -169,6 +174,8 @@ def _seed() -> dict[str, dict[str, list[str]]]:
         "jobDefinition": {"live": [running["batchJobDefinitionId"],
                                    failing["seedJobDefinitionId"]], "spare": []},
         "job": {"live": jobs, "spare": api.jobs(running, "batch")[:1]},
+        "decision": {"live": decisions, "spare": []},
+        "decisionKey": {"live": ["invoice-assign-approver"], "spare": []},
     }
 
 

@@ -175,12 +175,13 @@ def query(filters: Mapping[str, Any]):
             stmt = stmt.where(Deployment.deployment_time > f("deployedAfter"))
         if f("deployedAt") is not None:
             stmt = stmt.where(Deployment.deployment_time == f("deployedAt"))
+    deployed = aliased(Deployment)
     return queries.apply_sorting(stmt, filters, {
         "id": dd.id, "key": dd.key, "name": dd.name, "version": dd.version,
         "deploymentId": dd.deployment_id, "tenantId": dd.tenant_id, "versionTag": dd.version_tag,
         "category": dd.category, "decisionRequirementsDefinitionKey": None,
-        "deployTime": select(Deployment.deployment_time)
-        .where(Deployment.id == dd.deployment_id).scalar_subquery()}, dd.id)
+        "deployTime": select(deployed.deployment_time)
+        .where(deployed.id == dd.deployment_id).correlate(dd).scalar_subquery()}, dd.id)
 
 
 def find(session: Session, filters: Mapping[str, Any], first_result: int | None = None,
