@@ -234,3 +234,10 @@ class DecisionLookup:
                 f"There are '{len(found)}' results for a decision definition with key = '{key}', "
                 f"versionTag = '{version_tag}' and tenant-id = '{tenant}'.", status=400)
         return decision_for(self.session, found[0])
+
+
+def hand_to(session: Session, states: Any) -> None:
+    """Give loaded or new instances the lookup their business rule tasks evaluate through."""
+    lookup = DecisionLookup(session)
+    for state in states:
+        state.decisions = lookup

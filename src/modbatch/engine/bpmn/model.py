@@ -72,6 +72,18 @@ START_TYPES = frozenset({"startEvent", "messageStartEvent", "signalStartEvent", 
 
 
 @dataclass(frozen=True)
+class DecisionRef:
+    """camunda:decisionRef of a business rule task; key, version and tenant may be expressions."""
+
+    key: Expression
+    binding: str = "latest"  # latest | deployment | version | versionTag
+    version: Expression | None = None
+    version_tag: str | None = None
+    tenant_id: Expression | None = None
+    map_result: str = "resultList"  # singleEntry | singleResult | collectEntries | resultList
+
+
+@dataclass(frozen=True)
 class Activity:
     """A flow node. ``type`` uses Camunda's activity type strings (ActivityTypes.java)."""
 
@@ -113,6 +125,8 @@ class Activity:
     listeners: tuple[Listener, ...] = ()
     task_listeners: tuple[Listener, ...] = ()
     line: int | None = None
+    # businessRuleTask with camunda:decisionRef: the decision it evaluates (result_variable above)
+    decision: "DecisionRef | None" = None
 
     @property
     def is_wait_state(self) -> bool:

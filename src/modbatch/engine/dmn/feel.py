@@ -349,7 +349,13 @@ class _Parser:
                 upper = compare("<" if high_open else "<=", value, high(v))
                 return lower is True and upper is True
             return interval
-        endpoint = self.endpoint()
+        start = self.pos
+        endpoint = self.expression()
+        consumed = {tok[1] for tok in self.tokens[start:self.pos] if tok[0] != "lit"}
+        if consumed & {"=", "!=", "<", "<=", ">", ">=", "and", "or", "not"}:
+            # a boolean expression over the input (``cellInput > 10``): true passes
+            return lambda value, v: (lambda result: result is True or equal(value, result) is True)(
+                endpoint(v))
         return lambda value, v: equal(value, endpoint(v)) is True
 
     def endpoint(self) -> Evaluator:

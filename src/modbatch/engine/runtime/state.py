@@ -138,6 +138,9 @@ class InstanceState:
     loaded_external_tasks: frozenset[str] = frozenset()
     # signals thrown while running, delivered by the command once the instance is written
     thrown_signals: list[tuple[str, dict[str, TypedValue]]] = field(default_factory=list)
+    # the command layer's decision lookup (modbatch.engine.decisions.DecisionLookup): business
+    # rule tasks resolve camunda:decisionRef through it; None where no session is at hand
+    decisions: Any = None
 
     def mark_loaded(self) -> None:
         """Remember what is in the database, so persistence writes only the difference."""
