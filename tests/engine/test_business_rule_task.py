@@ -19,6 +19,7 @@ from modbatch.errors import NotFoundError, ParseError
 from tests.conftest import model_path
 from tests.engine.test_behaviours import END, START, flow, variables
 from tests.engine.test_dmn import table_xml
+from tests.engine.test_modification import before, cancel, modify
 from tests.engine.test_runtime import BPMN_NS, complete, start, tree
 
 APPROVERS = Path(__file__).resolve().parents[1] / "dmn" / "invoice-assign-approver.dmn"
@@ -210,3 +211,16 @@ def test_decision_ref_attributes_are_checked_at_deployment(engine, attributes, m
     with pytest.raises(ParseError) as caught:
         deploy(engine, ("p.bpmn", process("p", flow(START, rule_task(attributes), END))))
     assert caught.value.message == message
+
+
+def test_start_before_a_business_rule_task_evaluates_its_decision(engine):
+    """Modification: startBeforeActivity on the task (reloaded instance) evaluates the decision
+    with the instance's current variables and moves on to the next wait state."""
+    body = flow(START, '<userTask id="first"/>',
+                rule_task('camunda:resultVariable="grade" camunda:mapDecisionResult="singleEntry"'),
+                '<userTask id="wait"/>', END)
+    definitions, _ = deploy(engine, ("grade.dmn", GRADES), ("p.bpmn", process("p", body)))
+    pids = [start(engine, definitions["p"], amount=amount) for amount in (10, 500)]
+    modify(engine, definitions["p"], pids, cancel("first"), before("decide"))
+    assert [tree(engine, pid) for pid in pids] == [[("wait", [])], [("wait", [])]]
+    assert [variables(engine, pid)["grade"] for pid in pids] == ["low", "high"]
