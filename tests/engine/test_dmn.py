@@ -303,3 +303,15 @@ def test_single_mappers_refuse_several_results_and_collect_several_names():
         "name but found '[a, b]'.")
     with pytest.raises(DecisionError):
         map_result(two_names, "singleEntry")
+
+
+@pytest.mark.parametrize("text,problem", [
+    ("-" * 100 + "1", "expression nested too deeply"), ("(" * 100 + "1" + ")" * 100,
+                                                      "expression nested too deeply"),
+    ("+".join(["1"] * 300), "more than 200 operators"), ("a" + ".b" * 300, "more than 200 operators"),
+])
+def test_deeply_nested_or_chained_feel_is_refused(text, problem):
+    """Nesting and operator chains are bounded when compiled, so evaluation never recurses deeply."""
+    with pytest.raises(FeelError) as caught:
+        SimpleExpression(text)
+    assert caught.value.message.endswith(problem)

@@ -24,6 +24,7 @@ from modbatch.errors import ProcessEngineError
 
 MAX_LENGTH = 4000
 MAX_DEPTH = 60
+MAX_OPERATIONS = 200  # chained operators nest closures: keep evaluation far from the recursion limit
 
 Evaluator = Callable[[Mapping[str, Any]], Any]
 Test = Callable[[Any, Mapping[str, Any]], bool]
@@ -165,6 +166,7 @@ class _Parser:
         self.tokens = _tokens(text)
         self.pos = 0
         self.depth = 0
+        self.operations = 0
 
     def fail(self, problem: str) -> FeelError:
         return FeelError(f"failed to parse expression '{self.text}': {problem}")
@@ -198,6 +200,11 @@ class _Parser:
         if self.depth > MAX_DEPTH:
             raise self.fail("expression nested too deeply")
 
+    def operation(self) -> None:
+        self.operations += 1
+        if self.operations > MAX_OPERATIONS:
+            raise self.fail(f"more than {MAX_OPERATIONS} operators")
+
     # simple expressions -----------------------------------------------------------
     def expression(self) -> Evaluator:
         self.nested()
@@ -208,6 +215,7 @@ class _Parser:
     def disjunction(self) -> Evaluator:
         left = self.conjunction()
         while self.accept("or"):
+            self.operation()
             right = self.conjunction()
             left = _or(left, right)
         return left
@@ -215,6 +223,7 @@ class _Parser:
     def conjunction(self) -> Evaluator:
         left = self.comparison()
         while self.accept("and"):
+            self.operation()
             right = self.comparison()
             left = _and(left, right)
         return left
@@ -238,6 +247,7 @@ class _Parser:
         left = self.multiplicative()
         while (tok := self.peek()) and tok[0] == "op" and tok[1] in ("+", "-"):
             self.pos += 1
+            self.operation()
             right = self.multiplicative()
             left = (lambda v, left=left, right=right, op=tok[1]: _arith(op, left(v), right(v)))
         return left
@@ -246,6 +256,7 @@ class _Parser:
         left = self.power()
         while (tok := self.peek()) and tok[0] == "op" and tok[1] in ("*", "/"):
             self.pos += 1
+            self.operation()
             right = self.power()
             left = (lambda v, left=left, right=right, op=tok[1]: _arith(op, left(v), right(v)))
         return left
@@ -259,7 +270,9 @@ class _Parser:
 
     def unary(self) -> Evaluator:
         if self.accept("-"):
+            self.nested()
             operand = self.unary()
+            self.depth -= 1
             return lambda v: _arith("-", Decimal(0), operand(v))
         return self.path()
 
@@ -267,6 +280,7 @@ class _Parser:
         node = self.primary()
         while self.at(".") and (nxt := self.peek(1)) and nxt[0] == "name":
             self.pos += 2
+            self.operation()
             node = (lambda v, node=node, key=nxt[1]:
                     base.get(key) if isinstance(base := node(v), dict) else None)
         return node
