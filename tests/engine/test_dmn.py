@@ -197,6 +197,13 @@ def test_outputs_are_typed_by_type_ref_or_inferred():
                                        "seven": ("Integer", 7)}]
 
 
+def test_other_type_refs_pass_values_unchanged():
+    """A typeRef Camunda has no transformer for (number, any) leaves the value as it is."""
+    xml = table_xml([(["&gt; 2"], ["amount"])], inputs=[("amount", "number")],
+                    outputs=[("same", "any")])
+    assert decide(xml, amount=2.5) == [{"same": ("Double", 2.5)}]
+
+
 def test_empty_output_entries_set_no_value_and_compound_outputs_keep_all():
     """A compound output answers every named output; an empty output entry leaves its name out."""
     xml = table_xml([(["-"], ['"a"', ""])], outputs=[("first", "string"), ("second", "string")])

@@ -139,10 +139,8 @@ class _DmnParser:
         type_ref = el.get("typeRef")
         if type_ref is None:
             return None
-        if type_ref.lower() not in _TYPE_REFS:
-            raise self.error(f"Unsupported typeRef '{type_ref}' at line {el.sourceline}: modbatch "
-                             f"knows {', '.join(_TYPE_REFS)}", el)
-        return type_ref.lower()
+        # Camunda converts only its own data types; any other typeRef passes values as they are
+        return type_ref.lower() if type_ref.lower() in _TYPE_REFS else None
 
     def input(self, el: etree._Element) -> Input:
         if not el.get("id"):
