@@ -153,6 +153,9 @@ def test_get_by_id_key_and_xml(client, approvers):
     xml = client.get(f"/engine-rest/decision-definition/{definition['id']}/xml")
     assert xml.status_code == 200
     assert xml.json() == {"id": definition["id"], "dmnXml": APPROVERS.read_text()}
+    by_key_xml = client.get(f"/engine-rest/decision-definition/key/{KEY}/xml")
+    assert by_key_xml.status_code == 200
+    assert by_key_xml.json() == xml.json()
 
 
 def test_unknown_ids_and_keys_are_404(client):
@@ -162,6 +165,7 @@ def test_unknown_ids_and_keys_are_404(client):
     assert by_id.json() == error("InvalidRequestException", "no deployed decision definition found "
                                  "with id 'nothing': decisionDefinition is null")
     assert client.get("/engine-rest/decision-definition/nothing/xml").status_code == 404
+    assert client.get("/engine-rest/decision-definition/key/nothing/xml").status_code == 404
     by_key = client.get("/engine-rest/decision-definition/key/nothing")
     assert by_key.status_code == 404
     assert by_key.json() == error("RestException",

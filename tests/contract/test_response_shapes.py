@@ -293,6 +293,7 @@ def decision_session(call: Session) -> None:
     call("get", "/decision-definition/{id}", 404, path={"id": "unknown"})
     call("get", "/decision-definition/key/{key}", path={"key": key})
     call("get", "/decision-definition/{id}/xml", path={"id": decision_id})
+    call("get", "/decision-definition/key/{key}/xml", path={"key": key})
     variables = {"invoiceCategory": {"value": "Misc"}, "amount": {"value": 30, "type": "Double"}}
     call("post", "/decision-definition/{id}/evaluate", path={"id": decision_id},
          json={"variables": variables})

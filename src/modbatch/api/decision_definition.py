@@ -57,6 +57,12 @@ def get_decision_definition_dmn_xml_by_id(id: str):
         return {"id": definition.id, "dmnXml": decisions.definition_xml(session, definition)}, 200
 
 
+def get_decision_definition_dmn_xml_by_key(key: str):
+    with current().read() as session:
+        definition = _by_key(session, key)
+        return {"id": definition.id, "dmnXml": decisions.definition_xml(session, definition)}, 200
+
+
 def _evaluate(session, definition, body: Any) -> list[dict[str, Any]]:
     dto = params.body_dict(body)
     variables = params.typed_variables(dto.get("variables") or None)
