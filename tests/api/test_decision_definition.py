@@ -236,3 +236,26 @@ def test_deleting_the_deployment_removes_its_decisions(client, approvers):
     assert client.delete(f"/engine-rest/deployment/{deployment['id']}").status_code == 204
     assert client.get(f"/engine-rest/decision-definition/{definition['id']}").status_code == 404
     assert client.get("/engine-rest/decision-definition/count").json() == {"count": 0}
+
+
+def test_business_rule_task_runs_on_a_rest_start(client, approvers):
+    """A process deployed apart from its decision: starting it over REST evaluates the latest
+    decision and the instance's variables show the mapped result."""
+    bpmn = ('<definitions xmlns="http://www.omg.org/spec/BPMN/20100524/MODEL" '
+            'xmlns:camunda="http://camunda.org/schema/1.0/bpmn" targetNamespace="t">'
+            '<process id="route" isExecutable="true"><startEvent id="start"/>'
+            '<sequenceFlow id="f1" sourceRef="start" targetRef="assign"/>'
+            f'<businessRuleTask id="assign" camunda:decisionRef="{KEY}" '
+            'camunda:resultVariable="groups" camunda:mapDecisionResult="collectEntries"/>'
+            '<sequenceFlow id="f2" sourceRef="assign" targetRef="approve"/>'
+            '<userTask id="approve"/></process></definitions>')
+    upload(client, ("route.bpmn", bpmn))
+    started = client.post("/engine-rest/process-definition/key/route/start", json={
+        "variables": {"invoiceCategory": {"value": "Travel Expenses"},
+                      "amount": {"value": 6000, "type": "Double"}},
+        "withVariablesInReturn": True})
+    assert started.status_code == 200, started.text
+    assert started.json()["variables"]["groups"] == {
+        "type": "Json", "value": '["sales","management"]', "valueInfo": {}}
+    tree = client.get(f"/engine-rest/process-instance/{started.json()['id']}/activity-instances")
+    assert [child["activityId"] for child in tree.json()["childActivityInstances"]] == ["approve"]
