@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from modbatch.engine.runtime.behaviours import event_subprocess
 from modbatch.engine.runtime.behaviours.base import Behaviour
 from modbatch.engine.runtime.behaviours.decisions import BusinessRuleTask
 from modbatch.engine.runtime.behaviours.events import (
@@ -50,5 +51,6 @@ BEHAVIOURS: dict[str, Behaviour] = {
     "inclusiveGateway": InclusiveGateway(), "eventBasedGateway": EventBasedGateway(),
     "subProcess": SubProcess(),
 }
+BEHAVIOURS.update(event_subprocess.BEHAVIOURS)
 
 __all__ = ["BEHAVIOURS", "Behaviour"]
