@@ -9,15 +9,16 @@ from pathlib import Path
 import pytest
 
 from modbatch.engine import instances, repository
+from modbatch.engine.bpmn import parse_bpmn
 from modbatch.engine.decisions import hand_to
+from modbatch.engine.dmn import DecisionError
 from modbatch.engine.repository import model_for
 from modbatch.engine.runtime import Runtime, new_instance
-from modbatch.engine.bpmn import parse_bpmn
-from modbatch.engine.dmn import DecisionError
 from modbatch.engine.variables import TypedValue
 from modbatch.errors import NotFoundError, ParseError
+from modbatch.store.tables import Incident, Job
 from tests.conftest import model_path
-from tests.engine.test_behaviours import END, START, flow, variables
+from tests.engine.test_behaviours import END, START, flow, rows, run_jobs, shape, variables
 from tests.engine.test_dmn import table_xml
 from tests.engine.test_modification import before, cancel, modify
 from tests.engine.test_runtime import BPMN_NS, complete, start, tree
@@ -224,3 +225,22 @@ def test_start_before_a_business_rule_task_evaluates_its_decision(engine):
     modify(engine, definitions["p"], pids, cancel("first"), before("decide"))
     assert [tree(engine, pid) for pid in pids] == [[("wait", [])], [("wait", [])]]
     assert [variables(engine, pid)["grade"] for pid in pids] == ["low", "high"]
+
+
+def test_failing_decision_behind_async_before_fails_its_job_into_an_incident(engine, pinned_clock):
+    """asyncBefore: the job evaluating a decision that cannot decide keeps the message as its
+    exception, spends its retries and opens a failedJob incident; the token stays before the task."""
+    clash = table_xml([(["-"], ['"a"']), (["-"], ['"b"'])], key="grade")
+    task = ('<businessRuleTask id="decide" camunda:decisionRef="grade" camunda:asyncBefore="true">'
+            '<extensionElements><camunda:failedJobRetryTimeCycle>R1/PT1M</camunda:failedJobRetryTimeCycle>'
+            '</extensionElements></businessRuleTask>')
+    definitions, _ = deploy(engine, ("grade.dmn", clash), ("p.bpmn", process("p", flow(
+        START, task, END))))
+    pid = start(engine, definitions["p"], amount=1)
+    run_jobs(engine)
+    (job,) = rows(engine, Job, process_instance_id=pid)
+    assert job.retries == 0
+    assert job.exception_message.startswith("DMN-03001 Hit policy 'UNIQUE'")
+    (incident,) = rows(engine, Incident, process_instance_id=pid)
+    assert (incident.incident_type, incident.activity_id) == ("failedJob", "decide")
+    assert shape(engine, pid) == [("transition:decide", [])]
