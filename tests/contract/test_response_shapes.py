@@ -251,6 +251,7 @@ def session(client) -> Session:  # noqa: F811 (the imported fixture)
 
     external_task_session(call)
     history_session(call, first["id"])
+    decision_session(call)
 
     call("get", "/history/batch")
     call("get", "/history/batch/count")
@@ -328,6 +329,29 @@ def reads_session(call: Session) -> None:
          json={"variables": {"paid": {"value": True}}})
     call("post", "/execution/{id}/messageSubscriptions/{messageName}/trigger", 500, path=message,
          json={})
+
+
+def decision_session(call: Session) -> None:
+    """A decision table deployed alone, listed, read and evaluated by id and by key."""
+    table = Path(__file__).resolve().parents[1] / "dmn" / "invoice-assign-approver.dmn"
+    deployment = call("post", "/deployment/create", files=[
+        ("data", (table.name, table.read_bytes(), "text/xml"))])
+    [decision_id] = deployment["deployedDecisionDefinitions"]
+    key = "invoice-assign-approver"
+    call("get", "/decision-definition")
+    call("get", "/decision-definition/count")
+    call("get", "/decision-definition/{id}", path={"id": decision_id})
+    call("get", "/decision-definition/{id}", 404, path={"id": "unknown"})
+    call("get", "/decision-definition/key/{key}", path={"key": key})
+    call("get", "/decision-definition/{id}/xml", path={"id": decision_id})
+    call("get", "/decision-definition/key/{key}/xml", path={"key": key})
+    variables = {"invoiceCategory": {"value": "Misc"}, "amount": {"value": 30, "type": "Double"}}
+    call("post", "/decision-definition/{id}/evaluate", path={"id": decision_id},
+         json={"variables": variables})
+    call("post", "/decision-definition/key/{key}/evaluate", path={"key": key},
+         json={"variables": variables})
+    call("post", "/decision-definition/key/{key}/evaluate", 400, path={"key": key},
+         json={"variables": {"invoiceCategory": {"value": "Misc"}}})
 
 
 def external_task_session(call: Session) -> None:

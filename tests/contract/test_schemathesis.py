@@ -51,6 +51,7 @@ from tests.conftest import model_path
 
 ROOT = Path(__file__).resolve().parents[2]
 MODEL = model_path("exclusiveGateway")
+DECISIONS = ROOT / "tests" / "dmn" / "invoice-assign-approver.dmn"
 BASE = "/engine-rest"
 
 
@@ -94,6 +95,8 @@ KINDS = (  # path prefix → resource kind of its {id} / {key}
     ("/job/", "job"),
     ("/execution/", "instance"),  # a process instance is an execution
     ("/variable-instance/", "variable"),
+    ("/decision-definition/key/", "decisionKey"),
+    ("/decision-definition/", "decision"),
 )
 
 
@@ -167,6 +170,8 @@ def _seed() -> dict[str, dict[str, list[str]]]:
     api.call("DELETE", f"/batch/{finished['id']}", expected=204)  # history only
 
     jobs = api.jobs(running, "batch") + api.jobs(running, "monitor") + [failed_job]
+    decisions = list(api.call("POST", "/deployment/create", files={"data": (
+        DECISIONS.name, DECISIONS.read_bytes(), "text/xml")})["deployedDecisionDefinitions"])
     return {
         "deployment": {"live": [deployment], "spare": [spare_deployment]},
         "definition": {"live": [definition], "spare": [definition]},
@@ -184,6 +189,8 @@ def _seed() -> dict[str, dict[str, list[str]]]:
         "historicVariable": {"live": [v["id"] for v in api.call(
             "GET", "/history/variable-instance", params={"processInstanceId": with_variable})],
             "spare": []},
+        "decision": {"live": decisions, "spare": []},
+        "decisionKey": {"live": ["invoice-assign-approver"], "spare": []},
     }
 
 

@@ -47,7 +47,9 @@ def create_deployment(body: dict | None = None, **files: Any):
             {d.id: render.process_definition(d) for d in result.definitions}
             if result.definitions else None)
         dto["deployedCaseDefinitions"] = None
-        dto["deployedDecisionDefinitions"] = None
+        dto["deployedDecisionDefinitions"] = (
+            {d.id: render.decision_definition(d) for d in result.decision_definitions}
+            if result.decision_definitions else None)
         dto["deployedDecisionRequirementsDefinitions"] = None
     return dto, 200
 

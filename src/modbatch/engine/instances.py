@@ -9,7 +9,7 @@ from typing import Any, Callable, Mapping
 from sqlalchemy import and_, exists, false, func, or_, select, true, update
 from sqlalchemy.orm import Session, aliased
 
-from modbatch.engine import history, persistence, queries, repository
+from modbatch.engine import decisions, history, persistence, queries, repository
 from modbatch.engine.runtime import InstanceState, Runtime, new_instance
 from modbatch.engine.variables import TypedValue, from_columns
 from modbatch.errors import BadUserRequest, InvalidRequest, NotFoundError, ProcessEngineError
@@ -45,6 +45,7 @@ def start(session: Session, definition: ProcessDefinition, *, business_key: str 
             f" (id = {definition.id}) is suspended")
     state = new_instance(model, process_definition_id=definition.id, business_key=business_key,
                          tenant_id=definition.tenant_id)
+    decisions.hand_to(session, [state])
     Runtime(state, skip_io_mappings=skip_io_mappings).start(variables,
                                                             start_activity_id=start_activity_id)
     save(session, [state])
@@ -138,6 +139,7 @@ def start_many(session: Session, definition: ProcessDefinition, count: int, *,
         key = f"{business_key_prefix}{number}" if business_key_prefix is not None else None
         state = new_instance(model, process_definition_id=definition.id, business_key=key,
                              tenant_id=definition.tenant_id)
+        decisions.hand_to(session, [state])
         Runtime(state).start(variables(number) if variables else None)
         states.append(state)
     save(session, states)
