@@ -96,6 +96,18 @@ EVENT_SUBPROCESS_START_TYPES = frozenset({
 
 
 @dataclass(frozen=True)
+class DecisionRef:
+    """camunda:decisionRef of a business rule task; key, version and tenant may be expressions."""
+
+    key: Expression
+    binding: str = "latest"  # latest | deployment | version | versionTag
+    version: Expression | None = None
+    version_tag: str | None = None
+    tenant_id: Expression | None = None
+    map_result: str = "resultList"  # singleEntry | singleResult | collectEntries | resultList
+
+
+@dataclass(frozen=True)
 class Activity:
     """A flow node. ``type`` uses Camunda's activity type strings (ActivityTypes.java)."""
 
@@ -147,6 +159,8 @@ class Activity:
     triggered_by_event: bool = False
     # a multi-instance body (``<id>#multiInstanceBody``): how it repeats its inner activity
     loop: LoopCharacteristics | None = None
+    # businessRuleTask with camunda:decisionRef: the decision it evaluates (result_variable above)
+    decision: "DecisionRef | None" = None
 
     @property
     def is_wait_state(self) -> bool:

@@ -20,6 +20,7 @@ from .expression import ConstantExpression, ExpressionError, ForeignScript, comp
 from .model import (
     EVENT_SUBPROCESS_START_TYPES,
     Activity,
+    DecisionRef,
     Expression,
     IoParameter,
     Listener,
@@ -330,8 +331,7 @@ class _ProcessParser:
             return kind
         if tag in ("serviceTask", "sendTask", "businessRuleTask"):
             if tag == "businessRuleTask" and el.get(_camunda("decisionRef")) is not None:
-                raise self.error(f"Unsupported camunda:decisionRef on {_where(el)}: decision tables are not "
-                                 "supported yet; use camunda:expression or camunda:type=\"external\"", el)
+                return _NODE_TYPES[tag]  # a decision task: checked in pass 2 (decision_ref)
             self.check_implementation(el, required=True)
         if tag == "scriptTask":
             self.check_script(el)
@@ -430,7 +430,9 @@ class _ProcessParser:
                     raise self.error(f"Default sequence flow '{default}' of {_where(el)} is not one of its "
                                      "outgoing flows", el)
                 extra["default_flow"] = default
-            if kind in ("serviceTask", "sendTask", "businessRuleTask"):
+            if kind == "businessRuleTask" and el.get(_camunda("decisionRef")) is not None:
+                extra.update(self.decision_ref(el))
+            elif kind in ("serviceTask", "sendTask", "businessRuleTask"):
                 extra.update(self.implementation(el))
             elif kind in ("messageEndEvent", "intermediateMessageThrowEvent"):
                 extra.update(self.implementation(
@@ -490,6 +492,36 @@ class _ProcessParser:
             return {}
         return {"expression": self.compile(text, el, f"camunda:expression of {_where(el)}", el),
                 "result_variable": el.get(_camunda("resultVariable"))}
+
+    def decision_ref(self, el: etree._Element) -> dict:
+        """camunda:decisionRef with its binding, version, tenant, result variable and mapper."""
+        binding = el.get(_camunda("decisionRefBinding")) or "latest"
+        if binding not in ("latest", "deployment", "version", "versionTag"):
+            raise self.error(f"Invalid camunda:decisionRefBinding '{binding}' on {_where(el)}: one of "
+                             "latest, deployment, version, versionTag", el)
+        version = el.get(_camunda("decisionRefVersion"))
+        version_tag = el.get(_camunda("decisionRefVersionTag"))
+        if binding == "version" and not version:
+            raise self.error(f"Missing attribute 'decisionRefVersion' when 'decisionRefBinding' has value "
+                             f"'version' on {_where(el)}", el)
+        if binding == "versionTag" and not version_tag:
+            raise self.error(f"Missing attribute 'decisionRefVersionTag' when 'decisionRefBinding' has "
+                             f"value 'versionTag' on {_where(el)}", el)
+        mapper = el.get(_camunda("mapDecisionResult")) or "resultList"
+        if mapper not in ("singleEntry", "singleResult", "collectEntries", "resultList"):
+            raise self.error(f"No decision result mapper found for name '{mapper}'. Supported mappers are "
+                             "'singleEntry', 'singleResult', 'collectEntries' and 'resultList'.", el)
+        tenant = el.get(_camunda("decisionRefTenantId"))
+
+        def compiled(text: str | None, attribute: str) -> Expression | None:
+            return self.compile(text, el, f"camunda:{attribute} of {_where(el)}", el) if text else None
+
+        reference = DecisionRef(
+            key=compiled(el.get(_camunda("decisionRef")), "decisionRef"),  # type: ignore[arg-type]
+            binding=binding, version=compiled(version if binding == "version" else None, "decisionRefVersion"),
+            version_tag=version_tag if binding == "versionTag" else None,
+            tenant_id=compiled(tenant, "decisionRefTenantId"), map_result=mapper)
+        return {"decision": reference, "result_variable": el.get(_camunda("resultVariable"))}
 
     def script(self, el: etree._Element) -> dict:
         language = (el.get("scriptFormat") or "").lower()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from modbatch.engine.runtime.behaviours import event_subprocess
 from modbatch.engine.runtime.behaviours.base import Behaviour
+from modbatch.engine.runtime.behaviours.decisions import BusinessRuleTask
 from modbatch.engine.runtime.behaviours.events import (
     BoundaryEvent,
     EndEvent,
@@ -46,7 +47,7 @@ BEHAVIOURS: dict[str, Behaviour] = {
     "boundaryError": _boundary, "boundaryEscalation": _boundary,
     "task": PlainTask(), "manualTask": PlainTask(), "userTask": UserTask(),
     "receiveTask": ReceiveTask(), "serviceTask": _service, "sendTask": _service,
-    "businessRuleTask": _service, "scriptTask": _service,
+    "businessRuleTask": BusinessRuleTask(), "scriptTask": _service,
     "exclusiveGateway": ExclusiveGateway(), "parallelGateway": ParallelGateway(),
     "inclusiveGateway": InclusiveGateway(), "eventBasedGateway": EventBasedGateway(),
     "subProcess": SubProcess(),
