@@ -13,7 +13,7 @@ MODEL = model_path("oneTaskProcess.bpmn20.xml")
 
 FILES = {
     "oneTaskProcess.bpmn20.xml": MODEL.read_bytes(),
-    "rules/discount.dmn": b"<definitions/>",
+    "rules/discount.xml": b"<definitions/>",
     "form.json": b'{"fields": []}',
     "README.txt": "caf\u00e9\n".encode(),
     "diagram.png": b"\x89PNG\r\n\x1a\n\x00\x01",
@@ -73,7 +73,7 @@ def test_one_resource_and_unknown_ones(client, deployment):
 
 @pytest.mark.parametrize("name, content_type, filename", [
     ("oneTaskProcess.bpmn20.xml", "application/xml", "oneTaskProcess.bpmn20.xml"),
-    ("rules/discount.dmn", "application/xml", "discount.dmn"),
+    ("rules/discount.xml", "application/xml", "discount.xml"),
     ("form.json", "application/json", "form.json"),
     ("README.txt", "text/plain", "README.txt"),
     ("diagram.png", "image/png", "diagram.png"),
