@@ -16,7 +16,7 @@ from typing import Iterable
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from modbatch.engine import persistence, repository
+from modbatch.engine import decisions, persistence, repository
 from modbatch.engine.runtime import InstanceState, Runtime, new_instance
 from modbatch.engine.runtime.behaviours import event_subprocess
 from modbatch.engine.runtime.behaviours.call_activity import mapped
@@ -221,6 +221,7 @@ class _Settlement:
             called.super_process_instance_id = state.id
             called.super_activity_instance_id = call.activity_instance_id
             called.root_process_instance_id = state.root_process_instance_id or state.id
+            decisions.hand_to(self.session, [called])  # its business rule tasks find their decisions
             Runtime(called).start(call.variables)
             self.known[called.id] = called
             record = state.history.started.get(call.activity_instance_id) if state.history else None

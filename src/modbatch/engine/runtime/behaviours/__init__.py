@@ -5,6 +5,7 @@ from __future__ import annotations
 from modbatch.engine.runtime.behaviours import event_subprocess
 from modbatch.engine.runtime.behaviours.base import Behaviour
 from modbatch.engine.runtime.behaviours.call_activity import CallActivity
+from modbatch.engine.runtime.behaviours.decisions import BusinessRuleTask
 from modbatch.engine.runtime.behaviours.events import (
     BoundaryEvent,
     EndEvent,
@@ -26,6 +27,7 @@ from modbatch.engine.runtime.behaviours.gateways import (
     InclusiveGateway,
     ParallelGateway,
 )
+from modbatch.engine.runtime.behaviours.multi_instance import MultiInstanceBody
 from modbatch.engine.runtime.behaviours.subprocess import SubProcess
 from modbatch.engine.runtime.behaviours.tasks import PlainTask, ReceiveTask, ServiceTask, UserTask
 
@@ -46,10 +48,11 @@ BEHAVIOURS: dict[str, Behaviour] = {
     "boundaryError": _boundary, "boundaryEscalation": _boundary,
     "task": PlainTask(), "manualTask": PlainTask(), "userTask": UserTask(),
     "receiveTask": ReceiveTask(), "serviceTask": _service, "sendTask": _service,
-    "businessRuleTask": _service, "scriptTask": _service,
+    "businessRuleTask": BusinessRuleTask(), "scriptTask": _service,
     "exclusiveGateway": ExclusiveGateway(), "parallelGateway": ParallelGateway(),
     "inclusiveGateway": InclusiveGateway(), "eventBasedGateway": EventBasedGateway(),
     "subProcess": SubProcess(), "callActivity": CallActivity(),
+    "multiInstanceBody": MultiInstanceBody(),
 }
 BEHAVIOURS.update(event_subprocess.BEHAVIOURS)
 
