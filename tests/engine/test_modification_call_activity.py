@@ -266,3 +266,28 @@ def test_start_before_a_call_activity_inside_a_sub_process_keeps_locals_on_the_c
     assert shape(engine, pid) == [("first", []), ("outer", [("call", [])])]
     (sid,) = called_by(engine, pid)
     assert variables(engine, sid) == {"local": "mine"}
+
+
+MI_CALL = ('<callActivity id="callActivity" calledElement="subprocess"><multiInstanceLoopCharacteristics>'
+           '<loopCardinality>3</loopCardinality></multiInstanceLoopCharacteristics></callActivity>')
+
+
+def test_shouldCompleteParentProcessWithMultiInstance(engine):
+    """Three called instances of a multi-instance call activity, moved past their task in one
+    modification: the body completes and the parent with it."""
+    defs = deploy(engine, process("parentProcess", flow(START, MI_CALL, END)), SUB)
+    pid = begin(engine, defs["parentProcess"])
+    subs = called_by(engine, pid)
+    assert len(subs) == 3
+    modify(engine, defs["subprocess"], subs, cancel("userTask"), after("userTask"))
+    assert count_instances(engine) == 0
+
+
+def test_shouldContinueParentProcessWithMultiInstance(engine):
+    """The same with a task after the call activity: the parent waits there."""
+    defs = deploy(engine, process("parentProcess", flow(START, MI_CALL, '<userTask id="next"/>', END)), SUB)
+    pid = begin(engine, defs["parentProcess"])
+    subs = called_by(engine, pid)
+    modify(engine, defs["subprocess"], subs, cancel("userTask"), after("userTask"))
+    assert count_instances(engine) == 1
+    assert shape(engine, pid) == [("next", [])]
