@@ -470,3 +470,20 @@ def test_history_records_the_body_and_each_inner_instance(engine):
     counters_seen = {h.name for h in rows(engine, HistoricVariableInstance, process_instance_id=pid)
                      if h.activity_instance_id == body.id}
     assert counters_seen == {"nrOfInstances", "nrOfActiveInstances", "nrOfCompletedInstances"}
+
+
+def test_parallel_multi_instance_call_activity(engine):
+    """A parallel multi-instance call activity starts one called instance per inner instance;
+    the body completes once every called instance has ended."""
+    inline(engine, "child", flow(START, '<userTask id="childTask"/>', END))
+    call = mi_task("call", tag="callActivity", cardinality="2", attrs='calledElement="child"')
+    d = inline(engine, "parentmi", flow(START, call, '<userTask id="after"/>', END))
+    pid = start_with(engine, d)
+    assert shape(engine, pid) == [("call" + BODY, [("call", []), ("call", [])])]
+    with engine.transaction() as session:
+        task_ids = session.execute(select(Task.id).where(Task.task_definition_key == "childTask")).scalars().all()
+    assert len(task_ids) == 2
+    for task_id in task_ids:
+        with engine.transaction() as session:
+            tasks.complete(session, task_id, {})
+    assert shape(engine, pid) == [("after", [])]
