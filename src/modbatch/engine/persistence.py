@@ -112,7 +112,7 @@ def load(session: Session, instance_ids: Iterable[str]) -> dict[str, InstanceSta
         for ai in conn.execute(LOAD_ACTIVITY_INSTANCES, present).all():
             states[ai.process_instance_id].activity_instances[ai.id] = ActivityInstanceState(
                 ai.id, ai.activity_id, ai.parent_id, ai.activity_type, ai.activity_name,
-                ai.execution_id, ai.seq, ai.async_phase)
+                ai.execution_id, ai.seq, ai.async_phase, ai.compensating_for)
         for task in conn.execute(LOAD_TASKS, present).all():
             states[task.process_instance_id].tasks[task.id] = TaskState(
                 task.id, task.activity_instance_id, task.execution_id, task.task_definition_key,
@@ -134,7 +134,7 @@ def load(session: Session, instance_ids: Iterable[str]) -> dict[str, InstanceSta
         for sub in conn.execute(LOAD_SUBSCRIPTIONS, present).all():
             states[sub.process_instance_id].subscriptions[sub.id] = SubscriptionState(
                 sub.id, sub.activity_instance_id, sub.activity_id, sub.event_type, sub.event_name,
-                sub.created)
+                sub.created, sub.configuration, sub.seq)
         for ext in conn.execute(LOAD_EXTERNAL_TASKS, present).all():
             states[ext.process_instance_id].external_tasks[ext.id] = ExternalTaskState(
                 ext.id, ext.activity_instance_id, ext.activity_id, ext.execution_id,
@@ -213,7 +213,7 @@ def flush(session: Session, states: Iterable[InstanceState]) -> None:
     ai_rows = [{"id": ai.id, "process_instance_id": s.id, "parent_id": ai.parent_id,
                 "activity_id": ai.activity_id, "activity_type": ai.activity_type,
                 "activity_name": ai.activity_name, "execution_id": ai.execution_id, "seq": ai.seq,
-                "async_phase": ai.async_phase}
+                "async_phase": ai.async_phase, "compensating_for": ai.compensating_for}
                for s in rows for ai in s.activity_instances.values()
                if ai.id not in s.loaded_activity_instances]
     if ai_rows:
@@ -241,9 +241,9 @@ def flush(session: Session, states: Iterable[InstanceState]) -> None:
         conn.execute(INSERT_JOB, job_rows)
     sub_rows = [{"id": e.id, "event_type": e.event_type, "event_name": e.event_name,
                  "process_instance_id": s.id, "activity_instance_id": e.owner,
-                 "execution_id": s.activity_instances[e.owner].execution_id, "activity_id": e.activity_id,
+                 "execution_id": _execution_of(s, e.owner), "activity_id": e.activity_id,
                  "process_definition_id": s.process_definition_id, "tenant_id": s.tenant_id,
-                 "created": e.created}
+                 "created": e.created, "configuration": e.configuration, "seq": e.seq}
                 for s in rows for e in s.subscriptions.values() if e.id not in s.loaded_subscriptions]
     if sub_rows:
         conn.execute(INSERT_SUBSCRIPTION, sub_rows)
@@ -277,6 +277,13 @@ def _job_row(s: InstanceState, job: JobState, now) -> dict:
             "process_definition_key": s.process_definition_key, "activity_instance_id": job.owner,
             "execution_id": s.activity_instances[job.owner].execution_id,
             "activity_id": job.activity_id, "exclusive": job.exclusive, "repeat": job.repeat}
+
+
+def _execution_of(s: InstanceState, owner: str) -> str:
+    """The owner's execution; the process instance and a completed sub-process's event scope
+    (which owns its compensate subscriptions) are their own executions."""
+    ai = s.activity_instances.get(owner)
+    return ai.execution_id if ai is not None else owner
 
 
 def _chunked_states(states: list[InstanceState]) -> Iterable[list[InstanceState]]:

@@ -67,6 +67,7 @@ WAIT_STATES = frozenset({
 })
 BOUNDARY_TYPES = frozenset({
     "boundaryTimer", "boundaryMessage", "boundarySignal", "boundaryError", "boundaryEscalation",
+    "compensationBoundaryCatch", "cancelBoundaryCatch",
 })
 START_TYPES = frozenset({"startEvent", "messageStartEvent", "signalStartEvent", "startTimerEvent"})
 
@@ -113,6 +114,12 @@ class Activity:
     listeners: tuple[Listener, ...] = ()
     task_listeners: tuple[Listener, ...] = ()
     line: int | None = None
+    # compensation: the handler an activity's compensation boundary event is associated with,
+    # whether the activity is itself a handler, and a compensation throw's activityRef
+    compensation_handler: str | None = None
+    is_for_compensation: bool = False
+    activity_ref: str | None = None
+    wait_for_completion: bool = True
 
     @property
     def is_wait_state(self) -> bool:
@@ -151,7 +158,7 @@ class ProcessModel:
         if cached is None:
             cached = any(a.async_before or a.async_after or a.timer is not None
                          or a.external_topic is not None or a.event_name is not None
-                         or a.type == "eventBasedGateway"
+                         or a.type in ("eventBasedGateway", "compensationBoundaryCatch")
                          for a in self.activities.values())
             object.__setattr__(self, "_owns", cached)
         return cached

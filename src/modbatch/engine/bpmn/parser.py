@@ -18,6 +18,7 @@ from modbatch.errors import ParseError
 
 from .expression import ConstantExpression, ExpressionError, compile_expression
 from .model import (
+    BOUNDARY_TYPES,
     Activity,
     Expression,
     IoParameter,
@@ -27,6 +28,7 @@ from .model import (
     SequenceFlow,
     TimerDefinition,
             )
+from .compensation import link_compensation
 from .timers import parse_timer
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
@@ -42,7 +44,7 @@ _NODE_TYPES = {
     "receiveTask": "receiveTask",
     "exclusiveGateway": "exclusiveGateway", "parallelGateway": "parallelGateway",
     "inclusiveGateway": "inclusiveGateway", "eventBasedGateway": "eventBasedGateway",
-    "subProcess": "subProcess",
+    "subProcess": "subProcess", "transaction": "transaction",
 }
 # (element tag, event definition) -> Camunda activity type; anything else is refused
 _EVENT_TYPES = {
@@ -68,6 +70,11 @@ _EVENT_TYPES = {
     ("intermediateThrowEvent", "signalEventDefinition"): "intermediateSignalThrow",
     ("intermediateThrowEvent", "escalationEventDefinition"): "intermediateEscalationThrowEvent",
     ("intermediateThrowEvent", "messageEventDefinition"): "intermediateMessageThrowEvent",
+    ("intermediateThrowEvent", "compensateEventDefinition"): "intermediateCompensationThrowEvent",
+    ("endEvent", "compensateEventDefinition"): "compensationEndEvent",
+    ("boundaryEvent", "compensateEventDefinition"): "compensationBoundaryCatch",
+    ("endEvent", "cancelEventDefinition"): "cancelEndEvent",
+    ("boundaryEvent", "cancelEventDefinition"): "cancelBoundaryCatch",
 }
 # elements whose implementation is a camunda:class / expression / external topic
 _IMPLEMENTED = {"serviceTask", "sendTask", "businessRuleTask", "messageEndEvent",
@@ -81,7 +88,7 @@ _IGNORED = {
     "resourceRole", "performer", "humanPerformer", "potentialOwner", "supports",
 }
 _ATTACHABLE = {"userTask", "task", "manualTask", "serviceTask", "sendTask", "businessRuleTask",
-               "scriptTask", "receiveTask", "subProcess"}
+               "scriptTask", "receiveTask", "subProcess", "transaction"}
 _LOOPS = {"multiInstanceLoopCharacteristics", "standardLoopCharacteristics"}
 _TIMERS = ("timeDate", "timeDuration", "timeCycle")
 _LISTENER_KINDS = ("class", "expression", "delegateExpression")
@@ -202,7 +209,7 @@ class _ProcessParser:
         pid = self.claim(self.el)
         self.collect(self.el, pid)
         flows = self.build_flows()
-        activities = self.build_activities(flows)
+        activities = link_compensation(self, self.build_activities(flows))
         boundary: dict[str, list[str]] = {}
         for act in activities.values():
             if act.attached_to:
@@ -210,6 +217,7 @@ class _ProcessParser:
         instance_activities = frozenset(
             a.id for a in activities.values()
             if a.is_wait_state or a.is_scope or a.id in boundary or a.input_parameters
+            or a.is_for_compensation
         )
         return ProcessModel(
             id=pid, name=self.el.get("name"), activities=activities, flows=flows,
@@ -268,7 +276,7 @@ class _ProcessParser:
                     if kind != "startEvent" and scope_id != self.el.get("id"):
                         raise self.unsupported(child, "a sub-process starts only with a none start event")
                     self.starts[scope_id].append(ident)
-                if kind == "subProcess":
+                if kind in ("subProcess", "transaction"):
                     self.collect(child, ident)
             else:
                 raise self.unsupported(child)
@@ -278,8 +286,6 @@ class _ProcessParser:
         for child in el:
             if _bpmn_tag(child) in _LOOPS:
                 raise self.unsupported(child, "loops and multi-instance activities are not supported", owner=el)
-        if _true(el.get("isForCompensation")):
-            raise self.unsupported(el, "compensation handlers are not supported")
         definitions = [c for c in el if (_bpmn_tag(c) or "").endswith(("EventDefinition", "eventDefinitionRef"))]
         if tag in ("startEvent", "endEvent", "boundaryEvent", "intermediateCatchEvent", "intermediateThrowEvent"):
             if len(definitions) > 1:
@@ -389,9 +395,9 @@ class _ProcessParser:
                     next(c for c in el if _bpmn_tag(c) == "messageEventDefinition")))
             elif kind == "scriptTask":
                 extra.update(self.script(el))
-            elif kind == "subProcess":
+            elif kind in ("subProcess", "transaction"):
                 extra.update(is_scope=True, start_event_id=self.start_event(ident, el))
-            if kind.startswith("boundary"):
+            if kind in BOUNDARY_TYPES:
                 extra.update(attached_to=self.attached_to(el, scope_id),
                              cancel_activity=kind == "boundaryError" or _true(el.get("cancelActivity", "true")))
             if kind in ("boundaryTimer", "intermediateTimer", "startTimerEvent"):
@@ -400,6 +406,8 @@ class _ProcessParser:
             if kind == "receiveTask":
                 extra["event_name"] = self.reference_name(el, el.get("messageRef"), "message", required=False)
             extra.update(self.async_settings(el))
+            if _true(el.get("isForCompensation")):
+                extra["is_for_compensation"] = True
             inputs, outputs = self.io_mapping(el, tag)
             activities[ident] = Activity(
                 id=ident, type=kind, name=el.get("name"), scope_id=scope_id,
@@ -465,6 +473,9 @@ class _ProcessParser:
             return {"event_name": code,
                     "error_code_variable": definition.get(_camunda("errorCodeVariable")),
                     "error_message_variable": definition.get(_camunda("errorMessageVariable"))}
+        if tag == "compensateEventDefinition":
+            return {"activity_ref": definition.get("activityRef"),
+                    "wait_for_completion": definition.get("waitForCompletion", "true") == "true"}
         if tag == "escalationEventDefinition":
             return {"event_name": self.reference_name(el, definition.get("escalationRef"), "escalation",
                                                       required=False)}

@@ -24,6 +24,7 @@ from modbatch.engine.bpmn.expression import compile_expression
 from modbatch.engine.bpmn.model import Activity, IoParameter, Listener, ProcessModel
 from modbatch.engine.bpmn.timers import TimerError, job_configuration, parse_timer
 from modbatch.engine.runtime.behaviours import BEHAVIOURS
+from modbatch.engine.runtime.behaviours import compensation
 from modbatch.engine.runtime.behaviours.base import unsupported
 from modbatch.engine.runtime.job_definitions import job_definition_id
 from modbatch.engine.runtime.state import (
@@ -75,6 +76,9 @@ class Runtime:
         # local variables of a start instruction: (activity ids it may create, variables)
         self._pending_locals: tuple[frozenset[str], dict[str, TypedValue]] | None = None
         self._steps = 0
+        # compensation: the throw the next handler instance works for; throws still starting theirs
+        self.compensation_waiter: str | None = None
+        self.compensation_spawning: set[str] = set()
 
     # ------------------------------------------------------------------ entry points
     def start(self, variables: dict[str, TypedValue] | None = None, *,
@@ -226,7 +230,7 @@ class Runtime:
 
     def cancel_activity_instance(self, ai_id: str) -> None:
         """Cancel an activity (or transition) instance and every scope it would leave empty."""
-        target = ai_id
+        target = compensation.cancellation_target(self, ai_id)
         while True:
             parent = self.state.activity_instances[target].parent_id
             if parent == self.state.id:
@@ -432,6 +436,8 @@ class Runtime:
             id=activity_instance_id(activity.id), activity_id=activity.id, parent_id=parent_id,
             activity_type=activity.type, activity_name=activity.name, execution_id=new_id(),
             seq=self.state.next_seq(), async_phase=async_phase)
+        if self.compensation_waiter is not None and activity.is_for_compensation:
+            ai.compensating_for, self.compensation_waiter = self.compensation_waiter, None
         self.state.activity_instances[ai.id] = ai
         if parent_id == self.state.id:
             self.emptied_by = None
@@ -494,7 +500,10 @@ class Runtime:
         activity = self.model.activities[ai.activity_id]
         self.fire_listeners(activity.listeners, "end", ai.id, _describe(activity))
         self.apply_outputs(activity, ai.parent_id, ai.id)
+        compensation.on_complete(self, ai, activity)
         self.remove_subtree(ai.id, cancelled=False)
+        if ai.compensating_for is not None:
+            return compensation.handler_done(self, ai)
         self.leave(activity, ai.parent_id)
 
     def remove_subtree(self, ai_id: str, *, cancelled: bool) -> None:
@@ -510,6 +519,8 @@ class Runtime:
             self.fire_listeners(activity.listeners, "end", ai.id, _describe(activity))
             if self.state.alive(ai.parent_id):
                 self.apply_outputs(activity, ai.parent_id, ai.id)
+        if ai.activity_type in compensation.WAITS_FOR_HANDLERS:
+            compensation.drop_handlers(self, ai_id)
         self.state.remove_activity_instance(ai_id)
 
     def drop_tokens_in(self, scope_id: str) -> None:

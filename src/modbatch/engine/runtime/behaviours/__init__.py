@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 from modbatch.engine.runtime.behaviours.base import Behaviour
+from modbatch.engine.runtime.behaviours.compensation import (
+    CancelEndEvent,
+    CompensationBoundaryEvent,
+    CompensationThrowEvent,
+)
 from modbatch.engine.runtime.behaviours.events import (
     BoundaryEvent,
     EndEvent,
@@ -48,6 +53,10 @@ BEHAVIOURS: dict[str, Behaviour] = {
     "exclusiveGateway": ExclusiveGateway(), "parallelGateway": ParallelGateway(),
     "inclusiveGateway": InclusiveGateway(), "eventBasedGateway": EventBasedGateway(),
     "subProcess": SubProcess(),
+    "intermediateCompensationThrowEvent": CompensationThrowEvent(),
+    "compensationEndEvent": CompensationThrowEvent(), "cancelEndEvent": CancelEndEvent(),
+    "compensationBoundaryCatch": CompensationBoundaryEvent(), "cancelBoundaryCatch": _boundary,
+    "transaction": SubProcess(),
 }
 
 __all__ = ["BEHAVIOURS", "Behaviour"]

@@ -1,0 +1,403 @@
+"""Compensation and transactions through the database: every step reloads the instance.
+
+Behaviour follows Camunda 7's CompensateEventTest and TransactionSubProcessTest; where a case is
+ported, the test id names the Camunda method. The models are written here.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from modbatch.engine import repository
+from modbatch.errors import ParseError, ProcessEngineError
+from modbatch.store.tables import EventSubscription, Task
+from tests.engine.conftest import NOW
+from tests.engine.test_behaviours import rows, run_jobs, shape, variables
+from tests.engine.test_runtime import BPMN_NS, complete, history_state, inline, start
+
+pytestmark = pytest.mark.usefixtures("pinned_clock")
+
+COMPENSATE = "<compensateEventDefinition/>"
+
+
+def links(*pairs: tuple[str, str]) -> str:
+    return "".join(f'<sequenceFlow id="{s}-{t}" sourceRef="{s}" targetRef="{t}"/>' for s, t in pairs)
+
+
+def compensated(task: str, handler: str, *, handler_xml: str | None = None, kind: str = "userTask") -> str:
+    """``task`` (a user task) with a compensation boundary event associated with ``handler``."""
+    return (f'<{kind} id="{task}"/>'
+            f'<boundaryEvent id="{task}Compensation" attachedToRef="{task}">{COMPENSATE}</boundaryEvent>'
+            + (handler_xml or f'<userTask id="{handler}" isForCompensation="true"/>')
+            + f'<association sourceRef="{task}Compensation" targetRef="{handler}"/>')
+
+
+def throw(event_id: str = "throwCompensate", ref: str | None = None, end: bool = False) -> str:
+    tag = "endEvent" if end else "intermediateThrowEvent"
+    attribute = f' activityRef="{ref}"' if ref else ""
+    return f'<{tag} id="{event_id}"><compensateEventDefinition{attribute}/></{tag}>'
+
+
+def compensate_subscriptions(engine, pid) -> list[str]:
+    return sorted(s.activity_id for s in rows(engine, EventSubscription, process_instance_id=pid)
+                  if s.event_type == "compensate")
+
+
+def task_keys(engine, pid) -> list[str]:
+    return sorted(t.task_definition_key for t in rows(engine, Task, process_instance_id=pid))
+
+
+TWO_BOOKINGS = ('<startEvent id="start"/>' + compensated("bookHotel", "undoBookHotel")
+                + compensated("bookFlight", "undoBookFlight") + '<userTask id="beforeEnd"/><endEvent id="end"/>')
+
+
+def two_bookings(ref: str | None = None, end: bool = False) -> str:
+    if end:
+        return (TWO_BOOKINGS.replace('<userTask id="beforeEnd"/><endEvent id="end"/>', "") + throw(ref=ref, end=True)
+                + links(("start", "bookHotel"), ("bookHotel", "bookFlight"), ("bookFlight", "throwCompensate")))
+    return (TWO_BOOKINGS + throw(ref=ref)
+            + links(("start", "bookHotel"), ("bookHotel", "bookFlight"), ("bookFlight", "throwCompensate"),
+                    ("throwCompensate", "beforeEnd"), ("beforeEnd", "end")))
+
+
+# ---------------------------------------------------------------- subscriptions
+
+def test_completing_a_compensable_activity_subscribes_its_scope(engine):
+    """A compensate subscription (Camunda's event type) appears when the activity completes,
+    owned by the process instance's execution and naming the handler."""
+    d = inline(engine, "subscribes", two_bookings())
+    pid = start(engine, d)
+    assert compensate_subscriptions(engine, pid) == []
+    complete(engine, pid, "bookHotel")
+    [sub] = rows(engine, EventSubscription, process_instance_id=pid)
+    assert (sub.event_type, sub.event_name, sub.activity_id) == ("compensate", None, "undoBookHotel")
+    assert sub.execution_id == pid and sub.activity_instance_id == pid
+    assert sub.process_definition_id == d.id
+
+
+def test_an_interrupted_activity_gets_no_compensation(engine):
+    """Only a completed activity can be compensated: a host interrupted by a boundary event
+    leaves no subscription."""
+    body = ('<startEvent id="start"/>' + compensated("work", "undoWork")
+            + '<boundaryEvent id="timeout" attachedToRef="work"><timerEventDefinition>'
+              '<timeDuration>PT1H</timeDuration></timerEventDefinition></boundaryEvent>'
+            + '<userTask id="afterTimeout"/>' + throw() + '<endEvent id="end"/>'
+            + links(("start", "work"), ("work", "end"), ("timeout", "afterTimeout"),
+                    ("afterTimeout", "throwCompensate"), ("throwCompensate", "end")))
+    d = inline(engine, "interrupted", body)
+    pid = start(engine, d)
+    run_jobs(engine, NOW + timedelta(hours=2))
+    assert compensate_subscriptions(engine, pid) == []
+    complete(engine, pid, "afterTimeout")
+    assert history_state(engine, pid) == "COMPLETED"
+
+
+# ---------------------------------------------------------------- throwing
+
+def test_throw_runs_every_handler_and_waits_for_them(engine):
+    """A throw without activityRef starts the handlers of all completed activities of its scope;
+    user-task handlers are wait states beside the waiting throw event, which leaves after the last."""
+    d = inline(engine, "throwAll", two_bookings())
+    pid = start(engine, d)
+    complete(engine, pid, "bookHotel")
+    complete(engine, pid, "bookFlight")
+    assert shape(engine, pid) == [("throwCompensate", []), ("undoBookFlight", []), ("undoBookHotel", [])]
+    assert compensate_subscriptions(engine, pid) == []
+    complete(engine, pid, "undoBookFlight")
+    assert shape(engine, pid) == [("throwCompensate", []), ("undoBookHotel", [])]
+    complete(engine, pid, "undoBookHotel")
+    assert shape(engine, pid) == [("beforeEnd", [])]
+    complete(engine, pid, "beforeEnd")
+    assert history_state(engine, pid) == "COMPLETED"
+
+
+@pytest.mark.parametrize("end", [False, True], ids=["testCompensateActivityRef",
+                                                     "testCompensationEndEventWithActivityRef"])
+def test_activity_ref_compensates_only_that_activity(engine, end):
+    """activityRef limits the throw to the named activity's handler; the other subscription stays."""
+    d = inline(engine, f"ref{end}", two_bookings("bookHotel", end=end))
+    pid = start(engine, d)
+    complete(engine, pid, "bookHotel")
+    complete(engine, pid, "bookFlight")
+    assert shape(engine, pid) == [("throwCompensate", []), ("undoBookHotel", [])]
+    assert compensate_subscriptions(engine, pid) == ["undoBookFlight"]
+    complete(engine, pid, "undoBookHotel")
+    if end:
+        assert history_state(engine, pid) == "COMPLETED"
+    else:
+        assert shape(engine, pid) == [("beforeEnd", [])]
+
+
+def test_testActivityInstanceTreeForCompensationEndEvent(engine):
+    """A compensation end event waits in the tree beside its handler, then ends the instance."""
+    d = inline(engine, "endEvent", two_bookings(end=True))
+    pid = start(engine, d)
+    complete(engine, pid, "bookHotel")
+    complete(engine, pid, "bookFlight")
+    assert shape(engine, pid) == [("throwCompensate", []), ("undoBookFlight", []), ("undoBookHotel", [])]
+    complete(engine, pid, "undoBookHotel")
+    complete(engine, pid, "undoBookFlight")
+    assert history_state(engine, pid) == "COMPLETED"
+
+
+def test_handlers_run_newest_first(engine):
+    """Handlers run in reverse order of completion of the activities they compensate."""
+    hotel = '<serviceTask id="undoHotel" isForCompensation="true" camunda:expression="${log * 10 + 1}" ' \
+            'camunda:resultVariable="log"/>'
+    flight = '<serviceTask id="undoFlight" isForCompensation="true" camunda:expression="${log * 10 + 2}" ' \
+             'camunda:resultVariable="log"/>'
+    body = ('<startEvent id="start"/>' + compensated("hotel", "undoHotel", handler_xml=hotel)
+            + compensated("flight", "undoFlight", handler_xml=flight)
+            + throw() + '<userTask id="beforeEnd"/><endEvent id="end"/>'
+            + links(("start", "hotel"), ("hotel", "flight"), ("flight", "throwCompensate"),
+                    ("throwCompensate", "beforeEnd"), ("beforeEnd", "end")))
+    d = inline(engine, "order", body)
+    pid = start(engine, d, log=0)
+    complete(engine, pid, "hotel")
+    complete(engine, pid, "flight")
+    # synchronous handlers: the throw leaves at once, flight's handler ran first
+    assert shape(engine, pid) == [("beforeEnd", [])]
+    assert variables(engine, pid)["log"] == 21
+
+
+def test_throw_with_nothing_to_compensate_passes(engine):
+    """No completed compensable activity: the throw event leaves at once."""
+    body = ('<startEvent id="start"/>' + throw() + '<userTask id="next"/><endEvent id="end"/>'
+            + links(("start", "throwCompensate"), ("throwCompensate", "next"), ("next", "end")))
+    d = inline(engine, "nothing", body)
+    pid = start(engine, d)
+    assert shape(engine, pid) == [("next", [])]
+
+
+def test_a_handler_compensates_once(engine):
+    """A second throw finds the consumed subscription gone and runs nothing."""
+    body = ('<startEvent id="start"/>' + compensated("work", "undoWork") + throw("first") + throw("second")
+            + '<userTask id="next"/><endEvent id="end"/>'
+            + links(("start", "work"), ("work", "first"), ("first", "second"), ("second", "next"), ("next", "end")))
+    d = inline(engine, "once", body)
+    pid = start(engine, d)
+    complete(engine, pid, "work")
+    complete(engine, pid, "undoWork")
+    assert shape(engine, pid) == [("next", [])]
+
+
+# ---------------------------------------------------------------- sub-processes
+
+def sub_process_model(boundary_on_sub_process: bool = False, ref: str | None = None) -> str:
+    inner = ('<startEvent id="innerStart"/>' + compensated("innerTask", "undoInner")
+             + '<endEvent id="innerEnd"/>' + links(("innerStart", "innerTask"), ("innerTask", "innerEnd")))
+    outer = ""
+    if boundary_on_sub_process:
+        outer = (f'<boundaryEvent id="subCompensation" attachedToRef="sub">{COMPENSATE}</boundaryEvent>'
+                 '<userTask id="undoSub" isForCompensation="true"/>'
+                 '<association sourceRef="subCompensation" targetRef="undoSub"/>')
+    return ('<startEvent id="start"/>' f'<subProcess id="sub">{inner}</subProcess>' + outer
+            + throw(ref=ref) + '<userTask id="beforeEnd"/><endEvent id="end"/>'
+            + links(("start", "sub"), ("sub", "throwCompensate"), ("throwCompensate", "beforeEnd"),
+                    ("beforeEnd", "end")))
+
+
+def test_testCompensateSubprocess(engine):
+    """A completed sub-process keeps its activities' subscriptions in an event scope; the throw
+    brings the sub-process back as a scope holding the handler, which ends after it."""
+    d = inline(engine, "subCompensation", sub_process_model())
+    pid = start(engine, d)
+    complete(engine, pid, "innerTask")
+    assert shape(engine, pid) == [("sub", [("undoInner", [])]), ("throwCompensate", [])]
+    complete(engine, pid, "undoInner")
+    assert shape(engine, pid) == [("beforeEnd", [])]
+    complete(engine, pid, "beforeEnd")
+    assert history_state(engine, pid) == "COMPLETED"
+
+
+def test_event_scope_subscriptions_survive_the_sub_process(engine):
+    """Before the throw: the handler's subscription belongs to the event scope, and the process
+    holds one for the sub-process whose configuration names that event scope."""
+    body = sub_process_model().replace('targetRef="throwCompensate"', 'targetRef="wait"').replace(
+        '<intermediateThrowEvent', '<userTask id="wait"/><sequenceFlow id="w" sourceRef="wait" '
+        'targetRef="throwCompensate"/><intermediateThrowEvent')
+    d = inline(engine, "eventScope", body)
+    pid = start(engine, d)
+    complete(engine, pid, "innerTask")
+    subs = {s.activity_id: s for s in rows(engine, EventSubscription, process_instance_id=pid)}
+    assert sorted(subs) == ["sub", "undoInner"]
+    assert subs["sub"].execution_id == pid
+    assert subs["sub"].configuration == subs["undoInner"].execution_id
+    assert subs["undoInner"].activity_instance_id == subs["undoInner"].execution_id
+    complete(engine, pid, "wait")
+    assert shape(engine, pid) == [("sub", [("undoInner", [])]), ("throwCompensate", [])]
+    assert compensate_subscriptions(engine, pid) == []
+
+
+def test_testCompensateSubprocessWithBoundaryEvent(engine):
+    """activityRef naming a sub-process with its own handler runs only that handler."""
+    d = inline(engine, "subBoundary", sub_process_model(boundary_on_sub_process=True, ref="sub"))
+    pid = start(engine, d)
+    complete(engine, pid, "innerTask")
+    assert shape(engine, pid) == [("throwCompensate", []), ("undoSub", [])]
+    complete(engine, pid, "undoSub")
+    assert shape(engine, pid) == [("beforeEnd", [])]
+
+
+def test_throw_without_ref_compensates_the_sub_process_and_its_content(engine):
+    """Without activityRef both the sub-process's own handler and its inner handlers run."""
+    d = inline(engine, "subBoth", sub_process_model(boundary_on_sub_process=True))
+    pid = start(engine, d)
+    complete(engine, pid, "innerTask")
+    assert shape(engine, pid) == [("sub", [("undoInner", [])]), ("throwCompensate", []), ("undoSub", [])]
+    complete(engine, pid, "undoInner")
+    complete(engine, pid, "undoSub")
+    assert shape(engine, pid) == [("beforeEnd", [])]
+
+
+def test_testCompensateActivityInSubprocess(engine):
+    """A throw inside a sub-process compensates that sub-process's activities only."""
+    inner = ('<startEvent id="innerStart"/>' + compensated("scopeTask", "undoScopeTask") + throw()
+             + '<endEvent id="innerEnd"/>'
+             + links(("innerStart", "scopeTask"), ("scopeTask", "throwCompensate"), ("throwCompensate", "innerEnd")))
+    body = ('<startEvent id="start"/>' + compensated("outerTask", "undoOuter")
+            + f'<subProcess id="sub">{inner}</subProcess><userTask id="beforeEnd"/><endEvent id="end"/>'
+            + links(("start", "outerTask"), ("outerTask", "sub"), ("sub", "beforeEnd"), ("beforeEnd", "end")))
+    d = inline(engine, "inSub", body)
+    pid = start(engine, d)
+    complete(engine, pid, "outerTask")
+    complete(engine, pid, "scopeTask")
+    assert shape(engine, pid) == [("sub", [("throwCompensate", []), ("undoScopeTask", [])])]
+    complete(engine, pid, "undoScopeTask")
+    assert shape(engine, pid) == [("beforeEnd", [])]
+    assert compensate_subscriptions(engine, pid) == ["undoOuter"]
+
+
+def test_testCompensateSubprocessInsideSubprocess(engine):
+    """Nested event scopes: the outer sub-process comes back, the inner one inside it."""
+    innermost = ('<startEvent id="s2"/>' + compensated("bookHotel", "cancelHotel") + '<endEvent id="e2"/>'
+                 + links(("s2", "bookHotel"), ("bookHotel", "e2")))
+    middle = ('<startEvent id="s1"/>' f'<subProcess id="inner">{innermost}</subProcess>' '<endEvent id="e1"/>'
+              + links(("s1", "inner"), ("inner", "e1")))
+    body = ('<startEvent id="start"/>' f'<subProcess id="outer">{middle}</subProcess>' + throw()
+            + '<endEvent id="end"/>' + links(("start", "outer"), ("outer", "throwCompensate"),
+                                             ("throwCompensate", "end")))
+    d = inline(engine, "nested", body)
+    pid = start(engine, d)
+    complete(engine, pid, "bookHotel")
+    assert shape(engine, pid) == [("outer", [("inner", [("cancelHotel", [])])]), ("throwCompensate", [])]
+    complete(engine, pid, "cancelHotel")
+    assert history_state(engine, pid) == "COMPLETED"
+
+
+def test_cancelling_a_sub_process_drops_its_compensation(engine):
+    """An error leaving a sub-process cancels it: its activities' subscriptions go with it."""
+    inner = ('<startEvent id="innerStart"/>' + compensated("innerTask", "undoInner")
+             + '<endEvent id="fail"><errorEventDefinition errorRef="e"/></endEvent>'
+             + links(("innerStart", "innerTask"), ("innerTask", "fail")))
+    body = (f'<startEvent id="start"/><subProcess id="sub">{inner}</subProcess>'
+            '<boundaryEvent id="caught" attachedToRef="sub"><errorEventDefinition errorRef="e"/></boundaryEvent>'
+            + throw() + '<userTask id="next"/><endEvent id="end"/>'
+            + links(("start", "sub"), ("sub", "end"), ("caught", "throwCompensate"), ("throwCompensate", "next"),
+                    ("next", "end")))
+    xml = (f'<definitions {BPMN_NS} targetNamespace="t"><error id="e" errorCode="E1"/><process id="dropped" isExecutable="true">'
+           f'{body}</process></definitions>')
+    with engine.transaction() as session:
+        d = repository.deploy(session, name="dropped", source=None, tenant_id=None,
+                              resources=[("dropped.bpmn", xml.encode())], max_resource_bytes=1 << 20).definitions[0]
+    pid = start(engine, d)
+    complete(engine, pid, "innerTask")
+    assert shape(engine, pid) == [("next", [])]
+    assert compensate_subscriptions(engine, pid) == []
+
+
+# ---------------------------------------------------------------- transactions
+
+TRANSACTION = ('<startEvent id="start"/>'
+               '<transaction id="tx"><startEvent id="txStart"/>' + compensated("userTask", "undoTask")
+               + '<endEvent id="txEnd"><cancelEventDefinition/></endEvent>'
+               + links(("txStart", "userTask"), ("userTask", "txEnd")) + '</transaction>'
+               '<endEvent id="end"/><boundaryEvent id="catchCancelTx" attachedToRef="tx">'
+               '<cancelEventDefinition/></boundaryEvent><userTask id="afterCancel"/><endEvent id="afterCancelEnd"/>'
+               + links(("start", "tx"), ("tx", "end"), ("catchCancelTx", "afterCancel"),
+                       ("afterCancel", "afterCancelEnd")))
+
+
+def test_cancel_end_event_compensates_then_the_cancel_boundary_event_fires(engine):
+    """The cancel end event waits for the transaction's handlers, then the transaction is
+    interrupted and the token leaves through the cancel boundary event."""
+    d = inline(engine, "txCancel", TRANSACTION)
+    pid = start(engine, d)
+    assert shape(engine, pid) == [("tx", [("userTask", [])])]
+    complete(engine, pid, "userTask")
+    assert shape(engine, pid) == [("tx", [("txEnd", []), ("undoTask", [])])]
+    complete(engine, pid, "undoTask")
+    assert shape(engine, pid) == [("afterCancel", [])]
+    complete(engine, pid, "afterCancel")
+    assert history_state(engine, pid) == "COMPLETED"
+
+
+def test_cancel_end_event_without_compensation_cancels_at_once(engine):
+    """Nothing to compensate: the cancel boundary event fires straight away."""
+    body = TRANSACTION.replace('targetRef="userTask"/>', 'targetRef="txEnd"/>', 1)
+    body = body.replace('<sequenceFlow id="userTask-txEnd" sourceRef="userTask" targetRef="txEnd"/>', "")
+    d = inline(engine, "txQuick", body)
+    pid = start(engine, d)
+    assert shape(engine, pid) == [("afterCancel", [])]
+
+
+def test_transaction_completes_like_a_sub_process(engine):
+    """A transaction without a cancel end event on the taken path completes normally."""
+    body = TRANSACTION.replace('<endEvent id="txEnd"><cancelEventDefinition/></endEvent>',
+                               '<endEvent id="txEnd"/>')
+    d = inline(engine, "txNormal", body)
+    pid = start(engine, d)
+    complete(engine, pid, "userTask")
+    assert history_state(engine, pid) == "COMPLETED"
+
+
+# ---------------------------------------------------------------- deployment
+
+def deploy_error(engine, body: str) -> str:
+    with pytest.raises(ParseError) as raised:
+        inline(engine, "invalid", body)
+    return raised.value.message
+
+
+def test_cancel_events_need_a_transaction(engine):
+    """Cancel end and boundary events are refused outside a transaction, as Camunda does."""
+    assert "end event with cancelEventDefinition only supported inside transaction subprocess" in deploy_error(
+        engine, '<startEvent id="s"/><endEvent id="e"><cancelEventDefinition/></endEvent>' + links(("s", "e")))
+    assert "boundary event with cancelEventDefinition only supported on transaction subprocesses" in deploy_error(
+        engine, '<startEvent id="s"/><userTask id="t"/><boundaryEvent id="b" attachedToRef="t">'
+                '<cancelEventDefinition/></boundaryEvent><endEvent id="e"/>' + links(("s", "t"), ("t", "e")))
+
+
+def test_association_must_reach_a_compensation_handler(engine):
+    """A compensation boundary event associated with a normal activity is refused."""
+    message = deploy_error(engine, '<startEvent id="s"/><userTask id="t"/><boundaryEvent id="b" attachedToRef="t">'
+                                   f'{COMPENSATE}</boundaryEvent><userTask id="h"/>'
+                                   '<association sourceRef="b" targetRef="h"/>' + links(("s", "t")))
+    assert "compensation boundary catch must be connected to element with isForCompensation=true" in message
+
+
+def test_activity_ref_must_name_an_activity_of_the_scope(engine):
+    """activityRef must name an activity in the throw event's own scope."""
+    message = deploy_error(engine, '<startEvent id="s"/>' + throw(ref="missing") + links(("s", "throwCompensate")))
+    assert "Invalid attribute value for 'activityRef': no activity with id 'missing' in scope 'invalid'" in message
+
+
+def test_compensation_event_sub_process_is_still_refused(engine):
+    """A compensation start event (event sub-process) is not supported yet: refused at deployment."""
+    message = deploy_error(engine, '<startEvent id="s"/><subProcess id="sp"><startEvent id="cs">'
+                                   f'{COMPENSATE}</startEvent></subProcess>')
+    assert "Unsupported element" in message
+
+
+def test_cancel_end_event_without_boundary_event_fails_when_reached(engine):
+    """Camunda deploys a transaction without a cancel boundary event and fails on reaching the
+    cancel end event."""
+    body = TRANSACTION.replace('<boundaryEvent id="catchCancelTx" attachedToRef="tx"><cancelEventDefinition/>'
+                               '</boundaryEvent>', '').replace(
+        '<sequenceFlow id="catchCancelTx-afterCancel" sourceRef="catchCancelTx" targetRef="afterCancel"/>', '')
+    d = inline(engine, "noBoundary", body)
+    pid = start(engine, d)
+    with pytest.raises(ProcessEngineError, match="Could not find cancel boundary event for cancel end event"):
+        complete(engine, pid, "userTask")
