@@ -10,7 +10,7 @@ from datetime import timedelta
 
 import pytest
 
-from modbatch.engine import repository
+from modbatch.engine import instances, repository
 from modbatch.errors import ParseError, ProcessEngineError
 from modbatch.store.tables import EventSubscription, Task
 from tests.engine.conftest import NOW
@@ -43,10 +43,6 @@ def throw(event_id: str = "throwCompensate", ref: str | None = None, end: bool =
 def compensate_subscriptions(engine, pid) -> list[str]:
     return sorted(s.activity_id for s in rows(engine, EventSubscription, process_instance_id=pid)
                   if s.event_type == "compensate")
-
-
-def task_keys(engine, pid) -> list[str]:
-    return sorted(t.task_definition_key for t in rows(engine, Task, process_instance_id=pid))
 
 
 TWO_BOOKINGS = ('<startEvent id="start"/>' + compensated("bookHotel", "undoBookHotel")
@@ -334,6 +330,25 @@ def test_cancel_end_event_compensates_then_the_cancel_boundary_event_fires(engin
     assert history_state(engine, pid) == "COMPLETED"
 
 
+def test_cancel_end_event_interrupts_the_rest_of_the_transaction(engine):
+    """Reaching the cancel end event on one branch cancels the other branches of the
+    transaction before compensating (Camunda's INTERRUPT_FLOW_SCOPE)."""
+    inner = ('<startEvent id="txStart"/><parallelGateway id="fork"/>' + compensated("book", "undoBook")
+             + '<userTask id="other"/><endEvent id="otherEnd"/><endEvent id="txEnd"><cancelEventDefinition/></endEvent>'
+             + links(("txStart", "fork"), ("fork", "book"), ("fork", "other"), ("book", "txEnd"),
+                     ("other", "otherEnd")))
+    body = (f'<startEvent id="start"/><transaction id="tx">{inner}</transaction>'
+            '<boundaryEvent id="cancelled" attachedToRef="tx"><cancelEventDefinition/></boundaryEvent>'
+            '<userTask id="afterCancel"/><endEvent id="end"/>'
+            + links(("start", "tx"), ("tx", "end"), ("cancelled", "afterCancel"), ("afterCancel", "end")))
+    d = inline(engine, "txParallel", body)
+    pid = start(engine, d)
+    complete(engine, pid, "book")
+    assert shape(engine, pid) == [("tx", [("txEnd", []), ("undoBook", [])])]
+    complete(engine, pid, "undoBook")
+    assert shape(engine, pid) == [("afterCancel", [])]
+
+
 def test_cancel_end_event_without_compensation_cancels_at_once(engine):
     """Nothing to compensate: the cancel boundary event fires straight away."""
     body = TRANSACTION.replace('targetRef="userTask"/>', 'targetRef="txEnd"/>', 1)
@@ -401,3 +416,17 @@ def test_cancel_end_event_without_boundary_event_fails_when_reached(engine):
     pid = start(engine, d)
     with pytest.raises(ProcessEngineError, match="Could not find cancel boundary event for cancel end event"):
         complete(engine, pid, "userTask")
+
+
+def test_testCancelProcessInstanceWithActiveCompensation(engine):
+    """Deleting an instance while a handler waits removes the handler, its task and the throw."""
+    d = inline(engine, "deleteActive", two_bookings(end=True))
+    pid = start(engine, d)
+    complete(engine, pid, "bookHotel")
+    complete(engine, pid, "bookFlight")
+    with engine.transaction() as session:
+        instances.delete(session, pid)
+    assert shape(engine, pid) is None
+    assert history_state(engine, pid) == "EXTERNALLY_TERMINATED"
+    assert rows(engine, Task, process_instance_id=pid) == []
+    assert rows(engine, EventSubscription, process_instance_id=pid) == []

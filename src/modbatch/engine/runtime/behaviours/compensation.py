@@ -45,10 +45,14 @@ class CompensationThrowEvent(Behaviour):
 
 
 class CancelEndEvent(Behaviour):
-    """Compensates the transaction's completed activities, then its cancel boundary event fires."""
+    """Interrupts the rest of the transaction (Camunda's INTERRUPT_FLOW_SCOPE), compensates its
+    completed activities, then its cancel boundary event fires."""
 
     def execute(self, rt: "Runtime", activity: Activity, scope_id: str) -> None:
         cancel_boundary_event(rt, activity)
+        for child in rt.state.children(scope_id):
+            rt.remove_subtree(child.id, cancelled=True)
+        rt.drop_tokens_in(scope_id)
         ai = rt.create_instance(activity, scope_id)
         throw(rt, ai, None)
 
