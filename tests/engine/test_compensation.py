@@ -11,10 +11,11 @@ from datetime import timedelta
 import pytest
 
 from modbatch.engine import instances, repository
+from modbatch.engine.runtime import UnsupportedImplementation
 from modbatch.errors import ParseError, ProcessEngineError
-from modbatch.store.tables import EventSubscription, Task
+from modbatch.store.tables import EventSubscription, Task, Variable
 from tests.engine.conftest import NOW
-from tests.engine.test_behaviours import rows, run_jobs, shape, variables
+from tests.engine.test_behaviours import message, rows, run_jobs, shape, variables
 from tests.engine.test_runtime import BPMN_NS, complete, history_state, inline, start
 
 pytestmark = pytest.mark.usefixtures("pinned_clock")
@@ -430,3 +431,146 @@ def test_testCancelProcessInstanceWithActiveCompensation(engine):
     assert history_state(engine, pid) == "EXTERNALLY_TERMINATED"
     assert rows(engine, Task, process_instance_id=pid) == []
     assert rows(engine, EventSubscription, process_instance_id=pid) == []
+
+
+def test_handler_with_a_sequence_flow_is_refused(engine):
+    """A compensation activity has neither incoming nor outgoing sequence flows."""
+    message = deploy_error(engine, '<startEvent id="s"/><userTask id="h" isForCompensation="true"/>'
+                                   + links(("s", "h")))
+    assert ("Invalid incoming sequence flow of compensation activity 'h'. A compensation activity should "
+            "not have an incoming or outgoing sequence flow.") in message
+
+
+# ---------------------------------------------------------------- handler kinds
+
+def handler_model(handler_xml: str, handler_id: str = "compensationHandler") -> str:
+    return ('<startEvent id="start"/>' + compensated("activity", handler_id, handler_xml=handler_xml)
+            + throw(ref="activity") + '<userTask id="beforeEnd"/><endEvent id="end"/>'
+            + links(("start", "activity"), ("activity", "throwCompensate"), ("throwCompensate", "beforeEnd"),
+                    ("beforeEnd", "end")))
+
+
+def test_testSubprocessCompensationHandler(engine):
+    """A sub-process handler runs as a scope beside the throw event; its end lets the throw leave."""
+    handler = ('<subProcess id="compensationHandler" isForCompensation="true"><startEvent id="subStart"/>'
+               '<userTask id="subProcessTask"/><endEvent id="subEnd"/>'
+               + links(("subStart", "subProcessTask"), ("subProcessTask", "subEnd")) + '</subProcess>')
+    d = inline(engine, "subHandler", handler_model(handler))
+    pid = start(engine, d)
+    complete(engine, pid, "activity")
+    assert shape(engine, pid) == [("compensationHandler", [("subProcessTask", [])]), ("throwCompensate", [])]
+    complete(engine, pid, "subProcessTask")
+    assert shape(engine, pid) == [("beforeEnd", [])]
+    complete(engine, pid, "beforeEnd")
+    assert history_state(engine, pid) == "COMPLETED"
+
+
+def test_testReceiveTaskCompensationHandler(engine):
+    """A receive task handler waits for its message; the message completes the compensation."""
+    handler = '<receiveTask id="compensationHandler" messageRef="m" isForCompensation="true"/>'
+    xml = (f'<definitions {BPMN_NS} targetNamespace="t"><message id="m" name="Message"/>'
+           f'<process id="receiveHandler" isExecutable="true">{handler_model(handler)}</process></definitions>')
+    with engine.transaction() as session:
+        d = repository.deploy(session, name="receiveHandler", source=None, tenant_id=None,
+                              resources=[("r.bpmn", xml.encode())], max_resource_bytes=1 << 20).definitions[0]
+    pid = start(engine, d)
+    complete(engine, pid, "activity")
+    [sub] = rows(engine, EventSubscription, process_instance_id=pid)
+    assert (sub.event_type, sub.event_name, sub.activity_id) == ("message", "Message", "compensationHandler")
+    message(engine, "Message")
+    assert shape(engine, pid) == [("beforeEnd", [])]
+
+
+def test_testConcurrentScopeCompensation(engine):
+    """Two completed sub-processes are both compensated by one throw; synchronous handlers let
+    the throw leave at once."""
+    def scope(n: int) -> str:
+        handler = (f'<serviceTask id="undo{n}" isForCompensation="true" camunda:expression="${{1}}" '
+                   f'camunda:resultVariable="compensateScope{n}Task"/>')
+        inner = (f'<startEvent id="s{n}"/>' + compensated(f"task{n}", f"undo{n}", handler_xml=handler)
+                 + f'<endEvent id="e{n}"/>' + links((f"s{n}", f"task{n}"), (f"task{n}", f"e{n}")))
+        return f'<subProcess id="scope{n}">{inner}</subProcess>'
+    body = ('<startEvent id="start"/><parallelGateway id="fork"/>' + scope(1) + scope(2)
+            + '<parallelGateway id="join"/><parallelGateway id="compensationFork"/>'
+              '<userTask id="beforeCompensationTask"/><userTask id="concurrentTask"/>' + throw()
+            + '<endEvent id="end1"/><endEvent id="end2"/>'
+            + links(("start", "fork"), ("fork", "scope1"), ("fork", "scope2"), ("scope1", "join"),
+                    ("scope2", "join"), ("join", "compensationFork"), ("compensationFork", "beforeCompensationTask"),
+                    ("compensationFork", "concurrentTask"), ("beforeCompensationTask", "throwCompensate"),
+                    ("throwCompensate", "end1"), ("concurrentTask", "end2")))
+    d = inline(engine, "concurrentScopes", body)
+    pid = start(engine, d)
+    complete(engine, pid, "task1")
+    complete(engine, pid, "task2")
+    assert compensate_subscriptions(engine, pid) == ["scope1", "scope2", "undo1", "undo2"]
+    complete(engine, pid, "beforeCompensationTask")
+    assert shape(engine, pid) == [("concurrentTask", [])]
+    assert compensate_subscriptions(engine, pid) == []
+    values = variables(engine, pid)
+    assert (values["compensateScope1Task"], values["compensateScope2Task"]) == (1, 1)
+    complete(engine, pid, "concurrentTask")
+    assert history_state(engine, pid) == "COMPLETED"
+
+
+def test_handler_sees_the_sub_process_variables_as_they_were(engine):
+    """The event scope keeps a snapshot of the sub-process's local variables for its handlers
+    (CompensationUtil copies them by value)."""
+    handler = ('<serviceTask id="undoInner" isForCompensation="true" camunda:expression="${amount * 2}" '
+               'camunda:resultVariable="refund"/>')
+    inner = ('<startEvent id="innerStart"/>' + compensated("innerTask", "undoInner", handler_xml=handler)
+             + '<endEvent id="innerEnd"/>' + links(("innerStart", "innerTask"), ("innerTask", "innerEnd")))
+    body = ('<startEvent id="start"/><subProcess id="sub"><extensionElements><camunda:inputOutput>'
+            '<camunda:inputParameter name="amount">${21}</camunda:inputParameter></camunda:inputOutput>'
+            f'</extensionElements>{inner}</subProcess>' + throw() + '<userTask id="beforeEnd"/><endEvent id="end"/>'
+            + links(("start", "sub"), ("sub", "throwCompensate"), ("throwCompensate", "beforeEnd"),
+                    ("beforeEnd", "end")))
+    d = inline(engine, "snapshot", body)
+    pid = start(engine, d)
+    complete(engine, pid, "innerTask")
+    assert shape(engine, pid) == [("beforeEnd", [])]
+    assert variables(engine, pid) == {"refund": 42}
+
+
+def test_handler_listeners_run(engine):
+    """A handler's execution listeners run like any activity's: a Java-only start listener
+    fails the command that starts compensation, and nothing of it is written."""
+    handler = ('<userTask id="undoWork" isForCompensation="true"><extensionElements>'
+               '<camunda:executionListener event="start" class="com.acme.Audit"/>'
+               '</extensionElements></userTask>')
+    body = ('<startEvent id="start"/>' + compensated("work", "undoWork", handler_xml=handler) + throw()
+            + '<userTask id="beforeEnd"/><endEvent id="end"/>'
+            + links(("start", "work"), ("work", "throwCompensate"), ("throwCompensate", "beforeEnd"),
+                    ("beforeEnd", "end")))
+    d = inline(engine, "listeners", body)
+    pid = start(engine, d)
+    with pytest.raises(UnsupportedImplementation, match="com.acme.Audit"):
+        complete(engine, pid, "work")
+    assert shape(engine, pid) == [("work", [])]
+
+
+def test_a_cancelled_scope_takes_the_event_scopes_it_keeps(engine):
+    """A sub-process completed inside an outer sub-process keeps an event scope; cancelling the
+    outer one removes the event scope's subscriptions and variable snapshot too."""
+    innermost = ('<startEvent id="s2"/>' + compensated("innerTask", "undoInner") + '<endEvent id="e2"/>'
+                 + links(("s2", "innerTask"), ("innerTask", "e2")))
+    middle = ('<startEvent id="s1"/><subProcess id="inner"><extensionElements><camunda:inputOutput>'
+              '<camunda:inputParameter name="local">${1}</camunda:inputParameter></camunda:inputOutput>'
+              f'</extensionElements>{innermost}</subProcess><userTask id="wait"/><endEvent id="e1"/>'
+              + links(("s1", "inner"), ("inner", "wait"), ("wait", "e1")))
+    body = (f'<startEvent id="start"/><subProcess id="outer">{middle}</subProcess>'
+            '<boundaryEvent id="stop" attachedToRef="outer"><messageEventDefinition messageRef="m"/></boundaryEvent>'
+            '<endEvent id="end"/><userTask id="afterStop"/>'
+            + links(("start", "outer"), ("outer", "end"), ("stop", "afterStop"), ("afterStop", "end")))
+    xml = (f'<definitions {BPMN_NS} targetNamespace="t"><message id="m" name="stop"/>'
+           f'<process id="cancelScopes" isExecutable="true">{body}</process></definitions>')
+    with engine.transaction() as session:
+        d = repository.deploy(session, name="cancelScopes", source=None, tenant_id=None,
+                              resources=[("c.bpmn", xml.encode())], max_resource_bytes=1 << 20).definitions[0]
+    pid = start(engine, d)
+    complete(engine, pid, "innerTask")
+    assert compensate_subscriptions(engine, pid) == ["inner", "undoInner"]
+    assert len(rows(engine, Variable, process_instance_id=pid)) == 1
+    message(engine, "stop")
+    assert shape(engine, pid) == [("afterStop", [])]
+    assert rows(engine, EventSubscription, process_instance_id=pid) == []
+    assert rows(engine, Variable, process_instance_id=pid) == []

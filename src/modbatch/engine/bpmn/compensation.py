@@ -28,6 +28,11 @@ def link_compensation(parser: "_ProcessParser", activities: dict[str, Activity])
 
     seen: dict[tuple[str, str], str] = {}
     for event in activities.values():
+        if event.is_for_compensation and (event.incoming or event.outgoing):
+            direction = "outgoing" if event.outgoing else "incoming"
+            raise error(f"Invalid {direction} sequence flow of compensation activity '{event.id}'. A "
+                        "compensation activity should not have an incoming or outgoing sequence flow.",
+                        event.id)
         if event.type in ("compensationBoundaryCatch", "cancelBoundaryCatch") and event.attached_to:
             key = (event.type, event.attached_to)
             if key in seen:

@@ -519,8 +519,7 @@ class Runtime:
             self.fire_listeners(activity.listeners, "end", ai.id, _describe(activity))
             if self.state.alive(ai.parent_id):
                 self.apply_outputs(activity, ai.parent_id, ai.id)
-        if ai.activity_type in compensation.WAITS_FOR_HANDLERS:
-            compensation.drop_handlers(self, ai_id)
+        compensation.on_remove(self, ai)
         self.state.remove_activity_instance(ai_id)
 
     def drop_tokens_in(self, scope_id: str) -> None:

@@ -22,7 +22,12 @@ from typing import TYPE_CHECKING, Iterable
 from modbatch.engine import clock
 from modbatch.engine.bpmn.model import Activity
 from modbatch.engine.runtime.behaviours.base import Behaviour
-from modbatch.engine.runtime.state import ActivityInstanceState, SubscriptionState, new_id
+from modbatch.engine.runtime.state import (
+    ActivityInstanceState,
+    SubscriptionState,
+    VariableState,
+    new_id,
+)
 from modbatch.errors import ProcessEngineError
 
 if TYPE_CHECKING:
@@ -89,7 +94,8 @@ def _subscribe(rt: "Runtime", owner: str, activity_id: str, configuration: str |
 
 def _keep_event_scope(rt: "Runtime", ai: ActivityInstanceState, activity: Activity) -> None:
     """CompensationUtil.createEventScopeExecution: the sub-process's compensate subscriptions
-    move to a new event scope, and the parent scope subscribes for the sub-process itself."""
+    move to a new event scope with a snapshot of its local variables, and the parent scope
+    subscribes for the sub-process itself."""
     inner = owned_by(rt, ai.id)
     if not inner:
         return
@@ -97,7 +103,18 @@ def _keep_event_scope(rt: "Runtime", ai: ActivityInstanceState, activity: Activi
     for sub in inner:
         del rt.state.subscriptions[sub.id]
         _subscribe(rt, event_scope, sub.activity_id, sub.configuration, model=sub)
+    _move_variables(rt, ai.id, event_scope, keep=True)
     _subscribe(rt, ai.parent_id, activity.id, event_scope)
+
+
+def _move_variables(rt: "Runtime", source: str, target: str | None, *, keep: bool = False) -> None:
+    """Copy (or move) the local variables of ``source``; ``target`` None drops them."""
+    for var in [v for v in rt.state.variables.values() if v.scope == source]:
+        if not keep:
+            del rt.state.variables[var.id]
+        if target is not None:
+            copy = VariableState(new_id(), var.name, target, var.value)
+            rt.state.variables[copy.id] = copy
 
 
 def owned_by(rt: "Runtime", owner: str) -> list[SubscriptionState]:
@@ -142,6 +159,7 @@ def _trigger(rt: "Runtime", subs: Iterable[SubscriptionState], waiter_id: str,
                 # a completed sub-process: its event scope comes back to compensate inside it
                 scope = rt.new_tree_node(activity, parent)
                 scope.compensating_for = waiter_id
+                _move_variables(rt, sub.configuration, scope.id)
                 _trigger(rt, owned_by(rt, sub.configuration), scope.id, scope.id)
             else:
                 rt.compensation_waiter = waiter_id
@@ -205,7 +223,19 @@ def cancellation_target(rt: "Runtime", ai_id: str) -> str:
     return ai.id
 
 
-def drop_handlers(rt: "Runtime", waiter_id: str) -> None:
-    """A waiting throw is removed: the handlers it started go with it."""
-    for ai in [x for x in rt.state.activity_instances.values() if x.compensating_for == waiter_id]:
-        rt.remove_subtree(ai.id, cancelled=True)
+def on_remove(rt: "Runtime", ai: ActivityInstanceState) -> None:
+    """An activity instance goes: a waiting throw takes the handlers it started along, a scope
+    the event scopes its subscriptions keep (Camunda's child executions of the scope)."""
+    if ai.activity_type in WAITS_FOR_HANDLERS:
+        for handler in [x for x in rt.state.activity_instances.values() if x.compensating_for == ai.id]:
+            rt.remove_subtree(handler.id, cancelled=True)
+    _drop_event_scopes(rt, ai.id)
+
+
+def _drop_event_scopes(rt: "Runtime", owner: str) -> None:
+    for sub in owned_by(rt, owner):
+        if sub.configuration is not None:
+            _drop_event_scopes(rt, sub.configuration)
+            for inner in owned_by(rt, sub.configuration):
+                del rt.state.subscriptions[inner.id]
+            _move_variables(rt, sub.configuration, None)
