@@ -354,3 +354,22 @@ def test_testStartBeforeCancelEndEvent(engine):
         "tx", "undoTxTask"]
     complete_in_order(engine, pid, "afterCancellation", "afterSuccess")
     assert history_state(engine, pid) == "COMPLETED"
+
+
+def test_cancelling_a_waiting_throw_cancels_its_handlers_and_emptied_scope(engine):
+    """Cancelling a compensation throw event that waits inside a sub-process takes its handlers
+    along, and the sub-process left empty goes too."""
+    inner = ('<startEvent id="innerStart"/>' + compensated("book", "undoBook")
+             + f'<intermediateThrowEvent id="throwCompensate">{COMPENSATE}</intermediateThrowEvent>'
+             '<endEvent id="innerEnd"/>'
+             + links(("innerStart", "book"), ("book", "throwCompensate"), ("throwCompensate", "innerEnd")))
+    body = ('<startEvent id="start"/><parallelGateway id="fork"/>'
+            f'<subProcess id="sub">{inner}</subProcess><userTask id="other"/><endEvent id="end"/>'
+            + links(("start", "fork"), ("fork", "sub"), ("fork", "other"), ("sub", "end"), ("other", "end")))
+    d = inline(engine, "cancelThrow", body)
+    pid = start(engine, d)
+    complete(engine, pid, "book")
+    assert shape(engine, pid) == [("other", []), ("sub", [("throwCompensate", []), ("undoBook", [])])]
+    single(engine, pid, cancel_instance(engine, pid, "throwCompensate"))
+    assert shape(engine, pid) == [("other", [])]
+    assert task_keys(engine, pid) == ["other"]

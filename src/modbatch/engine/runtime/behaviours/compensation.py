@@ -220,6 +220,10 @@ def cancellation_target(rt: "Runtime", ai_id: str) -> str:
             break
         rt.remove_subtree(ai.id, cancelled=True)
         ai = waiter
+    if ai.activity_type in WAITS_FOR_HANDLERS:
+        # a cancelled throw takes its handlers along first, so that its scope counts as emptied
+        for handler in [x for x in rt.state.activity_instances.values() if x.compensating_for == ai.id]:
+            rt.remove_subtree(handler.id, cancelled=True)
     return ai.id
 
 
