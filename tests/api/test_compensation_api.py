@@ -47,3 +47,30 @@ def test_handler_waits_beside_the_throw_event_in_the_tree(api, client):
     assert response.status_code == 404
     assert response.headers["content-type"] == "application/json"
     assert response.json()["type"] == "InvalidRequestException"
+
+
+def test_start_before_a_compensation_boundary_event_is_refused(api, client):
+    """POST /process-instance/{id}/modification cannot start a compensation boundary event:
+    Camunda's ProcessEngineException, and the instance is unchanged."""
+    assert api.deploy_xml(MODEL, "booking.bpmn").status_code == 200
+    instance = api.start("booking")
+    response = client.post(f"{ROOT}/process-instance/{instance['id']}/modification", json={
+        "instructions": [{"type": "startBeforeActivity", "activityId": "bookCompensation"}]})
+    assert response.status_code == 500
+    assert response.headers["content-type"] == "application/json"
+    assert response.json() == {"type": "ProcessEngineException", "code": 0,
+                               "message": "Cannot start before activity bookCompensation; activity is a "
+                                          "compensation boundary event."}
+    assert [c["activityId"] for c in api.tree(instance["id"])["childActivityInstances"]] == ["book"]
+
+
+def test_modification_starts_a_compensation_throw(api, client):
+    """startBeforeActivity on the throw event runs the handler of the completed task."""
+    assert api.deploy_xml(MODEL, "booking.bpmn").status_code == 200
+    instance = api.start("booking")
+    api.complete(instance["id"], "book")
+    response = client.post(f"{ROOT}/process-instance/{instance['id']}/modification", json={
+        "instructions": [{"type": "startBeforeActivity", "activityId": "throw"}]})
+    assert response.status_code == 204
+    assert sorted(c["activityId"] for c in api.tree(instance["id"])["childActivityInstances"]) == [
+        "throw", "undoBook", "wait"]

@@ -139,8 +139,9 @@ def test_testActivityInstanceTreeForCompensationEndEvent(engine):
     assert history_state(engine, pid) == "COMPLETED"
 
 
-def test_handlers_run_newest_first(engine):
-    """Handlers run in reverse order of completion of the activities they compensate."""
+def test_testTwoCompensateEventsInReverseOrder(engine):
+    """Handlers run in reverse order of completion of the activities they compensate
+    (Camunda's CompensateEventOrderTest)."""
     hotel = '<serviceTask id="undoHotel" isForCompensation="true" camunda:expression="${log * 10 + 1}" ' \
             'camunda:resultVariable="log"/>'
     flight = '<serviceTask id="undoFlight" isForCompensation="true" camunda:expression="${log * 10 + 2}" ' \
