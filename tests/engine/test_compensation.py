@@ -575,3 +575,26 @@ def test_a_cancelled_scope_takes_the_event_scopes_it_keeps(engine):
     assert shape(engine, pid) == [("afterStop", [])]
     assert rows(engine, EventSubscription, process_instance_id=pid) == []
     assert rows(engine, Variable, process_instance_id=pid) == []
+
+
+def test_testCompensateActivityInConcurrentSubprocess(engine):
+    """activityRef naming a sub-process without a handler of its own compensates its content,
+    after the parallel branches joined."""
+    inner = ('<startEvent id="startInScope"/>' + compensated("scopeTask", "undoScopeTask")
+             + '<endEvent id="endInScope"/>' + links(("startInScope", "scopeTask"), ("scopeTask", "endInScope")))
+    body = ('<startEvent id="start"/><parallelGateway id="fork"/><userTask id="outerTask"/>'
+            f'<subProcess id="subprocess">{inner}</subProcess><parallelGateway id="join"/>'
+            '<userTask id="beforeCompensate"/>' + throw(ref="subprocess") + '<userTask id="beforeEnd"/>'
+            '<endEvent id="end"/>'
+            + links(("start", "fork"), ("fork", "outerTask"), ("fork", "subprocess"), ("outerTask", "join"),
+                    ("subprocess", "join"), ("join", "beforeCompensate"), ("beforeCompensate", "throwCompensate"),
+                    ("throwCompensate", "beforeEnd"), ("beforeEnd", "end")))
+    d = inline(engine, "concurrentSub", body)
+    pid = start(engine, d)
+    complete(engine, pid, "scopeTask")
+    complete(engine, pid, "outerTask")
+    complete(engine, pid, "beforeCompensate")
+    assert shape(engine, pid) == [("subprocess", [("undoScopeTask", [])]), ("throwCompensate", [])]
+    complete(engine, pid, "undoScopeTask")
+    complete(engine, pid, "beforeEnd")
+    assert history_state(engine, pid) == "COMPLETED"
