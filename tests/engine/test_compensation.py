@@ -598,3 +598,17 @@ def test_testCompensateActivityInConcurrentSubprocess(engine):
     complete(engine, pid, "undoScopeTask")
     complete(engine, pid, "beforeEnd")
     assert history_state(engine, pid) == "COMPLETED"
+
+
+def test_testQueryByActivityIdBeforeCompensation(engine):
+    """A completed sub-process kept for compensation is no active activity: activityIdIn does not
+    find its instance (ProcessInstanceQueryTest)."""
+    body = sub_process_model().replace('targetRef="throwCompensate"', 'targetRef="userTask2"').replace(
+        '<intermediateThrowEvent', '<userTask id="userTask2"/><sequenceFlow id="u2" sourceRef="userTask2" '
+        'targetRef="throwCompensate"/><intermediateThrowEvent')
+    d = inline(engine, "queryBefore", body)
+    pid = start(engine, d)
+    complete(engine, pid, "innerTask")
+    with engine.transaction() as session:
+        assert [p.id for p in instances.find(session, {"activityIdIn": ["sub"]})] == []
+        assert [p.id for p in instances.find(session, {"activityIdIn": ["userTask2"]})] == [pid]
