@@ -503,7 +503,8 @@ class Runtime:
         compensation.on_complete(self, ai, activity)
         self.remove_subtree(ai.id, cancelled=False)
         if ai.compensating_for is not None:
-            return compensation.handler_done(self, ai)
+            compensation.handler_done(self, ai)
+            return
         self.leave(activity, ai.parent_id)
 
     def remove_subtree(self, ai_id: str, *, cancelled: bool) -> None:
