@@ -612,3 +612,37 @@ def test_testQueryByActivityIdBeforeCompensation(engine):
     with engine.transaction() as session:
         assert [p.id for p in instances.find(session, {"activityIdIn": ["sub"]})] == []
         assert [p.id for p in instances.find(session, {"activityIdIn": ["userTask2"]})] == [pid]
+
+
+def test_testActivityInstanceTreeWithoutEventScope(engine):
+    """A completed transaction kept for compensation does not show in the tree."""
+    inner = ('<startEvent id="innerStart"/>' + compensated("innerTask", "undoInnerTask")
+             + '<endEvent id="innerEnd"/>' + links(("innerStart", "innerTask"), ("innerTask", "innerEnd")))
+    body = (f'<startEvent id="start"/><transaction id="transaction">{inner}</transaction>'
+            '<userTask id="task"/><endEvent id="end"/>'
+            + links(("start", "transaction"), ("transaction", "task"), ("task", "end")))
+    d = inline(engine, "withoutEventScope", body)
+    pid = start(engine, d)
+    complete(engine, pid, "innerTask")
+    assert shape(engine, pid) == [("task", [])]
+    assert compensate_subscriptions(engine, pid) == ["transaction", "undoInnerTask"]
+
+
+def test_testConcurrentExecutionsAndPendingCompensation(engine):
+    """Pending compensation of a completed sub-process neither shows in the tree nor keeps the
+    instance from completing."""
+    inner = ('<startEvent id="innerStart"/>' + compensated("innerTask", "undoInnerTask")
+             + '<endEvent id="innerEnd"/>' + links(("innerStart", "innerTask"), ("innerTask", "innerEnd")))
+    body = ('<startEvent id="start"/><parallelGateway id="gtw"/><userTask id="task1"/><endEvent id="end1"/>'
+            '<userTask id="task2"/><endEvent id="end2"/>'
+            f'<subProcess id="subProcess">{inner}</subProcess><endEvent id="end3"/>'
+            + links(("start", "gtw"), ("gtw", "task1"), ("task1", "end1"), ("gtw", "task2"), ("task2", "end2"),
+                    ("gtw", "subProcess"), ("subProcess", "end3")))
+    d = inline(engine, "pending", body)
+    pid = start(engine, d)
+    complete(engine, pid, "innerTask")
+    assert shape(engine, pid) == [("task1", []), ("task2", [])]
+    complete(engine, pid, "task1")
+    assert shape(engine, pid) == [("task2", [])]
+    complete(engine, pid, "task2")
+    assert history_state(engine, pid) == "COMPLETED"
