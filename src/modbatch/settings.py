@@ -38,6 +38,8 @@ class Settings:
     job_executor: bool = True
     job_acquisition_size: int = 4
     job_idle_wait_ms: int = 200
+    # Camunda's history levels: none, activity, audit, full (Camunda Run's default)
+    history_level: str = "full"
 
     def __post_init__(self) -> None:
         for name in ("batch_jobs_per_seed", "invocations_per_batch_job", "job_acquisition_size",
@@ -49,6 +51,8 @@ class Settings:
                 raise ValueError(f"MODBATCH_{name.upper()} must not be negative")
         if any(v < 1 for v in self.invocations_per_batch_job_by_type.values()):
             raise ValueError("MODBATCH_INVOCATIONS_PER_BATCH_JOB_BY_TYPE values must be at least 1")
+        if self.history_level not in ("none", "activity", "audit", "full"):
+            raise ValueError("MODBATCH_HISTORY_LEVEL must be one of none, activity, audit, full")
 
     @classmethod
     def from_env(cls, **overrides: object) -> "Settings":
@@ -69,5 +73,6 @@ class Settings:
             job_executor=env.get("MODBATCH_JOB_EXECUTOR", "true").lower() != "false",
             job_acquisition_size=_int("MODBATCH_JOB_ACQUISITION_SIZE", cls.job_acquisition_size),
             job_idle_wait_ms=_int("MODBATCH_JOB_IDLE_WAIT_MS", cls.job_idle_wait_ms),
+            history_level=env.get("MODBATCH_HISTORY_LEVEL", cls.history_level).strip().lower(),
         )
         return replace(settings, **{k: v for k, v in overrides.items() if v is not None})

@@ -67,7 +67,7 @@ DELIBERATE: dict[str, str] = {
     "ActivityInstanceDto.name: not in Camunda's spec":
         LATER_CAMUNDA + " (deprecated alias of activityName that Camunda's server sends)",
     "ModificationDto.historicProcessInstanceQuery: not in Camunda's spec":
-        LATER_CAMUNDA + "; declared as a free-form object, modbatch keeps no history of instances",
+        LATER_CAMUNDA + " (7.22); a HistoricProcessInstanceQueryDto, as there",
     "ExternalTaskDto.createTime: not in Camunda's spec": LATER_CAMUNDA,
     "LockedExternalTaskDto.createTime: not in Camunda's spec": LATER_CAMUNDA,
     "LockedExternalTaskDto.extensionProperties: not in Camunda's spec":
@@ -95,7 +95,24 @@ DELIBERATE: dict[str, str] = {
     "ProcessInstanceQueryDto.subCaseInstance: only in Camunda's spec": "no CMMN",
     "ProcessInstanceQueryDto.superCaseInstance: only in Camunda's spec": "no CMMN",
     "SetRetriesForExternalTasksDto.historicProcessInstanceQuery: only in Camunda's spec":
-        "modbatch keeps no history of process instances",
+        "not implemented for external task retries",
+    # history
+    "GET /history/incident ?firstResult: not in Camunda's spec":
+        "Camunda's server pages historic incidents; 7.18's spec leaves the paging parameters out",
+    "GET /history/incident ?maxResults: not in Camunda's spec":
+        "Camunda's server pages historic incidents; 7.18's spec leaves the paging parameters out",
+    "GET /history/variable-instance ?variableValue: str here, object in Camunda":
+        "a query string value is text; the server reads a number or true/false literal as such",
+    "GET /history/variable-instance/count ?variableValue: str here, object in Camunda":
+        "a query string value is text; the server reads a number or true/false literal as such",
+    "HistoricProcessInstanceQueryDto.caseInstanceId: only in Camunda's spec": "no CMMN",
+    "HistoricProcessInstanceQueryDto.subCaseInstanceId: only in Camunda's spec": "no CMMN",
+    "HistoricProcessInstanceQueryDto.superCaseInstanceId: only in Camunda's spec": "no CMMN",
+    "HistoricProcessInstanceQueryDto.executedJobAfter: only in Camunda's spec": "no job log",
+    "HistoricProcessInstanceQueryDto.executedJobBefore: only in Camunda's spec": "no job log",
+    "HistoricVariableInstanceQueryDto.caseActivityIdIn: only in Camunda's spec": "no CMMN",
+    "HistoricVariableInstanceQueryDto.caseExecutionIdIn: only in Camunda's spec": "no CMMN",
+    "HistoricVariableInstanceQueryDto.caseInstanceId: only in Camunda's spec": "no CMMN",
 }
 
 # Camunda query parameters that openapi.yaml does not declare (the server ignores them).
@@ -125,6 +142,9 @@ _TASK_FILTERS = (
     "updatedAfterExpression variableNamesIgnoreCase variableValuesIgnoreCase "
     "withCandidateGroups withCandidateUsers withoutCandidateGroups withoutCandidateUsers "
     "withoutDueDate withoutTenantId")
+_HISTORIC_PROCESS_FILTERS = (
+    "caseInstanceId executedJobAfter executedJobBefore subCaseInstanceId superCaseInstanceId")
+_HISTORIC_VARIABLE_FILTERS = "caseActivityIdIn caseExecutionIdIn caseInstanceId"
 UNDECLARED_CAMUNDA_PARAMETERS: dict[str, str] = {
     "GET /process-definition": _PROCESS_DEFINITION_FILTERS,
     "GET /process-definition/count": _PROCESS_DEFINITION_FILTERS,
@@ -132,6 +152,10 @@ UNDECLARED_CAMUNDA_PARAMETERS: dict[str, str] = {
     "GET /process-instance/count": "subCaseInstance superCaseInstance",
     "GET /task": _TASK_FILTERS,
     "GET /task/count": _TASK_FILTERS,
+    "GET /history/process-instance": _HISTORIC_PROCESS_FILTERS,
+    "GET /history/process-instance/count": _HISTORIC_PROCESS_FILTERS,
+    "GET /history/variable-instance": _HISTORIC_VARIABLE_FILTERS,
+    "GET /history/variable-instance/count": _HISTORIC_VARIABLE_FILTERS,
 }
 
 SPEC_PATH = ROOT / "openapi.yaml"

@@ -250,6 +250,7 @@ def session(client) -> Session:  # noqa: F811 (the imported fixture)
     call("get", "/batch/statistics", params={"batchId": bad["id"]})
 
     external_task_session(call)
+    history_session(call, first["id"])
 
     call("get", "/history/batch")
     call("get", "/history/batch/count")
@@ -305,6 +306,30 @@ def external_task_session(call: Session) -> None:
     call("post", "/external-task/{id}/complete", 204, path={"id": done},
          json={"workerId": "w", "variables": {"ok": {"value": True}}})
     call("get", "/external-task/{id}", 404, path={"id": "unknown"})
+
+
+def history_session(call: Session, instance_id: str) -> None:
+    """The history of the instances and incidents the session made, each resource once."""
+    call("get", "/history/process-instance", params={"sortBy": "startTime", "sortOrder": "asc"})
+    call("post", "/history/process-instance", json={"finished": True})
+    call("get", "/history/process-instance/count")
+    call("post", "/history/process-instance/count", json={"unfinished": True})
+    call("get", "/history/process-instance/{id}", path={"id": instance_id})
+    call("get", "/history/process-instance/{id}", 404, path={"id": "unknown"})
+    [activity, *_] = call("get", "/history/activity-instance",
+                          params={"processInstanceId": instance_id})
+    call("post", "/history/activity-instance", json={"canceled": False})
+    call("get", "/history/activity-instance/count")
+    call("post", "/history/activity-instance/count", json={})
+    call("get", "/history/activity-instance/{id}", path={"id": activity["id"]})
+    [variable, *_] = call("get", "/history/variable-instance",
+                          params={"processInstanceId": instance_id})
+    call("post", "/history/variable-instance", json={"variableName": "amount"})
+    call("get", "/history/variable-instance/count")
+    call("post", "/history/variable-instance/count", json={})
+    call("get", "/history/variable-instance/{id}", path={"id": variable["id"]})
+    call("get", "/history/incident")
+    call("get", "/history/incident/count")
 
 
 MESSAGE_START = (

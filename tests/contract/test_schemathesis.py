@@ -87,6 +87,9 @@ KINDS = (  # path prefix → resource kind of its {id} / {key}
     ("/task/", "task"),
     ("/batch/", "batch"),
     ("/history/batch/", "historicBatch"),
+    ("/history/process-instance/", "instance"),
+    ("/history/activity-instance/", "historicActivity"),
+    ("/history/variable-instance/", "historicVariable"),
     ("/job-definition/", "jobDefinition"),
     ("/job/", "job"),
 )
@@ -145,6 +148,8 @@ def _seed() -> dict[str, dict[str, list[str]]]:
     live = [api.start(definition) for _ in range(6)]
     spare = [api.start(definition) for _ in range(4)]
     api.start(spare_definition)
+    with_variable = api.call("POST", f"/process-definition/{definition}/start", json={
+        "variables": {"amount": {"value": 5, "type": "Integer"}}})["id"]
 
     running = api.batch(definition, live[:3])  # seed job run: execution and monitor jobs wait
     api.run_seed_job(running)
@@ -169,6 +174,11 @@ def _seed() -> dict[str, dict[str, list[str]]]:
         "jobDefinition": {"live": [running["batchJobDefinitionId"],
                                    failing["seedJobDefinitionId"]], "spare": []},
         "job": {"live": jobs, "spare": api.jobs(running, "batch")[:1]},
+        "historicActivity": {"live": [a["id"] for a in api.call(
+            "GET", "/history/activity-instance", params={"maxResults": 5})], "spare": []},
+        "historicVariable": {"live": [v["id"] for v in api.call(
+            "GET", "/history/variable-instance", params={"processInstanceId": with_variable})],
+            "spare": []},
     }
 
 

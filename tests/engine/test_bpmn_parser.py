@@ -377,11 +377,13 @@ def test_async_settings():
     assert "Invalid camunda:failedJobRetryTimeCycle 'often'" in error.message
 
 
-def test_event_subprocess_is_unsupported():
-    """A subProcess with triggeredByEvent=true is refused."""
-    error = parse_error(bpmn(START_TO_END + '<bpmn:subProcess id="ev" triggeredByEvent="true"/>'))
-    assert "Unsupported element 'subProcess' with id 'ev'" in error.message
-    assert "event subprocesses" in error.message
+def test_compensation_event_subprocess_is_unsupported():
+    """An event sub-process with a compensation start event is still refused."""
+    error = parse_error(bpmn(START_TO_END + '<bpmn:subProcess id="ev" triggeredByEvent="true">'
+                             '<bpmn:startEvent id="cs"><bpmn:compensateEventDefinition/></bpmn:startEvent>'
+                             '</bpmn:subProcess>'))
+    assert "Unsupported element 'compensateEventDefinition'" in error.message
+    assert "modbatch does not support compensateEventDefinition on startEvent yet" in error.message
 
 
 def test_duplicate_id():

@@ -20,7 +20,7 @@ from typing import Any, Mapping
 from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
-from modbatch.engine import clock, jobs, modification, queries
+from modbatch.engine import clock, history, jobs, modification, queries
 from modbatch.engine.jobs import JobOutcome
 from modbatch.engine.modification import Instruction, ModificationRequest
 from modbatch.engine.runtime import new_id
@@ -224,6 +224,7 @@ def _definition_ids(batch: Batch) -> list[str]:
 def _remove_runtime(session: Session, batch: Batch, *, keep_job: str | None = None) -> None:
     definition_ids = _definition_ids(batch)
     job_ids = select(Job.id).where(Job.job_definition_id.in_(definition_ids))
+    history.incidents_ended(session, Incident.configuration.in_(job_ids), resolved=False)
     session.execute(delete(Incident).where(Incident.configuration.in_(job_ids)))
     condition = [Job.job_definition_id.in_(definition_ids)]
     if keep_job is not None:

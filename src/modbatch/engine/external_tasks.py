@@ -18,7 +18,7 @@ from typing import Any, Callable, Iterable, Mapping
 from sqlalchemy import Select, and_, delete, exists, false, or_, select, update
 from sqlalchemy.orm import Session
 
-from modbatch.engine import clock, instances, persistence, queries
+from modbatch.engine import clock, history, instances, persistence, queries
 from modbatch.engine.runtime import Runtime, new_id
 from modbatch.engine.variables import TypedValue, from_columns
 from modbatch.errors import BadUserRequest, NotFoundError, ProcessEngineError
@@ -493,13 +493,15 @@ def _set_retries(session: Session, task: ExternalTask, retries: int, *,
     retries_left = task.retries is None or task.retries > 0
     message = task.error_message if incident_message is ... else incident_message
     if retries_left and retries <= 0:
-        session.add(Incident(id=new_id(), incident_timestamp=clock.now(),
-                             incident_type=INCIDENT_TYPE, incident_message=message,
-                             configuration=task.id,
-                             process_definition_id=task.process_definition_id,
-                             process_instance_id=task.process_instance_id,
-                             execution_id=task.execution_id, activity_id=task.activity_id,
-                             tenant_id=task.tenant_id))
+        incident = Incident(id=new_id(), incident_timestamp=clock.now(),
+                            incident_type=INCIDENT_TYPE, incident_message=message,
+                            configuration=task.id,
+                            process_definition_id=task.process_definition_id,
+                            process_instance_id=task.process_instance_id,
+                            execution_id=task.execution_id, activity_id=task.activity_id,
+                            tenant_id=task.tenant_id)
+        session.add(incident)
+        history.incident_created(session, incident, task.process_definition_key)
     elif not retries_left and retries > 0:
         _delete_incidents(session, [task.id])
     session.execute(update(ExternalTask).where(ExternalTask.id == task.id)
@@ -507,6 +509,9 @@ def _set_retries(session: Session, task: ExternalTask, retries: int, *,
 
 
 def _delete_incidents(session: Session, task_ids: list[str]) -> None:
+    """Completion, a BPMN error or new retries resolve the task's incident."""
+    history.incidents_ended(session, Incident.configuration.in_(task_ids),
+                            Incident.incident_type == INCIDENT_TYPE, resolved=True)
     session.execute(delete(Incident).where(Incident.configuration.in_(task_ids),
                                            Incident.incident_type == INCIDENT_TYPE))
 

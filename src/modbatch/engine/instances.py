@@ -9,7 +9,7 @@ from typing import Any, Callable, Mapping
 from sqlalchemy import and_, exists, false, func, or_, select, true, update
 from sqlalchemy.orm import Session, aliased
 
-from modbatch.engine import persistence, queries, repository
+from modbatch.engine import history, persistence, queries, repository
 from modbatch.engine.runtime import InstanceState, Runtime, new_instance
 from modbatch.engine.variables import TypedValue, from_columns
 from modbatch.errors import BadUserRequest, InvalidRequest, NotFoundError, ProcessEngineError
@@ -318,6 +318,7 @@ def set_suspended(session: Session, instance_id: str, suspended: bool) -> None:
     for table in (Task, Job, ExternalTask):
         session.execute(update(table).where(table.process_instance_id == instance_id)
                         .values(suspended=suspended))
+    history.set_suspended(session, [instance_id], suspended)
 
 
 def variables(session: Session, instance_id: str) -> dict[str, TypedValue]:
@@ -367,5 +368,7 @@ def activity_tree(state: InstanceState,
                          list(incidents.get(ai.execution_id, ())))
                 for ai in state.children(parent_id)]
 
+    # the process instance's own incidents (a failed job it owns: an event sub-process timer)
     return TreeNode(state.id, None, state.process_definition_id, "processDefinition",
-                    state.model.name, [state.id], build(state.id))
+                    state.model.name, [state.id], build(state.id),
+                    incidents=list(incidents.get(state.id, ())))

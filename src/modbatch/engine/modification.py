@@ -13,6 +13,7 @@ from typing import Any, Iterable, Mapping
 from sqlalchemy.orm import Session
 
 from modbatch.engine import instances, persistence, repository
+from modbatch.engine.history import queries as history_queries
 from modbatch.engine.runtime import InstanceState, Runtime
 from modbatch.engine.variables import TypedValue, from_dto
 from modbatch.errors import (
@@ -147,9 +148,6 @@ def collect_request(session: Session, dto: Mapping[str, Any]) -> ModificationReq
     if not isinstance(definition_id, str):
         raise InvalidRequest("processDefinitionId must be a string")
     instructions = parse_instructions(dto.get("instructions"), single=False)
-    if dto.get("historicProcessInstanceQuery") is not None:
-        raise InvalidRequest("historicProcessInstanceQuery is not supported yet; "
-                             "use processInstanceIds or processInstanceQuery")
     if not instructions:
         raise InvalidRequest("Modification instructions cannot be empty is empty")
     raw_ids = dto.get("processInstanceIds")
@@ -161,6 +159,7 @@ def collect_request(session: Session, dto: Mapping[str, Any]) -> ModificationReq
         if not isinstance(query, Mapping):
             raise InvalidRequest("processInstanceQuery must be an object")
         ids += instances.ids_matching(session, query)
+    ids += historic_ids(session, dto.get("historicProcessInstanceQuery"))
     if not ids:
         raise InvalidRequest("Process instance ids cannot be empty: Process instance ids is empty")
     if any(i is None for i in ids):
@@ -178,6 +177,16 @@ def collect_request(session: Session, dto: Mapping[str, Any]) -> ModificationReq
         skip_custom_listeners=dto.get("skipCustomListeners") is True,
         skip_io_mappings=dto.get("skipIoMappings") is True,
         annotation=dto.get("annotation") if isinstance(dto.get("annotation"), str) else None)
+
+
+def historic_ids(session: Session, query: Any) -> list[str]:
+    """The ids a ModificationDto's historicProcessInstanceQuery matches (Camunda 7.22): added to
+    the union as they are, so a finished instance it selects fails when it is modified."""
+    if query is None:
+        return []
+    if not isinstance(query, Mapping):
+        raise InvalidRequest("historicProcessInstanceQuery must be an object")
+    return history_queries.process_instance_ids(session, history_queries.typed_process_query(query))
 
 
 # ---------------------------------------------------------------------------- execution

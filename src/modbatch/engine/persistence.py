@@ -7,13 +7,12 @@ statements does not grow with the number of instances.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from typing import Iterable, Sequence
 
 from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session
 
-from modbatch.engine import clock, repository
+from modbatch.engine import clock, history, repository
 from modbatch.engine.runtime import (
     ActivityInstanceState,
     ExternalTaskState,
@@ -29,7 +28,6 @@ from modbatch.store.tables import (
     ActivityInstance,
     EventSubscription,
     ExternalTask,
-    HistoricProcessInstance,
     Incident,
     Job,
     ProcessInstance,
@@ -69,7 +67,6 @@ BUMP_REVISION = (update(ProcessInstance.__table__)
                         ProcessInstance.revision == bindparam("b_rev"))
                  .values(revision=bindparam("b_new")))
 INSERT_INSTANCE = insert(ProcessInstance.__table__)
-INSERT_HISTORY = insert(HistoricProcessInstance.__table__)
 INSERT_ACTIVITY_INSTANCE = insert(ActivityInstance.__table__)
 INSERT_TASK = insert(Task.__table__)
 INSERT_VARIABLE = insert(Variable.__table__)
@@ -81,9 +78,6 @@ UPDATE_VARIABLE = (update(Variable.__table__).where(Variable.id == bindparam("b_
     type=bindparam("type"), text_value=bindparam("text_value"),
     long_value=bindparam("long_value"), double_value=bindparam("double_value"),
     value_info=bindparam("value_info")))
-END_HISTORY = (update(HistoricProcessInstance.__table__)
-               .where(HistoricProcessInstance.id.in_(_IDS))
-               .values(end_time=bindparam("end_time"), state=bindparam("state")))
 _OWNED = (Task, Variable, ActivityInstance, Job, EventSubscription, ExternalTask, Incident)
 DELETE_BY_ID = {table: delete(table.__table__).where(table.__table__.c.id.in_(_IDS))
                 for table in (ActivityInstance, Task, Variable, ProcessInstance, Job,
@@ -174,25 +168,16 @@ def flush(session: Session, states: Iterable[InstanceState]) -> None:
             "revision": 1} for s in new])
         for s in new:
             s.revision = 1
-    fresh = [s for s in changed if s.is_new]
-    if fresh:
-        conn.execute(INSERT_HISTORY, [{
-            "id": s.id, "process_definition_id": s.process_definition_id,
-            "process_definition_key": s.process_definition_key, "business_key": s.business_key,
-            "tenant_id": s.tenant_id, "start_time": s.start_time,
-            "end_time": now if s.ended else None, "state": s.end_state or "ACTIVE"} for s in fresh])
+    history.write(conn, changed, now)
 
     if ended:
-        by_state: dict[str, list[str]] = defaultdict(list)
-        for s in ended:
-            by_state[s.end_state or "COMPLETED"].append(s.id)
-        for end_state, ids in by_state.items():
-            for part in chunks(ids):
-                conn.execute(END_HISTORY, {"ids": list(part), "end_time": now, "state": end_state})
         ended_ids = [s.id for s in ended]
         owning_ids = [s.id for s in ended if s.model.creates_jobs_or_subscriptions]
         for table in _OWNED:
             for part in chunks(ended_ids if table in (Task, Variable, ActivityInstance) else owning_ids):
+                if table is Incident:
+                    history.incidents_ended(conn, Incident.process_instance_id.in_(list(part)),
+                                            resolved=False)
                 conn.execute(DELETE_BY_INSTANCE[table], {"ids": list(part)})
         _delete(conn, ProcessInstance, ended_ids)
 
@@ -206,6 +191,7 @@ def flush(session: Session, states: Iterable[InstanceState]) -> None:
     _delete(conn, Job, gone_jobs)
     _delete(conn, ExternalTask, gone_external)
     for part in chunks(gone_jobs + gone_external):
+        history.incidents_ended(conn, Incident.configuration.in_(list(part)), resolved=False)
         conn.execute(DELETE_INCIDENTS_OF, {"ids": list(part)})
     _delete(conn, EventSubscription, [i for s in rows for i in s.loaded_subscriptions
                                       if i not in s.subscriptions])
@@ -275,13 +261,14 @@ def _job_row(s: InstanceState, job: JobState, now) -> dict:
             "lock_expiration_time": None, "process_instance_id": s.id,
             "process_definition_id": s.process_definition_id,
             "process_definition_key": s.process_definition_key, "activity_instance_id": job.owner,
-            "execution_id": s.activity_instances[job.owner].execution_id,
+            "execution_id": _execution_of(s, job.owner),
             "activity_id": job.activity_id, "exclusive": job.exclusive, "repeat": job.repeat}
 
 
 def _execution_of(s: InstanceState, owner: str) -> str:
-    """The owner's execution; the process instance and a completed sub-process's event scope
-    (which owns its compensate subscriptions) are their own executions."""
+    """The owner's execution id; the process instance (owner of event sub-process starts at
+    process level) and a completed sub-process's event scope (which owns its compensate
+    subscriptions) are their own executions, as in Camunda."""
     ai = s.activity_instances.get(owner)
     return ai.execution_id if ai is not None else owner
 

@@ -10,6 +10,7 @@ from typing import Iterator
 
 from sqlalchemy.orm import Session
 
+from modbatch.engine import history
 from modbatch.engine.jobs.executor import JobExecutor
 from modbatch.settings import Settings
 from modbatch.store.database import Database
@@ -18,6 +19,7 @@ from modbatch.store.database import Database
 class ProcessEngine:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
+        history.configure(settings.history_level)
         self.database = Database(settings.database_url)
         self._job_executor = None
 

@@ -14,7 +14,7 @@ from typing import Any, Mapping
 from sqlalchemy import and_, delete, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
-from modbatch.engine import clock, jobs, queries
+from modbatch.engine import clock, history, jobs, queries
 from modbatch.engine.events import subscriptions as event_subscriptions
 from modbatch.engine.jobs import deployment as deployment_jobs
 from modbatch.engine.bpmn import parse_bpmn
@@ -260,6 +260,7 @@ def delete_deployment(session: Session, deployment_id: str, *, cascade: bool,
         if cascade:
             session.execute(delete(HistoricProcessInstance).where(
                 HistoricProcessInstance.process_definition_id.in_(definition_ids)))
+            history.delete_for_definitions(session, definition_ids)
     event_subscriptions.remove_for_definitions(session, definition_ids)
     session.execute(delete(ProcessDefinition).where(ProcessDefinition.deployment_id == deployment_id))
     session.execute(delete(Resource).where(Resource.deployment_id == deployment_id))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Column, DateTime, ForeignKey, Index, LargeBinary, String, Text
+from sqlalchemy import BigInteger, Column, DateTime, ForeignKey, Index, LargeBinary, String, Text
 from sqlmodel import Field, SQLModel
 
 
@@ -145,6 +145,16 @@ class HistoricProcessInstance(SQLModel, table=True):
     start_time: datetime = timestamp()
     end_time: datetime | None = timestamp(nullable=True)
     state: str = "ACTIVE"
+    process_definition_name: str | None = None
+    process_definition_version: int | None = None
+    removal_time: datetime | None = timestamp(nullable=True)
+    duration_in_millis: int | None = Field(default=None, sa_column=Column(BigInteger))
+    start_user_id: str | None = None
+    start_activity_id: str | None = None
+    delete_reason: str | None = Field(default=None, sa_column=Column(Text))
+    # the calling instance of a called process (call activities); null for a root instance
+    super_process_instance_id: str | None = Field(default=None, max_length=64, index=True)
+    root_process_instance_id: str | None = Field(default=None, max_length=64)
 
 
 class JobDefinition(SQLModel, table=True):
@@ -329,4 +339,88 @@ class Incident(SQLModel, table=True):
     activity_id: str | None = None
     failed_activity_id: str | None = None
     tenant_id: str | None = None
+    annotation: str | None = None
+
+
+class HistoricActivityInstance(SQLModel, table=True):
+    """Every activity a token passed through, including those without a runtime activity
+    instance (gateways, events, script tasks: started and ended at once)."""
+
+    __tablename__ = "historic_activity_instance"
+
+    id: str = Field(primary_key=True, max_length=255)
+    parent_activity_instance_id: str | None = Field(default=None, max_length=255)
+    activity_id: str = Field(index=True)
+    activity_name: str | None = None
+    activity_type: str
+    process_definition_key: str | None = None
+    process_definition_id: str | None = Field(default=None, max_length=200, index=True)
+    process_instance_id: str = Field(max_length=64, index=True)
+    execution_id: str | None = Field(default=None, max_length=64)
+    task_id: str | None = Field(default=None, max_length=64)
+    assignee: str | None = None
+    called_process_instance_id: str | None = Field(default=None, max_length=64)
+    start_time: datetime = timestamp()
+    end_time: datetime | None = timestamp(nullable=True)
+    duration_in_millis: int | None = Field(default=None, sa_column=Column(BigInteger))
+    canceled: bool = False
+    complete_scope: bool = False
+    tenant_id: str | None = None
+    removal_time: datetime | None = timestamp(nullable=True)
+    root_process_instance_id: str | None = Field(default=None, max_length=64)
+    sequence_counter: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
+    # start time in epoch milliseconds, so an UPDATE can compute the duration portably
+    start_millis: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
+
+
+class HistoricVariableInstance(SQLModel, table=True):
+    """A variable as it was last set (Camunda's audit level: no per-update details)."""
+
+    __tablename__ = "historic_variable_instance"
+
+    id: str = Field(primary_key=True, max_length=64)
+    name: str = Field(index=True)
+    type: str
+    text_value: str | None = Field(default=None, sa_column=Column(Text))
+    long_value: int | None = Field(default=None, sa_column=Column(BigInteger))
+    double_value: float | None = None
+    value_info: str | None = Field(default=None, sa_column=Column(Text))
+    process_definition_key: str | None = None
+    process_definition_id: str | None = Field(default=None, max_length=200)
+    process_instance_id: str = Field(max_length=64, index=True)
+    execution_id: str | None = Field(default=None, max_length=64)
+    activity_instance_id: str | None = Field(default=None, max_length=255)
+    task_id: str | None = None
+    tenant_id: str | None = None
+    state: str = "CREATED"
+    create_time: datetime = timestamp()
+    removal_time: datetime | None = timestamp(nullable=True)
+    root_process_instance_id: str | None = Field(default=None, max_length=64)
+
+
+class HistoricIncident(SQLModel, table=True):
+    """An incident, open or ended: ``state`` is open, resolved or deleted."""
+
+    __tablename__ = "historic_incident"
+
+    id: str = Field(primary_key=True, max_length=64)
+    process_definition_key: str | None = None
+    process_definition_id: str | None = Field(default=None, max_length=200)
+    process_instance_id: str | None = Field(default=None, max_length=64, index=True)
+    execution_id: str | None = None
+    root_process_instance_id: str | None = None
+    create_time: datetime = timestamp()
+    end_time: datetime | None = timestamp(nullable=True)
+    removal_time: datetime | None = timestamp(nullable=True)
+    incident_type: str = "failedJob"
+    activity_id: str | None = None
+    failed_activity_id: str | None = None
+    cause_incident_id: str | None = None
+    root_cause_incident_id: str | None = None
+    configuration: str | None = Field(default=None, index=True, max_length=64)
+    history_configuration: str | None = None
+    incident_message: str | None = Field(default=None, sa_column=Column(Text))
+    tenant_id: str | None = None
+    job_definition_id: str | None = None
+    state: str = "open"
     annotation: str | None = None

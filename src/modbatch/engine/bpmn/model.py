@@ -70,6 +70,11 @@ BOUNDARY_TYPES = frozenset({
     "compensationBoundaryCatch", "cancelBoundaryCatch",
 })
 START_TYPES = frozenset({"startEvent", "messageStartEvent", "signalStartEvent", "startTimerEvent"})
+# the start events of an event sub-process (a subProcess with triggeredByEvent="true")
+EVENT_SUBPROCESS_START_TYPES = frozenset({
+    "messageStartEvent", "signalStartEvent", "startTimerEvent", "errorStartEvent",
+    "escalationStartEvent", "conditionalStartEvent",
+})
 
 
 @dataclass(frozen=True)
@@ -101,7 +106,8 @@ class Activity:
     # events: message or signal name, error or escalation code; the timer
     event_name: str | None = None
     timer: TimerDefinition | None = None
-    # error boundary events: where the caught error's code and message go
+    # error boundary events: where the caught error's code and message go (escalation start
+    # events: camunda:escalationCodeVariable in error_code_variable)
     error_code_variable: str | None = None
     error_message_variable: str | None = None
     # terminate end event inside a sub-process ends just that scope
@@ -114,6 +120,13 @@ class Activity:
     listeners: tuple[Listener, ...] = ()
     task_listeners: tuple[Listener, ...] = ()
     line: int | None = None
+    # conditionalStartEvent: its condition, camunda:variableName (None: any variable) and
+    # camunda:variableEvents (create, update, delete; empty: any)
+    condition: Expression | None = None
+    condition_variable: str | None = None
+    condition_events: tuple[str, ...] = ()
+    # subProcess triggeredByEvent="true": an event sub-process (Camunda's type stays subProcess)
+    triggered_by_event: bool = False
     # compensation: the handler an activity's compensation boundary event is associated with,
     # whether the activity is itself a handler, and a compensation throw's activityRef
     compensation_handler: str | None = None
@@ -150,6 +163,9 @@ class ProcessModel:
     # activities that get an activity instance when entered (wait states, scopes, boundary
     # hosts, activities with input mappings)
     instance_activities: frozenset[str] = frozenset()
+    # scope id (the process id or a subProcess id) -> ids of the event sub-processes in it;
+    # their start events (``cancel_activity`` = isInterrupting) wait while the scope runs
+    event_subprocesses: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     @property
     def creates_jobs_or_subscriptions(self) -> bool:
@@ -158,7 +174,8 @@ class ProcessModel:
         if cached is None:
             cached = any(a.async_before or a.async_after or a.timer is not None
                          or a.external_topic is not None or a.event_name is not None
-                         or a.type in ("eventBasedGateway", "compensationBoundaryCatch")
+                         or a.type in ("eventBasedGateway", "conditionalStartEvent",
+                                       "compensationBoundaryCatch")
                          for a in self.activities.values())
             object.__setattr__(self, "_owns", cached)
         return cached

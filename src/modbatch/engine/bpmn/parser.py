@@ -19,6 +19,7 @@ from modbatch.errors import ParseError
 from .expression import ConstantExpression, ExpressionError, compile_expression
 from .model import (
     BOUNDARY_TYPES,
+    EVENT_SUBPROCESS_START_TYPES,
     Activity,
     Expression,
     IoParameter,
@@ -52,6 +53,9 @@ _EVENT_TYPES = {
     ("startEvent", "messageEventDefinition"): "messageStartEvent",
     ("startEvent", "signalEventDefinition"): "signalStartEvent",
     ("startEvent", "timerEventDefinition"): "startTimerEvent",
+    ("startEvent", "errorEventDefinition"): "errorStartEvent",
+    ("startEvent", "escalationEventDefinition"): "escalationStartEvent",
+    ("startEvent", "conditionalEventDefinition"): "conditionalStartEvent",
     ("endEvent", None): "noneEndEvent",
     ("endEvent", "terminateEventDefinition"): "terminateEndEvent",
     ("endEvent", "errorEventDefinition"): "errorEndEvent",
@@ -193,6 +197,7 @@ class _ProcessParser:
         self.nodes: dict[str, tuple[etree._Element, str, str]] = {}  # id -> (element, scope id, type)
         self.flow_elements: list[tuple[etree._Element, str]] = []
         self.starts: dict[str, list[str]] = {}  # scope id -> ids of its start events
+        self.event_scopes: set[str] = set()  # ids of the event sub-processes
 
     def error(self, message: str, el: etree._Element, element_id: str | None = None) -> ParseError:
         return ParseError(message, resource=self.resource, line=el.sourceline,
@@ -211,9 +216,13 @@ class _ProcessParser:
         flows = self.build_flows()
         activities = link_compensation(self, self.build_activities(flows))
         boundary: dict[str, list[str]] = {}
+        event_subprocesses: dict[str, list[str]] = {}
         for act in activities.values():
             if act.attached_to:
                 boundary.setdefault(act.attached_to, []).append(act.id)
+            if act.triggered_by_event:
+                event_subprocesses.setdefault(act.scope_id, []).append(act.id)
+        self.check_message_names(activities, event_subprocesses)
         instance_activities = frozenset(
             a.id for a in activities.values()
             if a.is_wait_state or a.is_scope or a.id in boundary or a.input_parameters
@@ -226,7 +235,23 @@ class _ProcessParser:
             target_namespace=self.target_namespace, listeners=self.listeners(self.el),
             boundary_events={k: tuple(v) for k, v in boundary.items()},
             instance_activities=instance_activities,
+            event_subprocesses={k: tuple(v) for k, v in event_subprocesses.items()},
         )
+
+    def check_message_names(self, activities: dict[str, Activity],
+                            event_subprocesses: dict[str, list[str]]) -> None:
+        """As Camunda: one message name per event scope, counting the message start events of
+        the event sub-processes in a scope and the message boundary events attached to it."""
+        for scope, esps in event_subprocesses.items():
+            starts = [activities[activities[e].start_event_id or ""] for e in esps]
+            events = [a for a in starts if a.type == "messageStartEvent"]
+            events += [a for a in activities.values() if a.attached_to == scope and a.type == "boundaryMessage"]
+            seen: set[str | None] = set()
+            for event in events:
+                if event.event_name in seen:
+                    raise self.error(f"Cannot have more than one message event subscription with name "
+                                     f"'{event.event_name}' for scope '{scope}'", self.nodes[event.id][0])
+                seen.add(event.event_name)
 
     def initial(self, pid: str, activities: dict[str, Activity]) -> str | None:
         """Camunda's initial activity: the none start event, else the only start event."""
@@ -272,10 +297,11 @@ class _ProcessParser:
                 kind = self.classify(child, tag)
                 ident = self.claim(child)
                 self.nodes[ident] = (child, scope_id, kind)
-                if kind in START_TYPES:
-                    if kind != "startEvent" and scope_id != self.el.get("id"):
-                        raise self.unsupported(child, "a sub-process starts only with a none start event")
+                if kind in START_TYPES or kind in EVENT_SUBPROCESS_START_TYPES:
+                    self.check_start(child, kind, scope_id)
                     self.starts[scope_id].append(ident)
+                if kind == "subProcess" and _true(child.get("triggeredByEvent")):
+                    self.event_scopes.add(ident)
                 if kind in ("subProcess", "transaction"):
                     self.collect(child, ident)
             else:
@@ -302,8 +328,6 @@ class _ProcessParser:
                 # Camunda reads a message throw event's implementation from its event definition
                 self.check_implementation(definitions[0], required=False)
             return kind
-        if tag == "subProcess" and _true(el.get("triggeredByEvent")):
-            raise self.unsupported(el, "event subprocesses are not supported")
         if tag in ("serviceTask", "sendTask", "businessRuleTask"):
             if tag == "businessRuleTask" and el.get(_camunda("decisionRef")) is not None:
                 raise self.error(f"Unsupported camunda:decisionRef on {_where(el)}: decision tables are not "
@@ -312,6 +336,24 @@ class _ProcessParser:
         if tag == "scriptTask":
             self.check_script(el)
         return _NODE_TYPES[tag]
+
+    def check_start(self, el: etree._Element, kind: str, scope_id: str) -> None:
+        """Which start events a scope may have: an event sub-process only event starts (no none
+        start), a process none, message, signal and timer starts, a sub-process a none start."""
+        if scope_id in self.event_scopes:
+            if kind == "startEvent":
+                raise self.error(f"{_where(el)} of an event sub-process needs an event definition: "
+                                 "message, timer, signal, error, escalation or conditional", el)
+            if self.starts[scope_id]:
+                raise self.error(f"{_where(el)}: an event sub-process has exactly one start event, "
+                                 f"'{self.starts[scope_id][0]}' is already one", el)
+            if kind == "errorStartEvent" and not _true(el.get("isInterrupting", "true")):
+                raise self.error(f"{_where(el)}: an error start event is always interrupting "
+                                 "(isInterrupting=\"false\" is not allowed)", el)
+        elif kind not in START_TYPES:
+            raise self.unsupported(el, f"a start event of type {kind} is allowed only in an event sub-process")
+        elif kind != "startEvent" and scope_id != self.el.get("id"):
+            raise self.unsupported(el, "a sub-process starts only with a none start event")
 
     def check_implementation(self, el: etree._Element, *, required: bool) -> None:
         """Service-like elements: an expression, an external topic or a JVM-only implementation."""
@@ -395,8 +437,12 @@ class _ProcessParser:
                     next(c for c in el if _bpmn_tag(c) == "messageEventDefinition")))
             elif kind == "scriptTask":
                 extra.update(self.script(el))
+            elif kind == "subProcess" and ident in self.event_scopes:
+                extra.update(self.event_subprocess(ident, el, incoming, outgoing))
             elif kind in ("subProcess", "transaction"):
                 extra.update(is_scope=True, start_event_id=self.start_event(ident, el))
+            if scope_id in self.event_scopes and kind in EVENT_SUBPROCESS_START_TYPES:
+                extra.update(self.event_subprocess_start(el, kind))
             if kind in BOUNDARY_TYPES:
                 extra.update(attached_to=self.attached_to(el, scope_id),
                              cancel_activity=kind == "boundaryError" or _true(el.get("cancelActivity", "true")))
@@ -517,15 +563,47 @@ class _ProcessParser:
                              self.nodes[starts[1]][0], starts[1])
         return starts[0]
 
+    def event_subprocess(self, ident: str, el: etree._Element, incoming: dict[str, list[str]],
+                         outgoing: dict[str, list[str]]) -> dict:
+        if incoming.get(ident) or outgoing.get(ident):
+            raise self.error(f"{_where(el)}: an event sub-process cannot have incoming or outgoing "
+                             "sequence flows", el)
+        if not self.starts[ident]:
+            raise self.error(f"{_where(el)} must define a start event", el)
+        return {"is_scope": True, "start_event_id": self.starts[ident][0], "triggered_by_event": True}
+
+    def event_subprocess_start(self, el: etree._Element, kind: str) -> dict:
+        """isInterrupting (as ``cancel_activity``) and a conditional start's condition."""
+        extra: dict = {"cancel_activity": _true(el.get("isInterrupting", "true"))}
+        if kind == "conditionalStartEvent":
+            definition = next(c for c in el if _bpmn_tag(c) == "conditionalEventDefinition")
+            condition = next((c for c in definition if _bpmn_tag(c) == "condition"), None)
+            text = "".join(condition.itertext()).strip() if condition is not None else ""
+            if not text:
+                raise self.error(f"The conditionalEventDefinition of {_where(el)} needs a condition",
+                                 definition, el.get("id"))
+            if condition.get("language") not in (None, "juel", "JUEL") or \
+                    condition.get(_camunda("resource")) is not None:
+                raise self.error(f"Unsupported script condition on {_where(el)}: only JUEL "
+                                 "expressions are supported", condition, el.get("id"))
+            extra["condition"] = self.compile(text, condition, f"the condition of {_where(el)}", el)
+            extra["condition_variable"] = definition.get(_camunda("variableName")) or None
+            extra["condition_events"] = tuple(
+                e.strip() for e in (definition.get(_camunda("variableEvents")) or "").split(",") if e.strip())
+        if kind == "escalationStartEvent":  # where the caught code goes, as for error events
+            definition = next(c for c in el if _bpmn_tag(c) == "escalationEventDefinition")
+            extra["error_code_variable"] = definition.get(_camunda("escalationCodeVariable"))
+        return extra
+
     def attached_to(self, el: etree._Element, scope_id: str) -> str:
         ref = el.get("attachedToRef")
         target = self.nodes.get(ref or "")
         if target is None or target[1] != scope_id:
             raise self.error(f"Invalid attachedToRef '{ref}' of {_where(el)}: the referenced activity must be "
                              "defined in the same scope as the boundary event", el)
-        if target[2] not in _ATTACHABLE:
+        if target[2] not in _ATTACHABLE or ref in self.event_scopes:
             raise self.error(f"{_where(el)} cannot be attached to {_where(target[0])}: only tasks and "
-                             "subprocesses can carry boundary events", el)
+                             "subprocesses (not event sub-processes) can carry boundary events", el)
         return ref
 
     def timer(self, el: etree._Element) -> TimerDefinition:

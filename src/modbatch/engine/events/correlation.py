@@ -104,8 +104,11 @@ def waiting_executions(session: Session, correlation: MessageCorrelation) -> lis
                           Variable.activity_instance_id.is_(None))
     for name, value in (correlation.correlation_keys or {}).items():
         stmt = stmt.where(_variable_equals(instance_scope, name, value))
-    local_scope = and_(Variable.process_instance_id == es.process_instance_id,
-                       Variable.activity_instance_id == es.activity_instance_id)
+    # the process instance owns the subscriptions of process-level event sub-processes: its
+    # local variables are the process variables
+    local_scope = and_(Variable.process_instance_id == es.process_instance_id, or_(
+        Variable.activity_instance_id == es.activity_instance_id,
+        and_(es.activity_instance_id == es.process_instance_id, Variable.activity_instance_id.is_(None))))
     for name, value in (correlation.local_correlation_keys or {}).items():
         stmt = stmt.where(_variable_equals(local_scope, name, value))
     rows = session.execute(stmt.order_by(es.execution_id, es.created, es.id)).scalars()

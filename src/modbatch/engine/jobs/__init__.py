@@ -16,7 +16,7 @@ from typing import Any, Callable, Mapping
 from sqlalchemy import delete, exists, or_, select, update
 from sqlalchemy.orm import Session
 
-from modbatch.engine import clock, queries
+from modbatch.engine import clock, history, queries
 from modbatch.engine.bpmn import timers
 from modbatch.engine.runtime import new_id
 from modbatch.engine.runtime.job_definitions import job_definition_id  # noqa: F401  (re-exported)
@@ -108,6 +108,7 @@ def run(session: Session, job: Job, settings: Settings) -> JobOutcome:
     if outcome.ok:
         session.execute(delete(Job).where(Job.id == job.id))
         if job.retries == 0:  # only a job without retries can have an open incident
+            history.incidents_ended(session, Incident.configuration == job.id, resolved=True)
             session.execute(delete(Incident).where(Incident.configuration == job.id))
     else:
         record_failure(session, job, outcome.failure or "", outcome.stacktrace)
@@ -120,6 +121,7 @@ def schedule_successor(session: Session, job: Job) -> Job | None:
     A job whose owning activity instance is gone gets no successor."""
     due_date = timers.successor(job.repeat, clock.now())
     owner_gone = job.activity_instance_id is not None and \
+        job.activity_instance_id != job.process_instance_id and \
         session.get(ActivityInstance, job.activity_instance_id) is None
     follower = None
     if due_date is not None and not owner_gone:
@@ -174,13 +176,15 @@ def _retry_wait(session: Session, job: Job):
 def _open_incident(session: Session, job: Job, message: str | None) -> None:
     already = session.execute(select(Incident.id).where(Incident.configuration == job.id)).first()
     if already is None:
-        session.add(Incident(id=new_id(), incident_timestamp=clock.now(),
-                             incident_type="failedJob", incident_message=message,
-                             configuration=job.id, job_definition_id=job.job_definition_id,
-                             tenant_id=job.tenant_id, process_instance_id=job.process_instance_id,
-                             process_definition_id=job.process_definition_id,
-                             execution_id=job.execution_id, activity_id=job.activity_id,
-                             failed_activity_id=job.activity_id))
+        incident = Incident(id=new_id(), incident_timestamp=clock.now(),
+                            incident_type="failedJob", incident_message=message,
+                            configuration=job.id, job_definition_id=job.job_definition_id,
+                            tenant_id=job.tenant_id, process_instance_id=job.process_instance_id,
+                            process_definition_id=job.process_definition_id,
+                            execution_id=job.execution_id, activity_id=job.activity_id,
+                            failed_activity_id=job.activity_id)
+        session.add(incident)
+        history.incident_created(session, incident, job.process_definition_key)
 
 
 def execute(engine, job_id: str) -> None:
@@ -214,6 +218,7 @@ def set_retries(session: Session, job_id: str, retries: Any, due_date: Any = ...
         values["due_date"] = due_date
     session.execute(update(Job).where(Job.id == job_id).values(**values))
     if retries > 0:
+        history.incidents_ended(session, Incident.configuration == job_id, resolved=True)
         session.execute(delete(Incident).where(Incident.configuration == job_id))
     elif previous > 0:
         # the incident message is the job's last exception message, null if it never failed
@@ -228,6 +233,7 @@ def delete_job(session: Session, job_id: str) -> None:
             job.lock_expiration_time > clock.now():
         raise RestError("Cannot delete job when the job is being executed. Try again later.",
                         code=None)
+    history.incidents_ended(session, Incident.configuration == job_id, resolved=False)
     session.execute(delete(Incident).where(Incident.configuration == job_id))
     session.execute(delete(Job).where(Job.id == job_id))
 
@@ -284,6 +290,7 @@ def delete_for_process_definitions(session: Session, definition_ids: list[str]) 
     if not definition_ids:
         return
     doomed = select(Job.id).where(Job.process_definition_id.in_(definition_ids))
+    history.incidents_ended(session, Incident.configuration.in_(doomed), resolved=False)
     session.execute(delete(Incident).where(Incident.configuration.in_(doomed)))
     session.execute(delete(Job).where(Job.process_definition_id.in_(definition_ids)))
     session.execute(delete(JobDefinition).where(

@@ -16,7 +16,7 @@ from typing import Any, Iterable
 from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
-from modbatch.engine import clock, jobs
+from modbatch.engine import clock, history, jobs
 from modbatch.engine.bpmn import timers
 from modbatch.engine.bpmn.model import Activity, ProcessModel
 from modbatch.engine.runtime import new_id
@@ -57,7 +57,10 @@ def definitions_for_model(definition: ProcessDefinition, model: ProcessModel) ->
             declared.append((ASYNC_CONTINUATION, "async-after"))
         timer = timer_of(activity)
         if timer is not None and activity.type in TIMER_HANDLERS:
-            declared.append((TIMER_HANDLERS[activity.type], timers.job_configuration(*timer[:2])))
+            handler = TIMER_HANDLERS[activity.type]
+            if activity.type == "startTimerEvent" and activity.scope_id != model.id:
+                handler = "timer-start-event-subprocess"  # an event sub-process's timer start
+            declared.append((handler, timers.job_configuration(*timer[:2])))
         for job_type, configuration in declared:
             rows.append({
                 "id": job_definition_id(definition.id, activity.id, job_type, configuration),
@@ -135,6 +138,8 @@ def _remove_start_timers(session: Session, definition: ProcessDefinition) -> Non
               else Job.tenant_id == definition.tenant_id)
     obsolete = (Job.handler_type == TIMER_START_EVENT, Job.process_definition_key == definition.key,
                 tenant, Job.process_definition_id != definition.id)
+    history.incidents_ended(session, Incident.configuration.in_(select(Job.id).where(*obsolete)),
+                            resolved=False)
     session.execute(delete(Incident).where(Incident.configuration.in_(
         select(Job.id).where(*obsolete))))
     session.execute(delete(Job).where(*obsolete))

@@ -15,7 +15,8 @@ from modbatch.errors import ProcessEngineError
 from modbatch.settings import Settings
 from modbatch.store.tables import Job, ProcessDefinition
 
-PROCESS_JOB_TYPES = ("async-continuation", "timer-intermediate-transition", "timer-transition")
+PROCESS_JOB_TYPES = ("async-continuation", "timer-intermediate-transition", "timer-transition",
+                     "timer-start-event-subprocess")
 
 
 def _fire(session: Session, job: Job, settings: Settings) -> jobs.JobOutcome:

@@ -23,7 +23,8 @@ from modbatch.engine import clock
 from modbatch.engine.bpmn.expression import compile_expression
 from modbatch.engine.bpmn.model import Activity, IoParameter, Listener, ProcessModel
 from modbatch.engine.bpmn.timers import TimerError, job_configuration, parse_timer
-from modbatch.engine.runtime.behaviours import BEHAVIOURS
+from modbatch.engine.runtime import history
+from modbatch.engine.runtime.behaviours import BEHAVIOURS, event_subprocess
 from modbatch.engine.runtime.behaviours import compensation
 from modbatch.engine.runtime.behaviours.base import unsupported
 from modbatch.engine.runtime.job_definitions import job_definition_id
@@ -76,6 +77,10 @@ class Runtime:
         # local variables of a start instruction: (activity ids it may create, variables)
         self._pending_locals: tuple[frozenset[str], dict[str, TypedValue]] | None = None
         self._steps = 0
+        # (scope instance id, variable name, "create" | "update") since conditions were last
+        # evaluated; (scope, None, None) when a scope with conditional events was created
+        self.variable_events: list[tuple[str, str | None, str | None]] = []
+        self._executing: str | None = None  # the activity being executed, until it has an instance
         # compensation: the throw the next handler instance works for; throws still starting theirs
         self.compensation_waiter: str | None = None
         self.compensation_spawning: set[str] = set()
@@ -92,6 +97,8 @@ class Runtime:
                 "should start is not defined: initial is null", status=400,
                 type="BadUserRequestException")
         self.fire_listeners(self.model.listeners, "start", self.state.id, f"process '{self.model.id}'")
+        history.process_started(self.state, start)
+        event_subprocess.open_scope(self, self.state.id)
         self.push("enter", start, self.state.id)
         self.run()
         self._end_if_empty()
@@ -126,6 +133,8 @@ class Runtime:
         The waiting instance is the catch event or receive task itself, the activity a boundary
         event is attached to, or an event-based gateway in front of the event.
         """
+        if event_subprocess.triggered(self, ai_id, activity_id, variables, local_variables):
+            return
         ai = self.state.activity_instances.get(ai_id)
         if ai is None:
             return
@@ -145,12 +154,15 @@ class Runtime:
             self.remove_subtree(ai.id, cancelled=False)
             for name, value in (variables or {}).items():
                 self.set_variable(name, value, parent)
+            history.passed_through(self.state, event, parent)
             self.push("leave", event.id, parent)
         self.run()
         self._end_if_empty()
 
     def fire_job(self, job_id: str) -> None:
         """Run an async continuation or a timer owned by this instance."""
+        if event_subprocess.fire_timer(self, job_id):
+            return
         job = self.state.jobs.get(job_id)
         if job is None:
             return
@@ -241,6 +253,7 @@ class Runtime:
         self.remove_subtree(target, cancelled=True)
         if not self.state.children(self.state.id) and not self.inflight[self.state.id]:
             self.emptied_by = "cancelled"
+            self.state.delete_reason = history.MODIFICATION_REASON
             self._end_if_empty(state="EXTERNALLY_TERMINATED")
 
     def finish_modification(self, *, externally: bool) -> None:
@@ -251,6 +264,7 @@ class Runtime:
         if self.emptied_by == "completed":
             self._end("COMPLETED")
         else:
+            self.state.delete_reason = history.MODIFICATION_REASON
             self._end("EXTERNALLY_TERMINATED" if externally else "INTERNALLY_TERMINATED")
 
     # ------------------------------------------------------------------ variables
@@ -268,12 +282,15 @@ class Runtime:
                     target = key
                     break
         existing = self.state.variable(name, target)
+        self.variable_events.append((target or self.state.id, name, "update" if existing else "create"))
         if existing is not None:
             existing.value = value
             self.state.dirty_variables.add(existing.id)
+            history.variable_set(self.state, existing, created=False)
         else:
             var = VariableState(new_id(), name, target, value)
             self.state.variables[var.id] = var
+            history.variable_set(self.state, var, created=True)
 
     def evaluate(self, expression: Any, scope_id: str) -> Any:
         return expression.evaluate(self.state.visible_variables(scope_id))
@@ -317,7 +334,7 @@ class Runtime:
         self.inflight[scope_id] += 1
 
     def run(self) -> None:
-        while self.queue:
+        while (self.variable_events and event_subprocess.check_conditions(self)) or self.queue:
             operation, element, scope_id = self.queue.popleft()
             self.inflight[scope_id] -= 1
             if not self.state.alive(scope_id) or self.state.ended:
@@ -349,7 +366,11 @@ class Runtime:
         self.execute(activity, scope_id)
 
     def execute(self, activity: Activity, scope_id: str) -> None:
+        self._executing = activity.id
         self.behaviours[activity.type].execute(self, activity, scope_id)
+        if self._executing is not None:  # it created no activity instance: history still sees it
+            self._executing = None
+            history.passed_through(self.state, activity, scope_id)
 
     def leave(self, activity: Activity, scope_id: str) -> None:
         """The activity is done in ``scope_id``: continue asynchronously if asyncAfter."""
@@ -420,6 +441,7 @@ class Runtime:
         for boundary_id in self.model.boundary_events.get(activity.id, ()):
             self.behaviours[self.model.activities[boundary_id].type].attach(
                 self, self.model.activities[boundary_id], ai)
+        event_subprocess.open_scope(self, ai.id)
         return ai
 
     def _take_pending_locals(self, activity: Activity, ai_id: str) -> None:
@@ -441,6 +463,9 @@ class Runtime:
         self.state.activity_instances[ai.id] = ai
         if parent_id == self.state.id:
             self.emptied_by = None
+        if async_phase is None:
+            self._executing = None if self._executing == activity.id else self._executing
+            history.activity_started(self.state, ai)
         return ai
 
     def create_transition_instance(self, activity: Activity, scope_id: str, phase: str) -> None:
@@ -479,9 +504,9 @@ class Runtime:
             raise ProcessEngineError(f"Invalid {timer.kind} '{text}' of timer '{event.id}': "
                                      f"{error.reason}", status=400) from None
         now = clock.now()
-        # as in Camunda, only a non-interrupting boundary timer repeats its cycle (jobs.run
-        # schedules each next job); intermediate and interrupting timers fire once
-        repeats = event.is_boundary and not event.cancel_activity
+        # as in Camunda, only a non-interrupting boundary timer or event sub-process timer start
+        # repeats its cycle (jobs.run schedules each next job); the others fire once
+        repeats = (event.is_boundary or event.type == "startTimerEvent") and not event.cancel_activity
         self.add_job(owner, event, type="timer", handler_type=handler_type,
                      configuration=event.id, due_date=spec.first_due(now),
                      definition_configuration=job_configuration(timer.kind, timer.text),
@@ -521,7 +546,7 @@ class Runtime:
             if self.state.alive(ai.parent_id):
                 self.apply_outputs(activity, ai.parent_id, ai.id)
         compensation.on_remove(self, ai)
-        self.state.remove_activity_instance(ai_id)
+        self.state.remove_activity_instance(ai_id, canceled=cancelled)
 
     def drop_tokens_in(self, scope_id: str) -> None:
         """Terminate: tokens still queued inside ``scope_id`` must not run."""
@@ -539,6 +564,7 @@ class Runtime:
         parent = ai.parent_id
         if event.cancel_activity:
             self.remove_subtree(ai.id, cancelled=True)
+        history.passed_through(self.state, event, parent)
         self.push("leave", event.id, parent)
 
     def propagate_error(self, code: str, message: str | None, scope_id: str, *,
@@ -548,7 +574,10 @@ class Runtime:
         ``thrower`` is the activity instance that raised it (its own boundary events catch too);
         an uncaught error ends the token like a none end event.
         """
-        for ai_id in self.state.ancestors(scope_id):
+        chain = self.state.ancestors(scope_id)
+        for ai_id in chain:
+            if event_subprocess.catch_error(self, ai_id, chain, code, message):
+                return
             if ai_id == self.state.id:
                 break
             ai = self.state.activity_instances[ai_id]
@@ -563,6 +592,7 @@ class Runtime:
                 self.set_variable(catcher.error_code_variable, infer(code), parent)
             if catcher.error_message_variable:
                 self.set_variable(catcher.error_message_variable, infer(message), parent)
+            history.passed_through(self.state, catcher, parent)
             self.push("leave", catcher.id, parent)
             return
         if thrower is not None and thrower in self.state.activity_instances:
@@ -574,7 +604,10 @@ class Runtime:
 
     def propagate_escalation(self, code: str | None, scope_id: str) -> bool:
         """Trigger the nearest escalation boundary event on an enclosing sub-process."""
-        for ai_id in self.state.ancestors(scope_id):
+        chain = self.state.ancestors(scope_id)
+        for ai_id in chain:
+            if event_subprocess.catch_escalation(self, ai_id, chain, code):
+                return True
             if ai_id == self.state.id:
                 return False
             ai = self.state.activity_instances[ai_id]

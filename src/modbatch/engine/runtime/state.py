@@ -15,6 +15,7 @@ from typing import Any
 
 from modbatch.engine import clock
 from modbatch.engine.bpmn.model import ProcessModel
+from modbatch.engine.runtime import history as _history
 from modbatch.engine.variables import TypedValue, plain
 
 
@@ -145,6 +146,9 @@ class InstanceState:
     loaded_external_tasks: frozenset[str] = frozenset()
     # signals thrown while running, delivered by the command once the instance is written
     thrown_signals: list[tuple[str, dict[str, TypedValue]]] = field(default_factory=list)
+    # history events since loading (``runtime.history``), written by the flush
+    history: _history.HistoryLog | None = None
+    delete_reason: str | None = None
 
     def mark_loaded(self) -> None:
         """Remember what is in the database, so persistence writes only the difference."""
@@ -221,9 +225,11 @@ class InstanceState:
                 return var
         return None
 
-    def remove_activity_instance(self, ai_id: str) -> None:
+    def remove_activity_instance(self, ai_id: str, *, canceled: bool = False) -> None:
         """Remove one tree node and everything it owns (not its children)."""
-        self.activity_instances.pop(ai_id, None)
+        removed = self.activity_instances.pop(ai_id, None)
+        if removed is not None:
+            _history.activity_ended(self, removed, canceled=canceled)
         for owned in (self.tasks, self.jobs, self.subscriptions, self.external_tasks):
             for key in [k for k, v in owned.items() if _owner(v) == ai_id]:
                 del owned[key]
@@ -231,6 +237,8 @@ class InstanceState:
             del self.variables[var_id]
 
     def clear(self) -> None:
+        for ai in self.activity_instances.values():
+            _history.activity_ended(self, ai, canceled=True)
         self.activity_instances.clear()
         self.tasks.clear()
         self.jobs.clear()

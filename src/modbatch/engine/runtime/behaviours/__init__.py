@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from modbatch.engine.runtime.behaviours import event_subprocess
 from modbatch.engine.runtime.behaviours.base import Behaviour
 from modbatch.engine.runtime.behaviours.compensation import (
     CancelEndEvent,
@@ -58,5 +59,6 @@ BEHAVIOURS: dict[str, Behaviour] = {
     "compensationBoundaryCatch": CompensationBoundaryEvent(), "cancelBoundaryCatch": _boundary,
     "transaction": SubProcess(),
 }
+BEHAVIOURS.update(event_subprocess.BEHAVIOURS)
 
 __all__ = ["BEHAVIOURS", "Behaviour"]
