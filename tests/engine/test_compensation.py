@@ -13,7 +13,13 @@ import pytest
 from modbatch.engine import instances, repository
 from modbatch.engine.runtime import UnsupportedImplementation
 from modbatch.errors import ParseError, ProcessEngineError
-from modbatch.store.tables import EventSubscription, Task, Variable
+from modbatch.store.tables import (
+    EventSubscription,
+    HistoricActivityInstance,
+    HistoricVariableInstance,
+    Task,
+    Variable,
+)
 from tests.engine.conftest import NOW
 from tests.engine.test_behaviours import message, rows, run_jobs, shape, variables
 from tests.engine.test_runtime import BPMN_NS, complete, history_state, inline, start
@@ -646,3 +652,83 @@ def test_testConcurrentExecutionsAndPendingCompensation(engine):
     assert shape(engine, pid) == [("task2", [])]
     complete(engine, pid, "task2")
     assert history_state(engine, pid) == "COMPLETED"
+
+
+# ---------------------------------------------------------------- event sub-processes and history
+
+def error_event_sub_process(ref: str | None) -> str:
+    """bookHotel and bookFlight complete, then an error; the error event sub-process books a
+    second hotel and throws compensation (activityRef ``ref``)."""
+    def handler(name: str) -> str:
+        return (f'<serviceTask id="{name}" isForCompensation="true" camunda:expression="${{1}}" '
+                f'camunda:resultVariable="{name}"/>')
+    inner = ('<startEvent id="startSubProcess"><errorEventDefinition errorRef="e1"/></startEvent>'
+             + compensated("bookSecondHotel", "undoBookSecondHotel", handler_xml=handler("undoBookSecondHotel"),
+                           kind="task")
+             + throw(ref=ref) + '<endEvent id="endSubProcess"/>'
+             + links(("startSubProcess", "bookSecondHotel"), ("bookSecondHotel", "throwCompensate"),
+                     ("throwCompensate", "endSubProcess")))
+    body = ('<startEvent id="start"/>'
+            + compensated("bookHotel", "undoBookHotel", handler_xml=handler("undoBookHotel"), kind="task")
+            + compensated("bookFlight", "undoBookFlight", handler_xml=handler("undoBookFlight"), kind="task")
+            + '<endEvent id="end"><errorEventDefinition errorRef="e1"/></endEvent>'
+            f'<subProcess id="eventSubProcess" triggeredByEvent="true">{inner}</subProcess>'
+            + links(("start", "bookHotel"), ("bookHotel", "bookFlight"), ("bookFlight", "end")))
+    return (f'<definitions {BPMN_NS} targetNamespace="t"><error id="e1" errorCode="error1"/>'
+            f'<process id="evsub{ref or ""}" isExecutable="true">{body}</process></definitions>')
+
+
+def deploy_xml(engine, key: str, xml: str):
+    with engine.transaction() as session:
+        return repository.deploy(session, name=key, source=None, tenant_id=None,
+                                 resources=[(f"{key}.bpmn", xml.encode())], max_resource_bytes=1 << 20).definitions[0]
+
+
+def test_testCompensateInEventSubprocess(engine):
+    """A throw inside an event sub-process compensates its own activities and those of the scope
+    it interrupted: the interruption keeps the scope's compensate subscriptions, as Camunda's
+    removeEventSubscriptionsExceptCompensation does."""
+    d = deploy_xml(engine, "evsub", error_event_sub_process(None))
+    pid = start(engine, d)
+    assert history_state(engine, pid) == "COMPLETED"
+    names = {v.name for v in rows(engine, HistoricVariableInstance, process_instance_id=pid)}
+    assert {"undoBookHotel", "undoBookFlight", "undoBookSecondHotel"} <= names
+
+
+def test_testCompensateActivityRefTriggeredByEventSubprocess(engine):
+    """activityRef inside an event sub-process may name an activity of the enclosing scope."""
+    d = deploy_xml(engine, "evsubRef", error_event_sub_process("bookHotel"))
+    pid = start(engine, d)
+    assert history_state(engine, pid) == "COMPLETED"
+    names = {v.name for v in rows(engine, HistoricVariableInstance, process_instance_id=pid)}
+    assert "undoBookHotel" in names
+    assert not names & {"undoBookFlight", "undoBookSecondHotel"}
+
+
+def test_testBoundaryCompensationHandlerHistoryActivityInstance(engine):
+    """The handler's historic activity instance has the runtime instance's id and the process
+    instance as parent."""
+    d = inline(engine, "handlerHistory", two_bookings(ref="bookHotel"))
+    pid = start(engine, d)
+    complete(engine, pid, "bookHotel")
+    complete(engine, pid, "bookFlight")
+    with engine.transaction() as session:
+        handler = instances.load_one(session, pid).instances_of("undoBookHotel")[0].id
+    complete(engine, pid, "undoBookHotel")
+    [record] = rows(engine, HistoricActivityInstance, activity_id="undoBookHotel")
+    assert (record.id, record.parent_activity_instance_id) == (handler, pid)
+    assert record.end_time is not None and not record.canceled
+
+
+def test_testDefaultCompensationHandlerHistoryActivityInstance(engine):
+    """Inside a compensated sub-process the handler's historic parent is the sub-process
+    instance that came back for compensation."""
+    d = inline(engine, "defaultHistory", sub_process_model())
+    pid = start(engine, d)
+    complete(engine, pid, "innerTask")
+    with engine.transaction() as session:
+        state = instances.load_one(session, pid)
+        handler, scope = state.instances_of("undoInner")[0].id, state.instances_of("sub")[0].id
+    complete(engine, pid, "undoInner")
+    [record] = rows(engine, HistoricActivityInstance, activity_id="undoInner")
+    assert (record.id, record.parent_activity_instance_id) == (handler, scope)

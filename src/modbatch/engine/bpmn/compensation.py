@@ -52,7 +52,11 @@ def link_compensation(parser: "_ProcessParser", activities: dict[str, Activity])
                             f"subprocess ('{event.id}')", event.id)
         if event.type in THROWS_COMPENSATION and event.activity_ref is not None:
             target = activities.get(event.activity_ref)
-            if target is None or target.scope_id != event.scope_id:
+            scopes = {event.scope_id}
+            if getattr(activities.get(event.scope_id), "triggered_by_event", False):
+                # inside an event sub-process, activityRef may name an activity of its parent scope
+                scopes.add(activities[event.scope_id].scope_id)
+            if target is None or target.scope_id not in scopes:
                 raise error(f"Invalid attribute value for 'activityRef': no activity with id "
                             f"'{event.activity_ref}' in scope '{event.scope_id}'", event.id)
     if not any(a.type == "compensationBoundaryCatch" for a in activities.values()):

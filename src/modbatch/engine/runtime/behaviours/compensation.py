@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Iterable
 
 from modbatch.engine import clock
 from modbatch.engine.bpmn.model import Activity
+from modbatch.engine.runtime import history
 from modbatch.engine.runtime.behaviours.base import Behaviour
 from modbatch.engine.runtime.state import (
     ActivityInstanceState,
@@ -103,18 +104,22 @@ def _keep_event_scope(rt: "Runtime", ai: ActivityInstanceState, activity: Activi
     for sub in inner:
         del rt.state.subscriptions[sub.id]
         _subscribe(rt, event_scope, sub.activity_id, sub.configuration, model=sub)
-    _move_variables(rt, ai.id, event_scope, keep=True)
+    _move_variables(rt, ai.id, event_scope, keep=True, record=True)
     _subscribe(rt, ai.parent_id, activity.id, event_scope)
 
 
-def _move_variables(rt: "Runtime", source: str, target: str | None, *, keep: bool = False) -> None:
-    """Copy (or move) the local variables of ``source``; ``target`` None drops them."""
+def _move_variables(rt: "Runtime", source: str, target: str | None, *, keep: bool = False,
+                    record: bool = False) -> None:
+    """Copy (or move) the local variables of ``source``; ``target`` None drops them. ``record``:
+    the copies are new variables for history (Camunda sets them on the event scope execution)."""
     for var in [v for v in rt.state.variables.values() if v.scope == source]:
         if not keep:
             del rt.state.variables[var.id]
         if target is not None:
             copy = VariableState(new_id(), var.name, target, var.value)
             rt.state.variables[copy.id] = copy
+            if record:
+                history.variable_set(rt.state, copy, created=True)
 
 
 def owned_by(rt: "Runtime", owner: str) -> list[SubscriptionState]:
