@@ -377,13 +377,14 @@ def test_async_settings():
     assert "Invalid camunda:failedJobRetryTimeCycle 'often'" in error.message
 
 
-def test_compensation_event_subprocess_is_unsupported():
-    """An event sub-process with a compensation start event is still refused."""
+def test_compensation_event_subprocess_at_process_level_is_refused():
+    """A compensation event sub-process belongs in an embedded sub-process, as Camunda demands."""
     error = parse_error(bpmn(START_TO_END + '<bpmn:subProcess id="ev" triggeredByEvent="true">'
                              '<bpmn:startEvent id="cs"><bpmn:compensateEventDefinition/></bpmn:startEvent>'
                              '</bpmn:subProcess>'))
-    assert "Unsupported element 'compensateEventDefinition'" in error.message
-    assert "modbatch does not support compensateEventDefinition on startEvent yet" in error.message
+    assert "event subprocess with compensation start event is only supported for embedded subprocess" in \
+        error.message
+    assert error.element_id == "cs"
 
 
 def test_duplicate_id():

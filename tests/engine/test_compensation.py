@@ -47,6 +47,10 @@ def throw(event_id: str = "throwCompensate", ref: str | None = None, end: bool =
     return f'<{tag} id="{event_id}"><compensateEventDefinition{attribute}/></{tag}>'
 
 
+def task_keys(engine, pid) -> list[str]:
+    return sorted(t.task_definition_key for t in rows(engine, Task, process_instance_id=pid))
+
+
 def compensate_subscriptions(engine, pid) -> list[str]:
     return sorted(s.activity_id for s in rows(engine, EventSubscription, process_instance_id=pid)
                   if s.event_type == "compensate")
@@ -407,13 +411,6 @@ def test_activity_ref_must_name_an_activity_of_the_scope(engine):
     assert "Invalid attribute value for 'activityRef': no activity with id 'missing' in scope 'invalid'" in message
 
 
-def test_compensation_event_sub_process_is_still_refused(engine):
-    """A compensation start event (event sub-process) is not supported yet: refused at deployment."""
-    message = deploy_error(engine, '<startEvent id="s"/><subProcess id="sp"><startEvent id="cs">'
-                                   f'{COMPENSATE}</startEvent></subProcess>')
-    assert "Unsupported element" in message
-
-
 def test_cancel_end_event_without_boundary_event_fails_when_reached(engine):
     """Camunda deploys a transaction without a cancel boundary event and fails on reaching the
     cancel end event."""
@@ -732,3 +729,136 @@ def test_testDefaultCompensationHandlerHistoryActivityInstance(engine):
     complete(engine, pid, "undoInner")
     [record] = rows(engine, HistoricActivityInstance, activity_id="undoInner")
     assert (record.id, record.parent_activity_instance_id) == (handler, scope)
+
+
+# ---------------------------------------------------------------- compensation event sub-processes
+
+def booking_with_event_sub_process(ref: str | None = None) -> str:
+    """booking-subprocess [bookFlight || bookHotel, each compensable; a compensation event
+    sub-process compensates the flight, then the hotel, then waits in updateCustomerRecord]
+    -> validateBooking -> throwCompensation (activityRef ``ref``) -> end."""
+    handler = ('<subProcess id="compensationSubProcess" triggeredByEvent="true" isForCompensation="true">'
+               f'<startEvent id="compensationStartEvent">{COMPENSATE}</startEvent>'
+               + throw("compensateFlight", ref="bookFlight") + throw("compensateHotel", ref="bookHotel")
+               + '<userTask id="updateCustomerRecord"/><endEvent id="endCompensation"/>'
+               + links(("compensationStartEvent", "compensateFlight"), ("compensateFlight", "compensateHotel"),
+                       ("compensateHotel", "updateCustomerRecord"), ("updateCustomerRecord", "endCompensation"))
+               + '</subProcess>')
+    inner = ('<startEvent id="startSubprocess"/><parallelGateway id="parallel"/>'
+             + compensated("bookFlight", "cancelFlight") + compensated("bookHotel", "cancelHotel")
+             + handler + '<parallelGateway id="join"/><endEvent id="endSubprocess"/>'
+             + links(("startSubprocess", "parallel"), ("parallel", "bookFlight"), ("parallel", "bookHotel"),
+                     ("bookFlight", "join"), ("bookHotel", "join"), ("join", "endSubprocess")))
+    return (f'<startEvent id="start"/><subProcess id="booking-subprocess">{inner}</subProcess>'
+            '<userTask id="validateBooking"/>' + throw("throwCompensation", ref=ref) + '<endEvent id="end"/>'
+            + links(("start", "booking-subprocess"), ("booking-subprocess", "validateBooking"),
+                    ("validateBooking", "throwCompensation"), ("throwCompensation", "end")))
+
+
+def test_testActivityInstanceTreeForCompensationEventSubProcess(engine):
+    """The compensated sub-process comes back and runs its compensation event sub-process, whose
+    throws start the handlers of the sub-process's completed activities beside it."""
+    d = inline(engine, "bookingProcess", booking_with_event_sub_process())
+    pid = start(engine, d)
+    complete(engine, pid, "bookFlight")
+    complete(engine, pid, "bookHotel")
+    assert compensate_subscriptions(engine, pid) == ["cancelFlight", "cancelHotel", "compensationSubProcess"]
+    complete(engine, pid, "validateBooking")
+    assert shape(engine, pid) == [
+        ("booking-subprocess", [("cancelFlight", []), ("compensationSubProcess", [("compensateFlight", [])])]),
+        ("throwCompensation", [])]
+
+
+@pytest.mark.parametrize("ref", [None, "booking-subprocess"], ids=[
+    "testCompensationEventSubProcessWithScope", "testCompensationEventSubProcessActivityRefOnSubProcess"])
+def test_compensation_event_sub_process_runs_to_the_end(engine, ref):
+    """Flight, then hotel, then the event sub-process's own task; then the throw leaves."""
+    d = inline(engine, f"booking{bool(ref)}", booking_with_event_sub_process(ref))
+    pid = start(engine, d)
+    complete(engine, pid, "bookFlight")
+    complete(engine, pid, "bookHotel")
+    complete(engine, pid, "validateBooking")
+    complete(engine, pid, "cancelFlight")
+    assert task_keys(engine, pid) == ["cancelHotel"]
+    complete(engine, pid, "cancelHotel")
+    assert task_keys(engine, pid) == ["updateCustomerRecord"]
+    complete(engine, pid, "updateCustomerRecord")
+    assert history_state(engine, pid) == "COMPLETED"
+    assert rows(engine, EventSubscription, process_instance_id=pid) == []
+
+
+def test_compensation_event_sub_process_is_refused_at_process_level(engine):
+    """As in Camunda, only an embedded sub-process may hold a compensation event sub-process."""
+    message = deploy_error(engine, '<startEvent id="s"/><subProcess id="esp" triggeredByEvent="true">'
+                                   f'<startEvent id="cs">{COMPENSATE}</startEvent><endEvent id="ce"/>'
+                                   + links(("cs", "ce")) + '</subProcess>')
+    assert "event subprocess with compensation start event is only supported for embedded subprocess" in message
+
+
+def test_compensation_event_sub_process_and_boundary_event_exclude_each_other(engine):
+    """A sub-process has either a compensation boundary event or a compensation event sub-process."""
+    inner = ('<startEvent id="is"/><endEvent id="ie"/><subProcess id="esp" triggeredByEvent="true">'
+             f'<startEvent id="cs">{COMPENSATE}</startEvent><endEvent id="ce"/>' + links(("cs", "ce"))
+             + '</subProcess>' + links(("is", "ie")))
+    message = deploy_error(engine, f'<startEvent id="s"/><subProcess id="sp">{inner}</subProcess>'
+                                   f'<boundaryEvent id="b" attachedToRef="sp">{COMPENSATE}</boundaryEvent>'
+                                   '<userTask id="h" isForCompensation="true"/>'
+                                   '<association sourceRef="b" targetRef="h"/>' + links(("s", "sp")))
+    assert ("compensation boundary event and event subprocess with compensation start event are not "
+            "supported on the same scope") in message
+
+
+def nested_event_sub_processes(rethrow: bool) -> str:
+    """scopeHotel [bookHotel -> scopeFlight [bookFlight; its compensation event sub-process:
+    undoBookFlight]; its compensation event sub-process: undoBookHotel (-> throw)] -> throwCompensation."""
+    flight_handler = ('<subProcess id="compensationScopeFlight" triggeredByEvent="true">'
+                      f'<startEvent id="startFlightCompensation">{COMPENSATE}</startEvent>'
+                      '<userTask id="undoBookFlight"/><endEvent id="endFlightCompensation"/>'
+                      + links(("startFlightCompensation", "undoBookFlight"), ("undoBookFlight", "endFlightCompensation"))
+                      + '</subProcess>')
+    flight = ('<startEvent id="startFlight"/><userTask id="bookFlight"/><endEvent id="endFlight"/>' + flight_handler
+              + links(("startFlight", "bookFlight"), ("bookFlight", "endFlight")))
+    after_undo = ("throwingCompensateFlight" if rethrow else "endHotelCompensation")
+    hotel_handler = ('<subProcess id="compensationScopeHotel" triggeredByEvent="true">'
+                     f'<startEvent id="startHotelCompensation">{COMPENSATE}</startEvent><userTask id="undoBookHotel"/>'
+                     + (throw("throwingCompensateFlight") if rethrow else "") + '<endEvent id="endHotelCompensation"/>'
+                     + links(("startHotelCompensation", "undoBookHotel"), ("undoBookHotel", after_undo))
+                     + (links(("throwingCompensateFlight", "endHotelCompensation")) if rethrow else "")
+                     + '</subProcess>')
+    hotel = ('<startEvent id="startHotel"/><userTask id="bookHotel"/>'
+             f'<subProcess id="scopeFlight">{flight}</subProcess><endEvent id="endHotel"/>' + hotel_handler
+             + links(("startHotel", "bookHotel"), ("bookHotel", "scopeFlight"), ("scopeFlight", "endHotel")))
+    return (f'<startEvent id="start"/><subProcess id="scopeHotel">{hotel}</subProcess>'
+            '<userTask id="throwCompensation"/>' + throw("throwing") + '<endEvent id="end"/>'
+            + links(("start", "scopeHotel"), ("scopeHotel", "throwCompensation"),
+                    ("throwCompensation", "throwing"), ("throwing", "end")))
+
+
+def test_testCompensationEventSubprocessReThrowCompensationEvent(engine):
+    """A throw inside a compensation event sub-process compensates the sub-process's own
+    completed content, here the inner sub-process through its compensation event sub-process."""
+    d = inline(engine, "rethrow", nested_event_sub_processes(rethrow=True))
+    pid = start(engine, d)
+    complete(engine, pid, "bookHotel")
+    complete(engine, pid, "bookFlight")
+    complete(engine, pid, "throwCompensation")
+    complete(engine, pid, "undoBookHotel")
+    assert shape(engine, pid) == [
+        ("scopeHotel", [("compensationScopeHotel", [("throwingCompensateFlight", [])]),
+                        ("scopeFlight", [("compensationScopeFlight", [("undoBookFlight", [])])])]),
+        ("throwing", [])]
+    complete(engine, pid, "undoBookFlight")
+    assert history_state(engine, pid) == "COMPLETED"
+
+
+def test_testCompensationEventSubprocessConsumeCompensationEvent(engine):
+    """Without a throw inside it, the compensation event sub-process consumes the compensation:
+    the inner sub-process is not compensated."""
+    d = inline(engine, "consume", nested_event_sub_processes(rethrow=False))
+    pid = start(engine, d)
+    complete(engine, pid, "bookHotel")
+    complete(engine, pid, "bookFlight")
+    complete(engine, pid, "throwCompensation")
+    complete(engine, pid, "undoBookHotel")
+    assert history_state(engine, pid) == "COMPLETED"
+    assert [r.activity_id for r in rows(engine, HistoricActivityInstance, activity_id="undoBookFlight")] == []

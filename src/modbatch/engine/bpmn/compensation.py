@@ -59,9 +59,25 @@ def link_compensation(parser: "_ProcessParser", activities: dict[str, Activity])
             if target is None or target.scope_id not in scopes:
                 raise error(f"Invalid attribute value for 'activityRef': no activity with id "
                             f"'{event.activity_ref}' in scope '{event.scope_id}'", event.id)
-    if not any(a.type == "compensationBoundaryCatch" for a in activities.values()):
-        return activities
     result = dict(activities)
+    for start in [a for a in activities.values() if a.type == "compensationStartEvent"]:
+        # an event sub-process with a compensation start event compensates its parent sub-process
+        handler = activities[start.scope_id]
+        host = result.get(handler.scope_id)
+        if host is None:
+            raise error("event subprocess with compensation start event is only supported for embedded "
+                        "subprocess (since throwing compensation through a call activity-induced process "
+                        "hierarchy is not supported)", start.id)
+        if host.compensation_handler is not None:
+            raise error(f"multiple event subprocesses with compensation start event are not supported on "
+                        f"the same scope ('{host.compensation_handler}', '{handler.id}')", start.id)
+        if any(e.type == "compensationBoundaryCatch" and e.attached_to == host.id for e in activities.values()):
+            raise error("compensation boundary event and event subprocess with compensation start event are "
+                        f"not supported on the same scope ('{host.id}')", start.id)
+        result[host.id] = replace(host, compensation_handler=handler.id)
+        result[handler.id] = replace(handler, is_for_compensation=True)
+    if not any(a.type == "compensationBoundaryCatch" for a in activities.values()):
+        return result
     for association in parser.el.iter(_ASSOCIATION):
         source = activities.get(association.get("sourceRef") or "")
         if source is None or source.type != "compensationBoundaryCatch":

@@ -73,7 +73,7 @@ START_TYPES = frozenset({"startEvent", "messageStartEvent", "signalStartEvent", 
 # the start events of an event sub-process (a subProcess with triggeredByEvent="true")
 EVENT_SUBPROCESS_START_TYPES = frozenset({
     "messageStartEvent", "signalStartEvent", "startTimerEvent", "errorStartEvent",
-    "escalationStartEvent", "conditionalStartEvent",
+    "escalationStartEvent", "conditionalStartEvent", "compensationStartEvent",
 })
 
 
@@ -175,7 +175,7 @@ class ProcessModel:
             cached = any(a.async_before or a.async_after or a.timer is not None
                          or a.external_topic is not None or a.event_name is not None
                          or a.type in ("eventBasedGateway", "conditionalStartEvent",
-                                       "compensationBoundaryCatch")
+                                       "compensationBoundaryCatch", "compensationStartEvent")
                          for a in self.activities.values())
             object.__setattr__(self, "_owns", cached)
         return cached

@@ -79,6 +79,7 @@ _EVENT_TYPES = {
     ("boundaryEvent", "compensateEventDefinition"): "compensationBoundaryCatch",
     ("endEvent", "cancelEventDefinition"): "cancelEndEvent",
     ("boundaryEvent", "cancelEventDefinition"): "cancelBoundaryCatch",
+    ("startEvent", "compensateEventDefinition"): "compensationStartEvent",
 }
 # elements whose implementation is a camunda:class / expression / external topic
 _IMPLEMENTED = {"serviceTask", "sendTask", "businessRuleTask", "messageEndEvent",

@@ -57,7 +57,7 @@ BEHAVIOURS: dict[str, Behaviour] = {
     "intermediateCompensationThrowEvent": CompensationThrowEvent(),
     "compensationEndEvent": CompensationThrowEvent(), "cancelEndEvent": CancelEndEvent(),
     "compensationBoundaryCatch": CompensationBoundaryEvent(), "cancelBoundaryCatch": _boundary,
-    "transaction": SubProcess(),
+    "transaction": SubProcess(), "compensationStartEvent": _start,
 }
 BEHAVIOURS.update(event_subprocess.BEHAVIOURS)
 

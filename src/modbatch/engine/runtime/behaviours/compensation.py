@@ -76,10 +76,15 @@ def on_complete(rt: "Runtime", ai: ActivityInstanceState, activity: Activity) ->
     """An activity instance is left normally: remember how to compensate it (Camunda's doLeave)."""
     if ai.compensating_for is not None:
         return
+    handler = rt.model.activities.get(activity.compensation_handler or "")
     if activity.is_scope:
-        _keep_event_scope(rt, ai, activity)
-    if activity.compensation_handler is not None:
-        _subscribe(rt, ai.parent_id, activity.compensation_handler)
+        _keep_event_scope(rt, ai, activity, handler if _is_event_subprocess(handler) else None)
+    if handler is not None and not _is_event_subprocess(handler):
+        _subscribe(rt, ai.parent_id, handler.id)
+
+
+def _is_event_subprocess(handler: Activity | None) -> bool:
+    return handler is not None and getattr(handler, "triggered_by_event", False)
 
 
 def _subscribe(rt: "Runtime", owner: str, activity_id: str, configuration: str | None = None,
@@ -93,19 +98,20 @@ def _subscribe(rt: "Runtime", owner: str, activity_id: str, configuration: str |
     rt.state.subscriptions[sub.id] = sub
 
 
-def _keep_event_scope(rt: "Runtime", ai: ActivityInstanceState, activity: Activity) -> None:
+def _keep_event_scope(rt: "Runtime", ai: ActivityInstanceState, activity: Activity,
+                      event_subprocess: Activity | None) -> None:
     """CompensationUtil.createEventScopeExecution: the sub-process's compensate subscriptions
     move to a new event scope with a snapshot of its local variables, and the parent scope
-    subscribes for the sub-process itself."""
+    subscribes for the sub-process itself (or for its compensation event sub-process)."""
     inner = owned_by(rt, ai.id)
-    if not inner:
+    if not inner and event_subprocess is None:
         return
     event_scope = new_id()
     for sub in inner:
         del rt.state.subscriptions[sub.id]
         _subscribe(rt, event_scope, sub.activity_id, sub.configuration, model=sub)
     _move_variables(rt, ai.id, event_scope, keep=True, record=True)
-    _subscribe(rt, ai.parent_id, activity.id, event_scope)
+    _subscribe(rt, ai.parent_id, (event_subprocess or activity).id, event_scope)
 
 
 def _move_variables(rt: "Runtime", source: str, target: str | None, *, keep: bool = False,
@@ -160,11 +166,17 @@ def _trigger(rt: "Runtime", subs: Iterable[SubscriptionState], waiter_id: str,
             if not rt.state.alive(parent):
                 continue
             activity = rt.model.activities[sub.activity_id]
-            if sub.configuration is not None:
+            if sub.configuration is not None and _is_event_subprocess(activity):
+                # the sub-process comes back and its compensation event sub-process runs in it;
+                # the kept subscriptions wait there for a throw inside the event sub-process
+                scope = _reactivate(rt, sub, rt.model.activities[activity.scope_id], parent, waiter_id)
+                for inner in owned_by(rt, sub.configuration):
+                    del rt.state.subscriptions[inner.id]
+                    _subscribe(rt, scope.id, inner.activity_id, inner.configuration, model=inner)
+                _start_handler(rt, activity, scope.id, scope.id)
+            elif sub.configuration is not None:
                 # a completed sub-process: its event scope comes back to compensate inside it
-                scope = rt.new_tree_node(activity, parent)
-                scope.compensating_for = waiter_id
-                _move_variables(rt, sub.configuration, scope.id)
+                scope = _reactivate(rt, sub, activity, parent, waiter_id)
                 _trigger(rt, owned_by(rt, sub.configuration), scope.id, scope.id)
             else:
                 rt.compensation_waiter = waiter_id
@@ -173,6 +185,26 @@ def _trigger(rt: "Runtime", subs: Iterable[SubscriptionState], waiter_id: str,
                 finally:
                     rt.compensation_waiter = None
     finally:
+        rt.compensation_spawning.discard(waiter_id)
+    _check_done(rt, waiter_id)
+
+
+def _reactivate(rt: "Runtime", sub: SubscriptionState, activity: Activity, parent: str,
+                waiter_id: str) -> ActivityInstanceState:
+    scope = rt.new_tree_node(activity, parent)
+    scope.compensating_for = waiter_id
+    _move_variables(rt, sub.configuration or "", scope.id)
+    return scope
+
+
+def _start_handler(rt: "Runtime", handler: Activity, parent: str, waiter_id: str) -> None:
+    """Run one handler for ``waiter_id``; the waiter is checked only once it has started."""
+    rt.compensation_spawning.add(waiter_id)
+    rt.compensation_waiter = waiter_id
+    try:
+        rt.execute(handler, parent)
+    finally:
+        rt.compensation_waiter = None
         rt.compensation_spawning.discard(waiter_id)
     _check_done(rt, waiter_id)
 
@@ -193,6 +225,7 @@ def _check_done(rt: "Runtime", waiter_id: str | None) -> None:
                              for ai in rt.state.activity_instances.values()):
         return
     if waiter.compensating_for is not None:  # a reactivated event scope has compensated
+        _drop_event_scopes(rt, waiter.id)
         rt.state.remove_activity_instance(waiter.id)
         handler_done(rt, waiter)
         return
