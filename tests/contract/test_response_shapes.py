@@ -251,6 +251,7 @@ def session(client) -> Session:  # noqa: F811 (the imported fixture)
 
     external_task_session(call)
     history_session(call, first["id"])
+    decision_session(call)
 
     call("get", "/history/batch")
     call("get", "/history/batch/count")
@@ -277,7 +278,80 @@ def session(client) -> Session:  # noqa: F811 (the imported fixture)
     call("post", "/message", 400, json={"messageName": "nothing"})
     call("post", "/message", 204, json={"messageName": "paid", "all": True})
     call("post", "/signal", 204, json={"name": "nothing"})
+    reads_session(call)
     return call
+
+
+def reads_session(call: Session) -> None:
+    """Variable instances, executions, statistics and deployment resources of a waiting instance."""
+    deployment = call("post", "/deployment/create", files=[
+        ("data", ("waits.bpmn", MESSAGE_CATCH, "text/xml")),
+        ("notes", ("notes.json", b'{"note": 1}', "application/json"))])
+    [definition_id] = deployment["deployedProcessDefinitions"]
+    started = call("post", "/process-definition/key/{key}/start", path={"key": "waits"},
+                   json={"variables": {"amount": {"value": 5, "type": "Integer"}}})
+    [variable] = call("get", "/variable-instance", params={"processInstanceIdIn": started["id"]})
+    call("post", "/variable-instance", json={"variableName": "amount"})
+    call("get", "/variable-instance/count")
+    call("post", "/variable-instance/count", json={})
+    call("get", "/variable-instance/{id}", path={"id": variable["id"]})
+    call("get", "/variable-instance/{id}", 404, path={"id": "unknown"})
+    call("get", "/variable-instance/{id}/data", 400, path={"id": variable["id"]})
+    [waiting] = call("get", "/execution", params={"messageEventSubscriptionName": "go"})
+    call("post", "/execution", json={"processInstanceId": started["id"]})
+    call("get", "/execution/count")
+    call("post", "/execution/count", json={})
+    call("get", "/execution/{id}", path={"id": waiting["id"]})
+    call("get", "/execution/{id}", 404, path={"id": "unknown"})
+    message = {"id": waiting["id"], "messageName": "go"}
+    call("get", "/execution/{id}/messageSubscriptions/{messageName}", path=message)
+    call("get", "/process-definition/statistics", params={"failedJobs": "true",
+                                                          "incidents": "true"})
+    call("get", "/process-definition/{id}/statistics", path={"id": definition_id},
+         params={"failedJobs": "true", "incidentsForType": "failedJob"})
+    call("get", "/process-definition/key/{key}/statistics", path={"key": "waits"})
+    call("get", "/process-definition/key/{key}/tenant-id/{tenant-id}/statistics", 404,
+         path={"key": "waits", "tenant-id": "t1"})
+    call("post", "/deployment/create", data={"tenant-id": "t1"},
+         files={"data": ("waits.bpmn", MESSAGE_CATCH, "text/xml")})
+    call("get", "/process-definition/key/{key}/tenant-id/{tenant-id}/statistics",
+         path={"key": "waits", "tenant-id": "t1"})
+    call("get", "/process-definition/{id}/statistics", 400, path={"id": definition_id},
+         params={"incidents": "true", "incidentsForType": "failedJob"})
+    resources = call("get", "/deployment/{id}/resources", path={"id": deployment["id"]})
+    [notes] = [r for r in resources if r["name"] == "notes.json"]
+    call("get", "/deployment/{id}/resources/{resourceId}",
+         path={"id": deployment["id"], "resourceId": notes["id"]})
+    call("get", "/deployment/{id}/resources/{resourceId}/data",
+         path={"id": deployment["id"], "resourceId": notes["id"]})  # a JSON file: JSON
+    call("get", "/deployment/{id}/resources", 404, path={"id": "unknown"})
+    call("post", "/execution/{id}/messageSubscriptions/{messageName}/trigger", 204, path=message,
+         json={"variables": {"paid": {"value": True}}})
+    call("post", "/execution/{id}/messageSubscriptions/{messageName}/trigger", 500, path=message,
+         json={})
+
+
+def decision_session(call: Session) -> None:
+    """A decision table deployed alone, listed, read and evaluated by id and by key."""
+    table = Path(__file__).resolve().parents[1] / "dmn" / "invoice-assign-approver.dmn"
+    deployment = call("post", "/deployment/create", files=[
+        ("data", (table.name, table.read_bytes(), "text/xml"))])
+    [decision_id] = deployment["deployedDecisionDefinitions"]
+    key = "invoice-assign-approver"
+    call("get", "/decision-definition")
+    call("get", "/decision-definition/count")
+    call("get", "/decision-definition/{id}", path={"id": decision_id})
+    call("get", "/decision-definition/{id}", 404, path={"id": "unknown"})
+    call("get", "/decision-definition/key/{key}", path={"key": key})
+    call("get", "/decision-definition/{id}/xml", path={"id": decision_id})
+    call("get", "/decision-definition/key/{key}/xml", path={"key": key})
+    variables = {"invoiceCategory": {"value": "Misc"}, "amount": {"value": 30, "type": "Double"}}
+    call("post", "/decision-definition/{id}/evaluate", path={"id": decision_id},
+         json={"variables": variables})
+    call("post", "/decision-definition/key/{key}/evaluate", path={"key": key},
+         json={"variables": variables})
+    call("post", "/decision-definition/key/{key}/evaluate", 400, path={"key": key},
+         json={"variables": {"invoiceCategory": {"value": "Misc"}}})
 
 
 def external_task_session(call: Session) -> None:
@@ -338,6 +412,15 @@ MESSAGE_START = (
     b'<startEvent id="start"><messageEventDefinition messageRef="m"/></startEvent>'
     b'<sequenceFlow id="f" sourceRef="start" targetRef="task"/><userTask id="task"/>'
     b'</process></definitions>')
+
+
+MESSAGE_CATCH = (
+    b'<definitions xmlns="http://www.omg.org/spec/BPMN/20100524/MODEL" targetNamespace="t">'
+    b'<message id="m" name="go"/><process id="waits" isExecutable="true">'
+    b'<startEvent id="start"/><sequenceFlow id="f1" sourceRef="start" targetRef="wait"/>'
+    b'<intermediateCatchEvent id="wait"><messageEventDefinition messageRef="m"/>'
+    b'</intermediateCatchEvent><sequenceFlow id="f2" sourceRef="wait" targetRef="task"/>'
+    b'<userTask id="task"/></process></definitions>')
 
 
 def test_the_session_reaches_every_operation(session):

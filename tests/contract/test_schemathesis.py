@@ -51,6 +51,7 @@ from tests.conftest import model_path
 
 ROOT = Path(__file__).resolve().parents[2]
 MODEL = model_path("exclusiveGateway")
+DECISIONS = ROOT / "tests" / "dmn" / "invoice-assign-approver.dmn"
 BASE = "/engine-rest"
 
 
@@ -92,6 +93,10 @@ KINDS = (  # path prefix → resource kind of its {id} / {key}
     ("/history/variable-instance/", "historicVariable"),
     ("/job-definition/", "jobDefinition"),
     ("/job/", "job"),
+    ("/execution/", "instance"),  # a process instance is an execution
+    ("/variable-instance/", "variable"),
+    ("/decision-definition/key/", "decisionKey"),
+    ("/decision-definition/", "decision"),
 )
 
 
@@ -149,7 +154,9 @@ def _seed() -> dict[str, dict[str, list[str]]]:
     spare = [api.start(definition) for _ in range(4)]
     api.start(spare_definition)
     with_variable = api.call("POST", f"/process-definition/{definition}/start", json={
-        "variables": {"amount": {"value": 5, "type": "Integer"}}})["id"]
+        "variables": {"amount": {"value": 5, "type": "Integer"}, "name": {"value": "fuzz"}}})["id"]
+    variables = [v["id"] for v in api.call(
+        "GET", "/variable-instance", params={"processInstanceIdIn": with_variable})]
 
     running = api.batch(definition, live[:3])  # seed job run: execution and monitor jobs wait
     api.run_seed_job(running)
@@ -163,6 +170,8 @@ def _seed() -> dict[str, dict[str, list[str]]]:
     api.call("DELETE", f"/batch/{finished['id']}", expected=204)  # history only
 
     jobs = api.jobs(running, "batch") + api.jobs(running, "monitor") + [failed_job]
+    decisions = list(api.call("POST", "/deployment/create", files={"data": (
+        DECISIONS.name, DECISIONS.read_bytes(), "text/xml")})["deployedDecisionDefinitions"])
     return {
         "deployment": {"live": [deployment], "spare": [spare_deployment]},
         "definition": {"live": [definition], "spare": [definition]},
@@ -174,11 +183,14 @@ def _seed() -> dict[str, dict[str, list[str]]]:
         "jobDefinition": {"live": [running["batchJobDefinitionId"],
                                    failing["seedJobDefinitionId"]], "spare": []},
         "job": {"live": jobs, "spare": api.jobs(running, "batch")[:1]},
+        "variable": {"live": variables, "spare": []},
         "historicActivity": {"live": [a["id"] for a in api.call(
             "GET", "/history/activity-instance", params={"maxResults": 5})], "spare": []},
         "historicVariable": {"live": [v["id"] for v in api.call(
             "GET", "/history/variable-instance", params={"processInstanceId": with_variable})],
             "spare": []},
+        "decision": {"live": decisions, "spare": []},
+        "decisionKey": {"live": ["invoice-assign-approver"], "spare": []},
     }
 
 
@@ -252,11 +264,13 @@ def flatmap_case(context, case: schemathesis.Case):
         return st.just(case)
     destructive = _destructive(case.method.upper(), case.operation.path)
     pool = SEEDED[kind]["spare" if destructive else "live"]
-    [name] = case.path_parameters
+    # the resource's own id; a second path parameter (a resource id, a message name) keeps
+    # its generated value
+    name = "id" if "id" in case.path_parameters else next(iter(case.path_parameters))
 
     def use(value: str | None) -> schemathesis.Case:
         if value is not None:
-            case.path_parameters = {name: value}
+            case.path_parameters = {**case.path_parameters, name: value}
         return case
 
     return st.one_of(st.none(), st.sampled_from(pool)).map(use) if pool else st.just(case)

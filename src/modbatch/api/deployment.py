@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from starlette.responses import Response
+
 from modbatch.api import listing, params, render
-from modbatch.engine import repository
+from modbatch.engine import deployment_resources, repository
 from modbatch.engine.process_engine import current
-from modbatch.errors import InvalidRequest
+from modbatch.errors import InvalidRequest, ProcessEngineError
 
 RESERVED = ("deployment-name", "enable-duplicate-filtering", "deploy-changed-only",
             "deployment-source", "tenant-id", "deployment-activation-time")
@@ -45,7 +47,9 @@ def create_deployment(body: dict | None = None, **files: Any):
             {d.id: render.process_definition(d) for d in result.definitions}
             if result.definitions else None)
         dto["deployedCaseDefinitions"] = None
-        dto["deployedDecisionDefinitions"] = None
+        dto["deployedDecisionDefinitions"] = (
+            {d.id: render.decision_definition(d) for d in result.decision_definitions}
+            if result.decision_definitions else None)
         dto["deployedDecisionRequirementsDefinitions"] = None
     return dto, 200
 
@@ -74,3 +78,46 @@ def delete_deployment(id: str, cascade: bool = False, **_: Any):
         repository.delete_deployment(session, id, cascade=bool(cascade),
                                      default_retries=engine.settings.default_retries)
     return None, 204
+
+
+# ---------------------------------------------------------------------------- resources
+def _resource(row) -> dict[str, Any]:
+    """Camunda's DeploymentResourceDto."""
+    return {"id": row.id, "name": row.name, "deploymentId": row.deployment_id}
+
+
+def _resources(session, id: str) -> list:
+    rows = deployment_resources.resources(session, id)
+    if not rows:
+        raise InvalidRequest(f"Deployment resources for deployment id '{id}' do not exist.",
+                             status=404)
+    return rows
+
+
+def get_deployment_resources(id: str):
+    with current().read() as session:
+        return [_resource(row) for row in _resources(session, id)], 200
+
+
+def get_deployment_resource(id: str, resourceId: str):
+    with current().read() as session:
+        for row in _resources(session, id):
+            if row.id == resourceId:
+                return _resource(row), 200
+    raise InvalidRequest(f"Deployment resource with resource id '{resourceId}' for deployment id "
+                         f"'{id}' does not exist.", status=404)
+
+
+def get_deployment_resource_data(id: str, resourceId: str):
+    """The file as uploaded, typed by its extension as Camunda types it. An unknown resource is
+    the engine's NullValueException, which Camunda's REST layer does not turn into a 404."""
+    with current().read() as session:
+        row = deployment_resources.resource(session, id, resourceId)
+        if row is None:
+            raise ProcessEngineError(f"no resource found with id '{resourceId}' in deployment "
+                                     f"'{id}': resource is null", type="NullValueException")
+        # a framework response: Connexion would serialize the bytes of a JSON file once more;
+        # the type goes out as Camunda sends it (Starlette would add a charset to text types)
+        return Response(bytes(row.content), headers={
+            "Content-Type": deployment_resources.media_type(row.name),
+            "Content-Disposition": f"attachment; filename={deployment_resources.file_name(row.name)}"})

@@ -51,7 +51,7 @@ def parse_date(value: Any, name: str) -> datetime:
             f"Cannot set query parameter '{name}' to value '{value}': not a valid date") from None
 
 
-def variable_conditions(raw: str | None) -> list[dict[str, Any]] | None:
+def variable_conditions(raw: str | None, parameter: str = "variables") -> list[dict[str, Any]] | None:
     """GET's ``name_op_value,name_op_value`` form of variable conditions.
 
     Camunda splits each expression on ``_`` and wants exactly three parts (so names and values
@@ -64,7 +64,7 @@ def variable_conditions(raw: str | None) -> list[dict[str, Any]] | None:
         triple = _java_split(expression, "_")
         if len(triple) != 3:
             raise InvalidRequest(
-                f"Cannot set query parameter 'variables' to value '{raw}': "
+                f"Cannot set query parameter '{parameter}' to value '{raw}': "
                 "variable query parameter has to have format KEY_OPERATOR_VALUE.")
         name, operator, value = triple
         conditions.append({"name": name, "operator": operator, "value": value})

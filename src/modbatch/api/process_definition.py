@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from modbatch.api import listing, params, render
-from modbatch.engine import instances, repository
+from modbatch.engine import instances, repository, statistics
 from modbatch.engine.process_engine import current
 from modbatch.engine.variables import to_dto
 from modbatch.errors import InvalidRequest, ModbatchError, RestError
@@ -103,3 +103,72 @@ def start_process_instance_by_key(key: str, body: Any = None):
     with current().transaction() as session:
         definition = _by_key(session, key)
         return _start(session, definition.id, body, lambda _session: definition), 200
+
+
+# ---------------------------------------------------------------------------- statistics
+def _incident_options(incidents: bool | None, incidents_for_type: str | None,
+                      root_incidents: bool | None = None) -> tuple[bool, str | None]:
+    """Camunda refuses two incident options at once, whatever their values (in its order)."""
+    for (first, a), (second, b) in ((("includeIncidents", incidents),
+                                     ("includeIncidentsForType", incidents_for_type)),
+                                    (("includeIncidents", incidents),
+                                     ("includeRootIncidents", root_incidents)),
+                                    (("includeRootIncidents", root_incidents),
+                                     ("includeIncidentsForType", incidents_for_type))):
+        if a is not None and b is not None:
+            raise InvalidRequest(f"Only one of the query parameter {first} or {second} can be set.")
+    return incidents is True or root_incidents is True, incidents_for_type
+
+
+def _figures(figures) -> dict[str, Any]:
+    return {"id": figures.id, "instances": figures.instances, "failedJobs": figures.failed_jobs,
+            "incidents": [{"incidentType": kind, "incidentCount": number}
+                          for kind, number in figures.incidents]}
+
+
+def _activity_statistics(session, definition_id: str, failedJobs, incidents, incidentsForType):
+    include, for_type = _incident_options(incidents, incidentsForType)
+    return [_figures(f) for f in statistics.activity_statistics(
+        session, definition_id, failed_jobs=failedJobs is True, incidents=include,
+        incident_type=for_type)]
+
+
+def get_activity_statistics(id: str, failedJobs: bool | None = None, incidents: bool | None = None,
+                            incidentsForType: str | None = None):
+    with current().read() as session:
+        return _activity_statistics(session, id, failedJobs, incidents, incidentsForType), 200
+
+
+def get_activity_statistics_by_process_definition_key(
+        key: str, failedJobs: bool | None = None, incidents: bool | None = None,
+        incidentsForType: str | None = None):
+    with current().read() as session:
+        definition = _by_key(session, key)
+        return _activity_statistics(session, definition.id, failedJobs, incidents,
+                                    incidentsForType), 200
+
+
+def get_activity_statistics_by_process_definition_key_and_tenant_id(
+        key: str, tenant_id: str, failedJobs: bool | None = None, incidents: bool | None = None,
+        incidentsForType: str | None = None):
+    """``tenant_id`` is Connexion's name for the path parameter ``tenant-id``."""
+    with current().read() as session:
+        definition = repository.latest_definition_by_key(session, key, tenant_id)
+        if definition is None:
+            raise RestError(f"No matching process definition with key: {key} and tenant-id: "
+                            f"{tenant_id}", status=404, code=None)
+        return _activity_statistics(session, definition.id, failedJobs, incidents,
+                                    incidentsForType), 200
+
+
+def get_process_definition_statistics(failedJobs: bool | None = None,
+                                      incidents: bool | None = None,
+                                      incidentsForType: str | None = None,
+                                      rootIncidents: bool | None = None):
+    """Every definition, running or not; without cause chains every incident is a root one."""
+    include, for_type = _incident_options(incidents, incidentsForType, rootIncidents)
+    with current().read() as session:
+        return [{**_figures(f), "definition": render.process_definition(f.definition)}
+                for f in statistics.definition_statistics(
+                    session, failed_jobs=failedJobs is True, incidents=include,
+                    incident_type=for_type)], 200

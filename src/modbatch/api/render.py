@@ -176,3 +176,11 @@ def locked_external_task(locked) -> dict[str, Any]:
     return {**external_task(locked.task), "suspended": False,
             "errorDetails": locked.task.error_details, "variables": variables(locked.variables),
             "extensionProperties": dict(locked.extension_properties)}
+
+
+def decision_definition(row) -> dict[str, Any]:
+    return {"id": row.id, "key": row.key, "category": row.category, "name": row.name,
+            "version": row.version, "resource": row.resource_name,
+            "deploymentId": row.deployment_id, "tenantId": row.tenant_id,
+            "decisionRequirementsDefinitionId": None, "decisionRequirementsDefinitionKey": None,
+            "historyTimeToLive": row.history_time_to_live, "versionTag": row.version_tag}

@@ -9,7 +9,7 @@ from typing import Any, Callable, Mapping
 from sqlalchemy import and_, exists, false, func, or_, select, true, update
 from sqlalchemy.orm import Session, aliased
 
-from modbatch.engine import history, persistence, queries, repository
+from modbatch.engine import decisions, history, persistence, queries, repository
 from modbatch.engine.runtime import InstanceState, Runtime, new_instance
 from modbatch.engine.variables import TypedValue, from_columns
 from modbatch.errors import BadUserRequest, InvalidRequest, NotFoundError, ProcessEngineError
@@ -45,6 +45,7 @@ def start(session: Session, definition: ProcessDefinition, *, business_key: str 
             f" (id = {definition.id}) is suspended")
     state = new_instance(model, process_definition_id=definition.id, business_key=business_key,
                          tenant_id=definition.tenant_id)
+    decisions.hand_to(session, [state])
     Runtime(state, skip_io_mappings=skip_io_mappings).start(variables,
                                                             start_activity_id=start_activity_id)
     save(session, [state])
@@ -138,6 +139,7 @@ def start_many(session: Session, definition: ProcessDefinition, count: int, *,
         key = f"{business_key_prefix}{number}" if business_key_prefix is not None else None
         state = new_instance(model, process_definition_id=definition.id, business_key=key,
                              tenant_id=definition.tenant_id)
+        decisions.hand_to(session, [state])
         Runtime(state).start(variables(number) if variables else None)
         states.append(state)
     save(session, states)
@@ -242,6 +244,14 @@ def _conditions(filters: Mapping[str, Any], *, or_mode: bool = False):
 
 
 def _variable_condition(condition: Any, filters: Mapping[str, Any]):
+    v = Variable
+    base = [v.process_instance_id == ProcessInstance.id, v.activity_instance_id.is_(None)]
+    return exists().where(*base, *variable_match(v, condition, filters))
+
+
+def variable_match(v: Any, condition: Any, filters: Mapping[str, Any]) -> list[Any]:
+    """The clauses a variable row ``v`` (Variable or an alias) must meet for one
+    VariableQueryParameterDto: its name, its type and its value compared with ``operator``."""
     if not isinstance(condition, Mapping):
         raise InvalidRequest("Invalid variable query: expected {name, operator, value}")
     name, operator, value = condition.get("name"), condition.get("operator"), condition.get("value")
@@ -251,31 +261,29 @@ def _variable_condition(condition: Any, filters: Mapping[str, Any]):
         raise InvalidRequest("Invalid variable query: variable name is null")
     names_ic = filters.get("variableNamesIgnoreCase") is True
     values_ic = filters.get("variableValuesIgnoreCase") is True
-    v = Variable
-    name_match = func.lower(v.name) == name.lower() if names_ic else v.name == name
-    base = [v.process_instance_id == ProcessInstance.id, v.activity_instance_id.is_(None), name_match]
+    name_match = func.lower(v.name) == str(name).lower() if names_ic else v.name == name
+    base = [name_match]
     if operator == "like":
         column = func.lower(v.text_value) if values_ic else v.text_value
         pattern = str(value).lower() if values_ic else str(value)
-        return exists().where(*base, v.type == "String", column.like(pattern))
+        return [*base, v.type == "String", column.like(pattern)]
     if value is None:
         test = v.type == "Null"
-        return exists().where(*base, test) if operator == "eq" else exists().where(*base, ~test)
+        return [*base, test] if operator == "eq" else [*base, ~test]
     if isinstance(value, bool):
-        test = _compare(v.long_value, operator, int(value))
-        return exists().where(*base, v.type == "Boolean", test)
+        return [*base, v.type == "Boolean", _compare(v.long_value, operator, int(value))]
     if isinstance(value, (int, float)):
         test = _compare(v.double_value, operator, float(value))
-        return exists().where(*base, v.type.in_(("Integer", "Long", "Short", "Double")), test)
+        return [*base, v.type.in_(("Integer", "Long", "Short", "Double")), test]
     if isinstance(value, datetime):
         millis = int((value - datetime(1970, 1, 1)).total_seconds() * 1000)
-        return exists().where(*base, v.type == "Date", _compare(v.long_value, operator, millis))
+        return [*base, v.type == "Date", _compare(v.long_value, operator, millis)]
     # Camunda compares a string only with String variables (its type must match)
     text = str(value)
     column = func.lower(v.text_value) if values_ic else v.text_value
     if values_ic:
         text = text.lower()
-    return exists().where(*base, v.type == "String", _compare(column, operator, text))
+    return [*base, v.type == "String", _compare(column, operator, text)]
 
 
 def _compare(column, operator: str, value: Any):

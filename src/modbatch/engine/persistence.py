@@ -12,7 +12,7 @@ from typing import Iterable, Sequence
 from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session
 
-from modbatch.engine import clock, history, repository
+from modbatch.engine import clock, decisions, history, repository
 from modbatch.engine.runtime import (
     ActivityInstanceState,
     ExternalTaskState,
@@ -135,6 +135,7 @@ def load(session: Session, instance_ids: Iterable[str]) -> dict[str, InstanceSta
                 ext.topic_name, ext.priority, ext.create_time)
     for state in states.values():
         state.mark_loaded()
+    decisions.hand_to(session, states.values())
     return states
 
 

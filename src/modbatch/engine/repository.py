@@ -14,7 +14,7 @@ from typing import Any, Mapping
 from sqlalchemy import and_, delete, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
-from modbatch.engine import clock, history, jobs, queries
+from modbatch.engine import clock, decisions, history, jobs, queries
 from modbatch.engine.events import subscriptions as event_subscriptions
 from modbatch.engine.jobs import deployment as deployment_jobs
 from modbatch.engine.bpmn import parse_bpmn
@@ -39,6 +39,7 @@ BPMN_SUFFIXES = (".bpmn", ".bpmn20.xml")
 class DeploymentResult:
     deployment: Deployment
     definitions: list[ProcessDefinition] | None
+    decision_definitions: list[Any] | None = None
 
 
 class ModelCache:
@@ -113,6 +114,7 @@ def deploy(session: Session, *, name: str | None, source: str | None, tenant_id:
         if is_bpmn(resource_name):
             parsed += [(resource_name, m) for m in
                        parse_bpmn(content, resource_name, max_bytes=max_resource_bytes)]
+    parsed_decisions = decisions.parse(resources, max_resource_bytes)
     keys = [model.id for _, model in parsed]
     duplicates = {key for key in keys if keys.count(key) > 1}
     if duplicates:
@@ -128,6 +130,7 @@ def deploy(session: Session, *, name: str | None, source: str | None, tenant_id:
             return DeploymentResult(latest, None)
         if changed_only:
             parsed = [(n, m) for n, m in parsed if n not in unchanged]
+            parsed_decisions = [(n, d) for n, d in parsed_decisions if n not in unchanged]
             if previous and len(unchanged) == len(resources):
                 latest = _latest_deployment(session, name, source, tenant_id)
                 return DeploymentResult(latest, None)
@@ -161,7 +164,8 @@ def deploy(session: Session, *, name: str | None, source: str | None, tenant_id:
         event_subscriptions.adjust_on_deploy(session, definition, models.get(definition.id)
                                              or model_for(session, definition))
     deployment_jobs.deployed(session, deployed, default_retries=default_retries)
-    return DeploymentResult(deployment, definitions)
+    return DeploymentResult(deployment, definitions,
+                            decisions.deploy(session, deployment.id, tenant_id, parsed_decisions))
 
 
 def _same_tenant(table: Any, tenant_id: str | None) -> Any:
@@ -263,6 +267,7 @@ def delete_deployment(session: Session, deployment_id: str, *, cascade: bool,
             history.delete_for_definitions(session, definition_ids)
     event_subscriptions.remove_for_definitions(session, definition_ids)
     session.execute(delete(ProcessDefinition).where(ProcessDefinition.deployment_id == deployment_id))
+    decisions.delete_for_deployment(session, deployment_id)
     session.execute(delete(Resource).where(Resource.deployment_id == deployment_id))
     session.execute(delete(Deployment).where(Deployment.id == deployment_id))
     models.forget(definition_ids)

@@ -424,3 +424,22 @@ class HistoricIncident(SQLModel, table=True):
     job_definition_id: str | None = None
     state: str = "open"
     annotation: str | None = None
+
+
+class DecisionDefinition(SQLModel, table=True):
+    """A deployed DMN decision (table); ids are ``key:version:uuid`` like process definitions'."""
+
+    __tablename__ = "decision_definition"
+    __table_args__ = (Index("ix_decision_definition_key_version", "key", "version"),)
+
+    id: str = Field(primary_key=True, max_length=200)
+    key: str
+    name: str | None = None
+    version: int
+    deployment_id: str = Field(sa_column=Column(
+        String(64), ForeignKey("deployment.id", ondelete="CASCADE"), nullable=False, index=True))
+    resource_name: str
+    tenant_id: str | None = None
+    version_tag: str | None = None
+    history_time_to_live: int | None = None
+    category: str | None = None

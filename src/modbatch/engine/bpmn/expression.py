@@ -510,3 +510,21 @@ def compile_expression(text: str) -> ConstantExpression | JuelExpression:
     if literal:
         parts.append("".join(literal))
     return JuelExpression(text, tuple(parts))
+
+
+@dataclass(frozen=True)
+class ForeignScript:
+    """A camunda:script value in a language modbatch cannot run (JavaScript, Groovy, ...).
+
+    It deploys, as in Camunda, and fails loudly only when a token evaluates it; a start or a
+    modification with skipIoMappings never does.
+    """
+
+    source: str
+    language: str
+    owner: str
+
+    def evaluate(self, variables: Mapping[str, Any]) -> Any:
+        raise ProcessEngineError(
+            f"modbatch runs no Java or script code: cannot run the {self.language} script of "
+            f"{self.owner}. Use an expression instead, or skip io mappings", status=400)

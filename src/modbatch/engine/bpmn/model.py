@@ -60,6 +60,25 @@ class Listener:
         return (self.event, self.kind, self.text)
 
 
+@dataclass(frozen=True)
+class LoopCharacteristics:
+    """multiInstanceLoopCharacteristics, held by the ``<id>#multiInstanceBody`` activity.
+
+    ``collection`` evaluates to the collection (camunda:collection or loopDataInputRef);
+    ``cardinality`` to the number of instances when there is no collection.
+    """
+
+    inner_id: str
+    sequential: bool
+    cardinality: Expression | None = None
+    collection: Expression | None = None
+    element_variable: str | None = None
+    completion_condition: Expression | None = None
+
+
+MULTI_INSTANCE_BODY = "multiInstanceBody"
+MULTI_INSTANCE_SUFFIX = "#multiInstanceBody"
+
 # element types that wait for something outside the engine
 WAIT_STATES = frozenset({
     "userTask", "receiveTask", "intermediateMessageCatch", "intermediateSignalCatch",
@@ -75,6 +94,18 @@ EVENT_SUBPROCESS_START_TYPES = frozenset({
     "messageStartEvent", "signalStartEvent", "startTimerEvent", "errorStartEvent",
     "escalationStartEvent", "conditionalStartEvent", "compensationStartEvent",
 })
+
+
+@dataclass(frozen=True)
+class DecisionRef:
+    """camunda:decisionRef of a business rule task; key, version and tenant may be expressions."""
+
+    key: Expression
+    binding: str = "latest"  # latest | deployment | version | versionTag
+    version: Expression | None = None
+    version_tag: str | None = None
+    tenant_id: Expression | None = None
+    map_result: str = "resultList"  # singleEntry | singleResult | collectEntries | resultList
 
 
 @dataclass(frozen=True)
@@ -127,6 +158,10 @@ class Activity:
     condition_events: tuple[str, ...] = ()
     # subProcess triggeredByEvent="true": an event sub-process (Camunda's type stays subProcess)
     triggered_by_event: bool = False
+    # a multi-instance body (``<id>#multiInstanceBody``): how it repeats its inner activity
+    loop: LoopCharacteristics | None = None
+    # businessRuleTask with camunda:decisionRef: the decision it evaluates (result_variable above)
+    decision: "DecisionRef | None" = None
     # compensation: the handler an activity's compensation boundary event is associated with,
     # whether the activity is itself a handler, and a compensation throw's activityRef
     compensation_handler: str | None = None

@@ -16,11 +16,12 @@ from lxml import etree
 
 from modbatch.errors import ParseError
 
-from .expression import ConstantExpression, ExpressionError, compile_expression
+from .expression import ConstantExpression, ExpressionError, ForeignScript, compile_expression
 from .model import (
     BOUNDARY_TYPES,
     EVENT_SUBPROCESS_START_TYPES,
     Activity,
+    DecisionRef,
     Expression,
     IoParameter,
     Listener,
@@ -29,6 +30,7 @@ from .model import (
     SequenceFlow,
     TimerDefinition,
             )
+from . import multi_instance
 from .compensation import link_compensation
 from .timers import parse_timer
 
@@ -91,6 +93,7 @@ _IGNORED = {
     "property", "dataInputAssociation", "dataOutputAssociation", "ioSpecification", "ioBinding",
     "auditing", "monitoring", "incoming", "outgoing", "flowNodeRef", "correlationSubscription",
     "resourceRole", "performer", "humanPerformer", "potentialOwner", "supports",
+    "multiInstanceLoopCharacteristics",  # read by classify and multi_instance.wrap_bodies
 }
 _ATTACHABLE = {"userTask", "task", "manualTask", "serviceTask", "sendTask", "businessRuleTask",
                "scriptTask", "receiveTask", "subProcess", "transaction"}
@@ -216,6 +219,7 @@ class _ProcessParser:
         self.collect(self.el, pid)
         flows = self.build_flows()
         activities = link_compensation(self, self.build_activities(flows))
+        activities, flows = multi_instance.wrap_bodies(self, activities, flows)
         boundary: dict[str, list[str]] = {}
         event_subprocesses: dict[str, list[str]] = {}
         for act in activities.values():
@@ -228,6 +232,7 @@ class _ProcessParser:
             a.id for a in activities.values()
             if a.is_wait_state or a.is_scope or a.id in boundary or a.input_parameters
             or a.is_for_compensation
+            or multi_instance.is_body_id(a.scope_id)  # an inner activity is always a scope
         )
         return ProcessModel(
             id=pid, name=self.el.get("name"), activities=activities, flows=flows,
@@ -311,8 +316,10 @@ class _ProcessParser:
     def classify(self, el: etree._Element, tag: str) -> str:
         """The Camunda activity type of a supported flow node, or a ParseError for what we cannot run."""
         for child in el:
-            if _bpmn_tag(child) in _LOOPS:
-                raise self.unsupported(child, "loops and multi-instance activities are not supported", owner=el)
+            if _bpmn_tag(child) == "standardLoopCharacteristics":
+                raise self.unsupported(child, "standard loops are not supported", owner=el)
+            if _bpmn_tag(child) in _LOOPS and tag not in multi_instance.REPEATABLE:
+                raise self.unsupported(child, f"a {tag} cannot be a multi-instance activity", owner=el)
         definitions = [c for c in el if (_bpmn_tag(c) or "").endswith(("EventDefinition", "eventDefinitionRef"))]
         if tag in ("startEvent", "endEvent", "boundaryEvent", "intermediateCatchEvent", "intermediateThrowEvent"):
             if len(definitions) > 1:
@@ -331,8 +338,7 @@ class _ProcessParser:
             return kind
         if tag in ("serviceTask", "sendTask", "businessRuleTask"):
             if tag == "businessRuleTask" and el.get(_camunda("decisionRef")) is not None:
-                raise self.error(f"Unsupported camunda:decisionRef on {_where(el)}: decision tables are not "
-                                 "supported yet; use camunda:expression or camunda:type=\"external\"", el)
+                return _NODE_TYPES[tag]  # a decision task: checked in pass 2 (decision_ref)
             self.check_implementation(el, required=True)
         if tag == "scriptTask":
             self.check_script(el)
@@ -431,7 +437,9 @@ class _ProcessParser:
                     raise self.error(f"Default sequence flow '{default}' of {_where(el)} is not one of its "
                                      "outgoing flows", el)
                 extra["default_flow"] = default
-            if kind in ("serviceTask", "sendTask", "businessRuleTask"):
+            if kind == "businessRuleTask" and el.get(_camunda("decisionRef")) is not None:
+                extra.update(self.decision_ref(el))
+            elif kind in ("serviceTask", "sendTask", "businessRuleTask"):
                 extra.update(self.implementation(el))
             elif kind in ("messageEndEvent", "intermediateMessageThrowEvent"):
                 extra.update(self.implementation(
@@ -493,6 +501,36 @@ class _ProcessParser:
             return {}
         return {"expression": self.compile(text, el, f"camunda:expression of {_where(el)}", el),
                 "result_variable": el.get(_camunda("resultVariable"))}
+
+    def decision_ref(self, el: etree._Element) -> dict:
+        """camunda:decisionRef with its binding, version, tenant, result variable and mapper."""
+        binding = el.get(_camunda("decisionRefBinding")) or "latest"
+        if binding not in ("latest", "deployment", "version", "versionTag"):
+            raise self.error(f"Invalid camunda:decisionRefBinding '{binding}' on {_where(el)}: one of "
+                             "latest, deployment, version, versionTag", el)
+        version = el.get(_camunda("decisionRefVersion"))
+        version_tag = el.get(_camunda("decisionRefVersionTag"))
+        if binding == "version" and not version:
+            raise self.error(f"Missing attribute 'decisionRefVersion' when 'decisionRefBinding' has value "
+                             f"'version' on {_where(el)}", el)
+        if binding == "versionTag" and not version_tag:
+            raise self.error(f"Missing attribute 'decisionRefVersionTag' when 'decisionRefBinding' has "
+                             f"value 'versionTag' on {_where(el)}", el)
+        mapper = el.get(_camunda("mapDecisionResult")) or "resultList"
+        if mapper not in ("singleEntry", "singleResult", "collectEntries", "resultList"):
+            raise self.error(f"No decision result mapper found for name '{mapper}'. Supported mappers are "
+                             "'singleEntry', 'singleResult', 'collectEntries' and 'resultList'.", el)
+        tenant = el.get(_camunda("decisionRefTenantId"))
+
+        def compiled(text: str | None, attribute: str) -> Expression | None:
+            return self.compile(text, el, f"camunda:{attribute} of {_where(el)}", el) if text else None
+
+        reference = DecisionRef(
+            key=compiled(el.get(_camunda("decisionRef")), "decisionRef"),  # type: ignore[arg-type]
+            binding=binding, version=compiled(version if binding == "version" else None, "decisionRefVersion"),
+            version_tag=version_tag if binding == "versionTag" else None,
+            tenant_id=compiled(tenant, "decisionRefTenantId"), map_result=mapper)
+        return {"decision": reference, "result_variable": el.get(_camunda("resultVariable"))}
 
     def script(self, el: etree._Element) -> dict:
         language = (el.get("scriptFormat") or "").lower()
@@ -644,6 +682,12 @@ class _ProcessParser:
                 if not name:
                     raise self.error(f"camunda:{kind} of {_where(el)} has no name", param, el.get("id"))
                 nested = next((c for c in param if isinstance(c.tag, str)), None)
+                if nested is not None and _local(nested) == "script":
+                    # runs (and fails) only when evaluated, as camunda:class implementations do
+                    params[kind].append(IoParameter(name, ForeignScript(
+                        "".join(nested.itertext()).strip(), nested.get("scriptFormat") or "unknown",
+                        f"camunda:{kind} '{name}' of {_where(el)}")))
+                    continue
                 if nested is not None:
                     raise self.error(f"Unsupported camunda:{_local(nested)} in camunda:{kind} '{name}' of "
                                      f"{_where(el)}: only text and expression values are supported", nested,

@@ -76,6 +76,9 @@ class Runtime:
         self.emptied_by: str | None = None
         # local variables of a start instruction: (activity ids it may create, variables)
         self._pending_locals: tuple[frozenset[str], dict[str, TypedValue]] | None = None
+        # what behaviours note for later steps of this run (a multi-instance body: the variables
+        # of its inner instance that just completed, for the completion condition)
+        self.notes: dict[str, Any] = {}
         self._steps = 0
         # (scope instance id, variable name, "create" | "update") since conditions were last
         # evaluated; (scope, None, None) when a scope with conditional events was created
@@ -205,6 +208,7 @@ class Runtime:
                      local_variables: dict[str, TypedValue] | None = None,
                      created_scopes: Iterable[str] = ()) -> None:
         self._stage_locals(created_scopes, activity_id, local_variables)
+        self._child_started(self.model.activities[activity_id], scope_id)
         self.push("enter", activity_id, scope_id)
         self.run()
 
@@ -235,10 +239,24 @@ class Runtime:
         """Create the missing sub-process instances on the way down to a start target."""
         created = []
         for scope_activity in scope_ids:
+            self._child_started(self.model.activities[scope_activity], parent_id)
             ai = self.create_instance(self.model.activities[scope_activity], parent_id)
             parent_id = ai.id
             created.append(ai.id)
         return created
+
+    def stage_locals(self, activity_id: str, values: dict[str, TypedValue]) -> None:
+        """Local variables the next instance of ``activity_id`` starts with, beside those a start
+        instruction staged for it (a multi-instance body's loopCounter)."""
+        staged = self._pending_locals
+        if staged is not None and activity_id in staged[0]:
+            values = {**values, **staged[1]}
+        self._pending_locals = (frozenset({activity_id}), values)
+
+    def _child_started(self, activity: Activity, scope_id: str) -> None:
+        scope = self.state.activity_instances.get(scope_id)
+        if scope is not None and not scope.is_transition:
+            self.behaviours[scope.activity_type].child_started(self, scope, activity)
 
     def cancel_activity_instance(self, ai_id: str) -> None:
         """Cancel an activity (or transition) instance and every scope it would leave empty."""
@@ -250,7 +268,11 @@ class Runtime:
             if len(self.state.children(parent)) > 1 or self.inflight[parent]:
                 break
             target = parent
+        parent = self.state.activity_instances[target].parent_id
         self.remove_subtree(target, cancelled=True)
+        if parent in self.state.activity_instances:
+            scope = self.state.activity_instances[parent]
+            self.behaviours[scope.activity_type].child_cancelled(self, scope)
         if not self.state.children(self.state.id) and not self.inflight[self.state.id]:
             self.emptied_by = "cancelled"
             self.state.delete_reason = history.MODIFICATION_REASON
@@ -408,6 +430,9 @@ class Runtime:
 
     def token_ended(self, scope_id: str) -> None:
         """A token ended in ``scope_id``: complete the scope if nothing else is left in it."""
+        scope = self.state.activity_instances.get(scope_id)
+        if scope is not None and self.behaviours[scope.activity_type].token_ended_inside(self, scope):
+            return
         if not self.state.alive(scope_id) or self.state.children(scope_id) or self.inflight[scope_id]:
             return
         if scope_id == self.state.id:
@@ -525,6 +550,9 @@ class Runtime:
         activity = self.model.activities[ai.activity_id]
         self.fire_listeners(activity.listeners, "end", ai.id, _describe(activity))
         self.apply_outputs(activity, ai.parent_id, ai.id)
+        scope = self.state.activity_instances.get(ai.parent_id)
+        if scope is not None:
+            self.behaviours[scope.activity_type].child_completing(self, scope, ai)
         compensation.on_complete(self, ai, activity)
         self.remove_subtree(ai.id, cancelled=False)
         if ai.compensating_for is not None:

@@ -149,6 +149,9 @@ class InstanceState:
     # history events since loading (``runtime.history``), written by the flush
     history: _history.HistoryLog | None = None
     delete_reason: str | None = None
+    # the command layer's decision lookup (modbatch.engine.decisions.DecisionLookup): business
+    # rule tasks resolve camunda:decisionRef through it; None where no session is at hand
+    decisions: Any = None
 
     def mark_loaded(self) -> None:
         """Remember what is in the database, so persistence writes only the difference."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from modbatch.engine.runtime.behaviours import event_subprocess
 from modbatch.engine.runtime.behaviours.base import Behaviour
+from modbatch.engine.runtime.behaviours.decisions import BusinessRuleTask
 from modbatch.engine.runtime.behaviours.compensation import (
     CancelEndEvent,
     CompensationBoundaryEvent,
@@ -30,6 +31,7 @@ from modbatch.engine.runtime.behaviours.gateways import (
     InclusiveGateway,
     ParallelGateway,
 )
+from modbatch.engine.runtime.behaviours.multi_instance import MultiInstanceBody
 from modbatch.engine.runtime.behaviours.subprocess import SubProcess
 from modbatch.engine.runtime.behaviours.tasks import PlainTask, ReceiveTask, ServiceTask, UserTask
 
@@ -50,7 +52,7 @@ BEHAVIOURS: dict[str, Behaviour] = {
     "boundaryError": _boundary, "boundaryEscalation": _boundary,
     "task": PlainTask(), "manualTask": PlainTask(), "userTask": UserTask(),
     "receiveTask": ReceiveTask(), "serviceTask": _service, "sendTask": _service,
-    "businessRuleTask": _service, "scriptTask": _service,
+    "businessRuleTask": BusinessRuleTask(), "scriptTask": _service,
     "exclusiveGateway": ExclusiveGateway(), "parallelGateway": ParallelGateway(),
     "inclusiveGateway": InclusiveGateway(), "eventBasedGateway": EventBasedGateway(),
     "subProcess": SubProcess(),
@@ -58,6 +60,7 @@ BEHAVIOURS: dict[str, Behaviour] = {
     "compensationEndEvent": CompensationThrowEvent(), "cancelEndEvent": CancelEndEvent(),
     "compensationBoundaryCatch": CompensationBoundaryEvent(), "cancelBoundaryCatch": _boundary,
     "transaction": SubProcess(), "compensationStartEvent": _start,
+    "multiInstanceBody": MultiInstanceBody(),
 }
 BEHAVIOURS.update(event_subprocess.BEHAVIOURS)
 

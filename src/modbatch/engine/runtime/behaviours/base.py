@@ -40,6 +40,24 @@ class Behaviour:
     def attach(self, rt: "Runtime", event: Activity, host: ActivityInstanceState) -> None:
         return None
 
+    # scope behaviours (a multi-instance body) may take over what happens inside their instances
+    def token_ended_inside(self, rt: "Runtime", scope: ActivityInstanceState) -> bool:
+        """A token ended directly in ``scope``; True when this behaviour handled it."""
+        return False
+
+    def child_completing(self, rt: "Runtime", scope: ActivityInstanceState,
+                         child: ActivityInstanceState) -> None:
+        """``child``, directly inside ``scope``, completes (its variables are still there)."""
+        return None
+
+    def child_started(self, rt: "Runtime", scope: ActivityInstanceState, child: Activity) -> None:
+        """A modification starts ``child`` directly inside ``scope``."""
+        return None
+
+    def child_cancelled(self, rt: "Runtime", scope: ActivityInstanceState) -> None:
+        """A modification cancelled an instance directly inside ``scope``."""
+        return None
+
 
 class PassThrough(Behaviour):
     """Does its work and leaves at once; gets an activity instance only when the model says
