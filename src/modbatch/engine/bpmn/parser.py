@@ -31,6 +31,7 @@ from .model import (
     TimerDefinition,
             )
 from . import multi_instance
+from .call_activity import calls_a_bean, check_call, parse_call
 from .compensation import link_compensation
 from .timers import parse_timer
 
@@ -47,7 +48,7 @@ _NODE_TYPES = {
     "receiveTask": "receiveTask",
     "exclusiveGateway": "exclusiveGateway", "parallelGateway": "parallelGateway",
     "inclusiveGateway": "inclusiveGateway", "eventBasedGateway": "eventBasedGateway",
-    "subProcess": "subProcess", "transaction": "transaction",
+    "subProcess": "subProcess", "transaction": "transaction", "callActivity": "callActivity",
 }
 # (element tag, event definition) -> Camunda activity type; anything else is refused
 _EVENT_TYPES = {
@@ -96,7 +97,7 @@ _IGNORED = {
     "multiInstanceLoopCharacteristics",  # read by classify and multi_instance.wrap_bodies
 }
 _ATTACHABLE = {"userTask", "task", "manualTask", "serviceTask", "sendTask", "businessRuleTask",
-               "scriptTask", "receiveTask", "subProcess", "transaction"}
+               "scriptTask", "receiveTask", "subProcess", "transaction", "callActivity"}
 _LOOPS = {"multiInstanceLoopCharacteristics", "standardLoopCharacteristics"}
 _TIMERS = ("timeDate", "timeDuration", "timeCycle")
 _LISTENER_KINDS = ("class", "expression", "delegateExpression")
@@ -342,6 +343,8 @@ class _ProcessParser:
             self.check_implementation(el, required=True)
         if tag == "scriptTask":
             self.check_script(el)
+        if tag == "callActivity":
+            check_call(self, el)
         return _NODE_TYPES[tag]
 
     def check_start(self, el: etree._Element, kind: str, scope_id: str) -> None:
@@ -450,6 +453,8 @@ class _ProcessParser:
                 extra.update(self.event_subprocess(ident, el, incoming, outgoing))
             elif kind in ("subProcess", "transaction"):
                 extra.update(is_scope=True, start_event_id=self.start_event(ident, el))
+            elif kind == "callActivity":
+                extra.update(parse_call(self, el))
             if scope_id in self.event_scopes and kind in EVENT_SUBPROCESS_START_TYPES:
                 extra.update(self.event_subprocess_start(el, kind))
             if kind in BOUNDARY_TYPES:
@@ -499,6 +504,8 @@ class _ProcessParser:
         text = (el.get(_camunda("expression")) or "").strip()
         if not text:
             return {}
+        if calls_a_bean(text):  # a bean method is Java code: deploys, fails when reached
+            return {"jvm_implementation": f"camunda:expression '{text}' (a bean call)"}
         return {"expression": self.compile(text, el, f"camunda:expression of {_where(el)}", el),
                 "result_variable": el.get(_camunda("resultVariable"))}
 

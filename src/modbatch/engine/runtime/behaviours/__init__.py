@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from modbatch.engine.runtime.behaviours import event_subprocess
 from modbatch.engine.runtime.behaviours.base import Behaviour
+from modbatch.engine.runtime.behaviours.call_activity import CallActivity
 from modbatch.engine.runtime.behaviours.decisions import BusinessRuleTask
 from modbatch.engine.runtime.behaviours.compensation import (
     CancelEndEvent,
@@ -55,7 +56,7 @@ BEHAVIOURS: dict[str, Behaviour] = {
     "businessRuleTask": BusinessRuleTask(), "scriptTask": _service,
     "exclusiveGateway": ExclusiveGateway(), "parallelGateway": ParallelGateway(),
     "inclusiveGateway": InclusiveGateway(), "eventBasedGateway": EventBasedGateway(),
-    "subProcess": SubProcess(),
+    "subProcess": SubProcess(), "callActivity": CallActivity(),
     "intermediateCompensationThrowEvent": CompensationThrowEvent(),
     "compensationEndEvent": CompensationThrowEvent(), "cancelEndEvent": CancelEndEvent(),
     "compensationBoundaryCatch": CompensationBoundaryEvent(), "cancelBoundaryCatch": _boundary,
