@@ -55,6 +55,8 @@ class Listener:
     kind: str
     text: str
     expression: Expression | None = None
+    # kind "script": an inline JavaScript script the engine runs (other languages: None)
+    script: "Script | None" = None
 
     def as_tuple(self) -> tuple[str, str, str]:
         return (self.event, self.kind, self.text)
@@ -161,6 +163,10 @@ class Activity:
     loop: LoopCharacteristics | None = None
     # businessRuleTask with camunda:decisionRef: the decision it evaluates (result_variable above)
     decision: "DecisionRef | None" = None
+    # scriptTask: an inline JavaScript script (run in a sandbox, see engine/runtime/scripts.py)
+    script: "Script | None" = None
+    # userTask: camunda:assignee (text or expression)
+    assignee: Expression | None = None
 
     @property
     def is_wait_state(self) -> bool:
@@ -255,3 +261,11 @@ class ProcessModel:
             cache = {}
             object.__setattr__(self, "_reach", cache)
         return cache
+
+
+@dataclass(frozen=True)
+class Script:
+    """An inline script the engine runs itself: JavaScript, in a sandbox."""
+
+    language: str
+    text: str

@@ -57,6 +57,7 @@ class TaskState:
     created: datetime
     priority: int = 50
     suspended: bool = False
+    assignee: str | None = None
 
 
 @dataclass
