@@ -72,9 +72,13 @@ def test_create_without_resources_is_rejected(client):
 
 
 def test_unsupported_element_fails_with_a_parse_exception(api):
-    """A model with a callActivity is refused with 400 ParseException naming the element and id."""
-    response = api.deploy_xml(model_path(
-        "camunda-bpm-examples__camunda-testing-job-announcement.bpmn").read_text(), "ja.bpmn")
+    """A callActivity calling a CMMN case is refused with 400 ParseException naming the element and id."""
+    xml = ('<definitions xmlns="http://www.omg.org/spec/BPMN/20100524/MODEL" '
+           'xmlns:camunda="http://camunda.org/schema/1.0/bpmn" targetNamespace="t">'
+           '<process id="p" isExecutable="true"><startEvent id="s"/>'
+           '<sequenceFlow id="f" sourceRef="s" targetRef="case"/>'
+           '<callActivity id="case" camunda:caseRef="aCase"/></process></definitions>')
+    response = api.deploy_xml(xml, "ja.bpmn")
     assert response.status_code == 400
     body = response.json()
     assert body["type"] == "ParseException"

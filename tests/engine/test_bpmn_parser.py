@@ -153,18 +153,16 @@ def test_real_world_parallel_steps_external_tasks():
     assert model.activities["Gateway_10oa4v7"].incoming == ("Flow_17mik9x", "Flow_1qhzcn4")
 
 
-@pytest.mark.parametrize("name, tag, element_id", [
-    ("camunda-bpm-examples__camunda-testing-job-announcement.bpmn", "callActivity", "publication"),
-])
-def test_real_world_unsupported_models_name_first_unsupported_element(name, tag, element_id):
-    """Models using unsupported BPMN fail on the first such element, naming its tag, id and line."""
-    path = next(SHARED.glob(f"*/{name}"))
-    error = parse_error(path.read_bytes(), name)
-    assert f"Unsupported element '{tag}'" in error.message
-    assert f"id '{element_id}'" in error.message
-    assert f"at line {error.line}" in error.message
-    assert (error.resource, error.element_id) == (name, element_id)
-    assert error.body()["details"][name]["errors"][0]["mainElementId"] == element_id
+def test_real_world_job_announcement_call_activity():
+    """The call activity, its camunda:in mappings and the bean-calling service task are read."""
+    model = one("camunda-bpm-examples__camunda-testing-job-announcement.bpmn")
+    call = model.activities["publication"]
+    assert (call.type, call.call.called_element.source, call.call.binding) == (
+        "callActivity", "camunda-testing-job-announcement-publication", "latest")
+    assert [(m.source, m.target) for m in call.call.inputs] == [
+        ("jobAnnouncementId", "jobAnnouncementId"), ("facebook", "facebook"), ("twitter", "twitter")]
+    assert model.activities["mail"].jvm_implementation == (
+        "camunda:expression '#{jobAnnouncementService.notifyAboutPostings(jobAnnouncementId)}' (a bean call)")
 
 
 # ---------------------------------------------------------------- hardening
@@ -289,7 +287,7 @@ def test_unknown_element_inside_process():
 
 
 @pytest.mark.parametrize("element", [
-    '<bpmn:callActivity id="x" calledElement="other"/>',
+    '<bpmn:callActivity id="x" calledElement="other" camunda:caseRef="case"/>',
     '<bpmn:intermediateCatchEvent id="x"/>',
     '<bpmn:complexGateway id="x"/>',
     '<bpmn:transaction id="x"/>',
@@ -487,7 +485,6 @@ def test_external_service_task():
     ('camunda:type="mail"', "", 'Unsupported camunda:type="mail"'),
     ('camunda:type="external"', "", "no camunda:topic"),
     ("", "", "'serviceTask' with id 't' at line 8 has no implementation"),
-    ('camunda:expression="#{mailer.send(x)}"', "", "property access is not supported"),
 ])
 def test_unsupported_service_tasks(attrs, inner, problem):
     """Service tasks with nothing to run or an unknown type are refused."""
@@ -501,6 +498,7 @@ def test_unsupported_service_tasks(attrs, inner, problem):
     ('camunda:delegateExpression="${bean}"', "", "camunda:delegateExpression '${bean}'"),
     ("", "<bpmn:extensionElements><camunda:connector><camunda:connectorId>http-connector</camunda:connectorId>"
          "</camunda:connector></bpmn:extensionElements>", "camunda:connector 'http-connector'"),
+    ('camunda:expression="#{mailer.send(x)}"', "", "camunda:expression '#{mailer.send(x)}' (a bean call)"),
 ])
 def test_java_service_tasks_deploy_and_name_their_implementation(attrs, inner, recorded):
     """Java-only implementations deploy; the model names what a token reaching them cannot run."""

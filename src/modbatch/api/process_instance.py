@@ -52,10 +52,12 @@ def get_process_instance(id: str):
         return render.process_instance_row(row), 200
 
 
-def delete_process_instance(id: str, failIfNotExists: bool = True, **_: Any):
+def delete_process_instance(id: str, failIfNotExists: bool = True, skipSubprocesses: bool = False,
+                            **_: Any):
     with current().transaction() as session:
         try:
-            instances.delete(session, id, fail_if_not_exists=failIfNotExists is not False)
+            instances.delete(session, id, fail_if_not_exists=failIfNotExists is not False,
+                             skip_subprocesses=skipSubprocesses is True)
         except NotFoundError as error:
             raise InvalidRequest(error.message, status=404, code=0) from None
     return None, 204

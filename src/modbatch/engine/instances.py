@@ -9,7 +9,7 @@ from typing import Any, Callable, Mapping
 from sqlalchemy import and_, exists, false, func, or_, select, true, update
 from sqlalchemy.orm import Session, aliased
 
-from modbatch.engine import decisions, history, persistence, queries, repository
+from modbatch.engine import calls, decisions, history, persistence, queries, repository
 from modbatch.engine.runtime import InstanceState, Runtime, new_instance
 from modbatch.engine.variables import TypedValue, from_columns
 from modbatch.errors import BadUserRequest, InvalidRequest, NotFoundError, ProcessEngineError
@@ -52,8 +52,10 @@ def start(session: Session, definition: ProcessDefinition, *, business_key: str 
     return StartedInstance(state, definition)
 
 
-def save(session: Session, states: list[InstanceState]) -> None:
+def save(session: Session, states: list[InstanceState], *, settled: bool = False) -> None:
     """Write the instances, then deliver the signals their signal throw events sent."""
+    if not settled:  # called instances: start, end, cancel, errors (``settled``: done already)
+        states = calls.settle(session, states)
     persistence.flush(session, states)
     thrown = [(state.tenant_id, signal) for state in states for signal in state.thrown_signals]
     for state in states:
@@ -221,10 +223,17 @@ def _conditions(filters: Mapping[str, Any], *, or_mode: bool = False):
             select(ActivityInstance.process_instance_id).where(
                 ActivityInstance.activity_id.in_(f("activityIdIn")),
                 ~exists().where(child.parent_id == ActivityInstance.id))))
-    if f("rootProcessInstances") is True or f("leafProcessInstances") is True:
-        parts.append(true())  # no call activities yet: every instance is both root and leaf
-    if f("superProcessInstance") is not None or f("subProcessInstance") is not None:
-        parts.append(false())  # no call activities yet: no instance has a super or sub instance
+    if f("rootProcessInstances") is True:
+        parts.append(pi.super_process_instance_id.is_(None))
+    if f("leafProcessInstances") is True:
+        called = aliased(ProcessInstance)
+        parts.append(~exists().where(called.super_process_instance_id == pi.id))
+    if f("superProcessInstance") is not None:  # the instances it called
+        parts.append(pi.super_process_instance_id == f("superProcessInstance"))
+    if f("subProcessInstance") is not None:  # the instance that called it
+        called = aliased(ProcessInstance)
+        parts.append(pi.id.in_(select(called.super_process_instance_id).where(
+            called.id == f("subProcessInstance"))))
     if f("caseInstanceId") is not None:
         parts.append(false())
     incident_filters = [Incident.process_instance_id == pi.id]
@@ -307,16 +316,20 @@ def ids_matching(session: Session, filters: Mapping[str, Any]) -> list[str]:
 
 
 # ---------------------------------------------------------------------------- commands
-def delete(session: Session, instance_id: str, *, fail_if_not_exists: bool = True) -> None:
+def delete(session: Session, instance_id: str, *, fail_if_not_exists: bool = True,
+           skip_subprocesses: bool = False) -> None:
+    """Delete an instance and, unless ``skip_subprocesses``, the instances it called."""
     state = load_one(session, instance_id)
     if state is None:
         if fail_if_not_exists:
             raise NotFoundError(
                 f"No process instance found for id '{instance_id}': processInstance is null")
         return
+    if skip_subprocesses:  # the called instances stay, no longer linked to a caller
+        calls.unlink_called(session, instance_id)
     state.end_state = "EXTERNALLY_TERMINATED"
     state.clear()
-    persistence.flush(session, [state])
+    save(session, [state])
 
 
 def set_suspended(session: Session, instance_id: str, suspended: bool) -> None:

@@ -12,7 +12,7 @@ from typing import Any, Iterable, Mapping
 
 from sqlalchemy.orm import Session
 
-from modbatch.engine import instances, persistence, repository
+from modbatch.engine import calls, instances, persistence, repository
 from modbatch.engine.history import queries as history_queries
 from modbatch.engine.runtime import InstanceState, Runtime
 from modbatch.engine.variables import TypedValue, from_dto
@@ -383,5 +383,30 @@ def execute_partial(session: Session, instance_ids: list[str], instructions: lis
             failed[instance_id] = error.message
             continue
         modified.append(state)
-    instances.save(session, modified)
+    try:  # called instances start here: one of them failing must not fail the others
+        settled = calls.settle(session, modified)
+    except ProcessEngineError:
+        return _one_by_one(session, [s.id for s in modified], failed, instructions,
+                           process_definition_id, skip_io_mappings, skip_custom_listeners)
+    instances.save(session, settled, settled=True)
     return PartialResult([s.id for s in modified], failed)
+
+
+def _one_by_one(session: Session, instance_ids: list[str], failed: dict[str, str],
+                instructions: list[Instruction], process_definition_id: str | None,
+                skip_io_mappings: bool, skip_custom_listeners: bool) -> PartialResult:
+    """The set failed while starting or ending called instances: redo it an instance at a time,
+    each written before the next is loaded, so only the failing ones are left out."""
+    modified = []
+    for instance_id in instance_ids:
+        try:
+            state = check_instance(instances.load_one(session, instance_id), instance_id,
+                                   process_definition_id)
+            modify(state, instructions, skip_io_mappings=skip_io_mappings,
+                   skip_custom_listeners=skip_custom_listeners)
+            instances.save(session, [state])
+        except ProcessEngineError as error:
+            failed[instance_id] = error.message
+            continue
+        modified.append(instance_id)
+    return PartialResult(modified, failed)

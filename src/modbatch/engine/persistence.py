@@ -99,7 +99,9 @@ def load(session: Session, instance_ids: Iterable[str]) -> dict[str, InstanceSta
                 process_definition_id=row.process_definition_id,
                 process_definition_key=row.process_definition_key, business_key=row.business_key,
                 tenant_id=row.tenant_id, suspended=row.suspended, start_time=row.start_time,
-                revision=row.revision)
+                revision=row.revision, super_process_instance_id=row.super_process_instance_id,
+                super_activity_instance_id=row.super_activity_instance_id,
+                root_process_instance_id=row.root_process_instance_id)
         present = {"ids": [row.id for row in rows]}
         if not rows:
             continue
@@ -166,7 +168,9 @@ def flush(session: Session, states: Iterable[InstanceState]) -> None:
             "id": s.id, "process_definition_id": s.process_definition_id,
             "process_definition_key": s.process_definition_key, "business_key": s.business_key,
             "tenant_id": s.tenant_id, "suspended": s.suspended, "start_time": s.start_time,
-            "revision": 1} for s in new])
+            "revision": 1, "super_process_instance_id": s.super_process_instance_id,
+            "super_activity_instance_id": s.super_activity_instance_id,
+            "root_process_instance_id": s.root_process_instance_id or s.id} for s in new])
         for s in new:
             s.revision = 1
     history.write(conn, changed, now)

@@ -70,6 +70,11 @@ class ProcessInstance(SQLModel, table=True):
     start_time: datetime = timestamp()
     # optimistic locking: every change to the instance's tree bumps it
     revision: int = 1
+    # a called instance: the calling instance and its call activity instance
+    super_process_instance_id: str | None = Field(default=None, index=True, max_length=64)
+    super_activity_instance_id: str | None = Field(default=None, index=True, max_length=255)
+    # the top of its call chain (itself when nobody called it)
+    root_process_instance_id: str | None = Field(default=None, max_length=64)
 
 
 class ActivityInstance(SQLModel, table=True):

@@ -84,7 +84,7 @@ MULTI_INSTANCE_SUFFIX = "#multiInstanceBody"
 # element types that wait for something outside the engine
 WAIT_STATES = frozenset({
     "userTask", "receiveTask", "intermediateMessageCatch", "intermediateSignalCatch",
-    "intermediateTimer", "eventBasedGateway",
+    "intermediateTimer", "eventBasedGateway", "callActivity",
 })
 BOUNDARY_TYPES = frozenset({
     "boundaryTimer", "boundaryMessage", "boundarySignal", "boundaryError", "boundaryEscalation",
@@ -152,6 +152,8 @@ class Activity:
     listeners: tuple[Listener, ...] = ()
     task_listeners: tuple[Listener, ...] = ()
     line: int | None = None
+    # callActivity: what it calls and which variables go in and out
+    call: "CallDefinition | None" = None
     # conditionalStartEvent: its condition, camunda:variableName (None: any variable) and
     # camunda:variableEvents (create, update, delete; empty: any)
     condition: Expression | None = None
@@ -175,6 +177,33 @@ class Activity:
     @property
     def is_boundary(self) -> bool:
         return self.type in BOUNDARY_TYPES
+
+
+@dataclass(frozen=True)
+class CallMapping:
+    """A camunda:in or camunda:out: one variable (``source`` or ``source_expression`` to
+    ``target``), every variable (``all_variables``) or the business key (``business_key``)."""
+
+    source: str | None = None
+    source_expression: Expression | None = None
+    target: str | None = None
+    all_variables: bool = False
+    business_key: Expression | None = None
+    local: bool = False
+
+
+@dataclass(frozen=True)
+class CallDefinition:
+    """calledElement and its camunda:calledElementBinding (latest, deployment, version,
+    versionTag), the version or tag and tenant to resolve it with; all may be expressions."""
+
+    called_element: Expression
+    binding: str = "latest"
+    version: Expression | None = None
+    version_tag: Expression | None = None
+    tenant_id: Expression | None = None
+    inputs: tuple[CallMapping, ...] = ()
+    outputs: tuple[CallMapping, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -211,6 +240,15 @@ class ProcessModel:
                          or a.type in ("eventBasedGateway", "conditionalStartEvent")
                          for a in self.activities.values())
             object.__setattr__(self, "_owns", cached)
+        return cached
+
+    @property
+    def has_call_activities(self) -> bool:
+        """Whether instances can have called (sub) instances to cancel with them."""
+        cached = self.__dict__.get("_calls")
+        if cached is None:
+            cached = any(a.type == "callActivity" for a in self.activities.values())
+            object.__setattr__(self, "_calls", cached)
         return cached
 
     def children_of(self, scope_id: str) -> list[Activity]:

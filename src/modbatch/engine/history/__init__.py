@@ -100,10 +100,12 @@ def write(conn: Any, states: Iterable[InstanceState], now: datetime) -> None:
                     "process_definition_key": s.process_definition_key,
                     "process_definition_id": s.process_definition_id, "process_instance_id": s.id,
                     "execution_id": r.execution_id, "task_id": tasks.get(r.id), "assignee": None,
-                    "called_process_instance_id": None, "start_time": r.start, "end_time": r.end,
+                    "called_process_instance_id": r.called_process_instance_id,
+                    "start_time": r.start, "end_time": r.end,
                     "duration_in_millis": _duration(r.start, r.end), "canceled": r.canceled,
                     "complete_scope": r.complete_scope, "tenant_id": s.tenant_id,
-                    "removal_time": None, "root_process_instance_id": s.id,
+                    "removal_time": None,
+                    "root_process_instance_id": s.root_process_instance_id or s.id,
                     "sequence_counter": r.sequence, "start_millis": millis(r.start)})
         for ai_id, end, canceled, complete in history.ended:
             ended_rows.append({"b_id": ai_id, "b_end": end, "b_canceled": canceled,
@@ -140,8 +142,8 @@ def _process_row(s: InstanceState, now: datetime) -> dict[str, Any]:
         "process_definition_version": _version(s.process_definition_id), "removal_time": None,
         "duration_in_millis": _duration(s.start_time, end), "start_user_id": None,
         "start_activity_id": s.history.start_activity_id if s.history is not None else None,
-        "delete_reason": _reason(s), "super_process_instance_id": None,
-        "root_process_instance_id": s.id}
+        "delete_reason": _reason(s), "super_process_instance_id": s.super_process_instance_id,
+        "root_process_instance_id": s.root_process_instance_id or s.id}
 
 
 def _reason(s: InstanceState) -> str | None:

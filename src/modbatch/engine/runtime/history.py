@@ -72,6 +72,8 @@ class ActivityRecord:
     end: datetime | None = None
     canceled: bool = False
     complete_scope: bool = False
+    # a call activity's called instance (set by ``engine.calls`` when it starts it)
+    called_process_instance_id: str | None = None
 
 
 @dataclass

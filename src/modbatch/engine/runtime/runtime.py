@@ -201,6 +201,12 @@ class Runtime:
         self.run()
         self._end_if_empty()
 
+    def throw_escalation(self, ai_id: str, code: str | None) -> None:
+        """An escalation a called instance did not catch, thrown at its call activity instance."""
+        self.propagate_escalation(code, ai_id)
+        self.run()
+        self._end_if_empty()
+
     # ------------------------------------------------------------------ modification
     def start_before(self, activity_id: str, scope_id: str,
                      local_variables: dict[str, TypedValue] | None = None,
@@ -225,7 +231,8 @@ class Runtime:
         created = list(created_scopes)
         target = self.model.activities[activity_id]
         target_is_scope = (target.is_scope or activity_id in self.model.boundary_events
-                           or bool(target.input_parameters or target.output_parameters))
+                           or bool(target.input_parameters or target.output_parameters)
+                           or target.call is not None)  # a call activity is a scope in Camunda
         if local_variables and created and not target_is_scope:
             for name, value in local_variables.items():
                 self.set_variable(name, value, created[-1], local=True)
@@ -616,6 +623,8 @@ class Runtime:
             history.passed_through(self.state, catcher, parent)
             self.push("leave", catcher.id, parent)
             return
+        if self.state.super_process_instance_id:  # the calling instance may catch it (engine.calls)
+            self.state.escaped_errors.append((code, message))
         if thrower is not None and thrower in self.state.activity_instances:
             parent = self.state.activity_instances[thrower].parent_id
             self.remove_subtree(thrower, cancelled=False)
@@ -630,6 +639,8 @@ class Runtime:
             if event_subprocess.catch_escalation(self, ai_id, chain, code):
                 return True
             if ai_id == self.state.id:
+                if self.state.super_process_instance_id:  # the calling instance may catch it
+                    self.state.escaped_escalations.append(code)
                 return False
             ai = self.state.activity_instances[ai_id]
             catcher = self._catching(ai.activity_id, "boundaryEscalation", code)

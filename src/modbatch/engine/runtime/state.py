@@ -140,6 +140,16 @@ class InstanceState:
     loaded_external_tasks: frozenset[str] = frozenset()
     # signals thrown while running, delivered by the command once the instance is written
     thrown_signals: list[tuple[str, dict[str, TypedValue]]] = field(default_factory=list)
+    # call activities: the calling instance and its call activity instance; calls to start,
+    # call activity instances removed (their called instances go too), errors and escalations
+    # nobody caught here (a calling instance may catch them); all handled by ``engine.calls``
+    super_process_instance_id: str | None = None
+    super_activity_instance_id: str | None = None
+    root_process_instance_id: str | None = None
+    pending_calls: list["PendingCall"] = field(default_factory=list)
+    removed_calls: list[str] = field(default_factory=list)
+    escaped_errors: list[tuple[str, str | None]] = field(default_factory=list)
+    escaped_escalations: list[str | None] = field(default_factory=list)
     # history events since loading (``runtime.history``), written by the flush
     history: _history.HistoryLog | None = None
     delete_reason: str | None = None
@@ -225,6 +235,8 @@ class InstanceState:
     def remove_activity_instance(self, ai_id: str, *, canceled: bool = False) -> None:
         """Remove one tree node and everything it owns (not its children)."""
         removed = self.activity_instances.pop(ai_id, None)
+        if removed is not None and removed.activity_type == "callActivity" and not removed.is_transition:
+            self.removed_calls.append(ai_id)
         if removed is not None:
             _history.activity_ended(self, removed, canceled=canceled)
         for owned in (self.tasks, self.jobs, self.subscriptions, self.external_tasks):
@@ -241,6 +253,22 @@ class InstanceState:
         self.jobs.clear()
         self.subscriptions.clear()
         self.external_tasks.clear()
+
+
+@dataclass
+class PendingCall:
+    """A call activity instance waiting for its called instance to be started (by ``engine.calls``)."""
+
+    activity_instance_id: str
+    activity_id: str
+    key: str
+    binding: str
+    version: int | None
+    version_tag: str | None
+    # None: the calling definition's tenant; else (tenant id or None,) as camunda:calledElementTenantId said
+    tenant: tuple[str | None] | None
+    variables: dict[str, TypedValue]
+    business_key: str | None
 
 
 def _owner(row: Any) -> str:

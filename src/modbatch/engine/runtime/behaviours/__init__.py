@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from modbatch.engine.runtime.behaviours import event_subprocess
 from modbatch.engine.runtime.behaviours.base import Behaviour
+from modbatch.engine.runtime.behaviours.call_activity import CallActivity
 from modbatch.engine.runtime.behaviours.decisions import BusinessRuleTask
 from modbatch.engine.runtime.behaviours.events import (
     BoundaryEvent,
@@ -50,7 +51,7 @@ BEHAVIOURS: dict[str, Behaviour] = {
     "businessRuleTask": BusinessRuleTask(), "scriptTask": _service,
     "exclusiveGateway": ExclusiveGateway(), "parallelGateway": ParallelGateway(),
     "inclusiveGateway": InclusiveGateway(), "eventBasedGateway": EventBasedGateway(),
-    "subProcess": SubProcess(),
+    "subProcess": SubProcess(), "callActivity": CallActivity(),
     "multiInstanceBody": MultiInstanceBody(),
 }
 BEHAVIOURS.update(event_subprocess.BEHAVIOURS)
