@@ -446,8 +446,7 @@ class _ProcessParser:
             elif kind == "scriptTask":
                 extra.update(self.script(el))
             elif kind == "userTask" and el.get(_camunda("assignee")):
-                extra["assignee"] = self.compile(el.get(_camunda("assignee")), el,
-                                                 f"camunda:assignee of {_where(el)}", el)
+                extra.update(self.assignee(el))
             elif kind == "subProcess" and ident in self.event_scopes:
                 extra.update(self.event_subprocess(ident, el, incoming, outgoing))
             elif kind == "subProcess":
@@ -535,6 +534,15 @@ class _ProcessParser:
             version_tag=version_tag if binding == "versionTag" else None,
             tenant_id=compiled(tenant, "decisionRefTenantId"), map_result=mapper)
         return {"decision": reference, "result_variable": el.get(_camunda("resultVariable"))}
+
+    def assignee(self, el: etree._Element) -> dict:
+        """camunda:assignee: text or an expression; one only a JVM can evaluate (a bean's method)
+        fails when the task is reached, as other Java-only code does."""
+        text = el.get(_camunda("assignee"))
+        try:
+            return {"assignee": compile_expression(text)}
+        except ExpressionError:
+            return {"jvm_implementation": f"camunda:assignee '{text}'"}
 
     def script(self, el: etree._Element) -> dict:
         language = (el.get("scriptFormat") or "").lower()

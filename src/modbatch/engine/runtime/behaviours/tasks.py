@@ -28,6 +28,8 @@ class PlainTask(PassThrough):
 class UserTask(Behaviour):
     def execute(self, rt: "Runtime", activity: Activity, scope_id: str) -> None:
         ai = rt.create_instance(activity, scope_id)
+        if activity.jvm_implementation is not None:
+            raise unsupported(activity.jvm_implementation, f"user task '{activity.id}'")
         task = TaskState(new_id(), ai.id, ai.execution_id, activity.id, activity.name, clock.now())
         if activity.assignee is not None:
             assignee = rt.evaluate(activity.assignee, ai.id)
