@@ -118,6 +118,7 @@ def run_script(rt: "Runtime", script: Script, scope_id: str, owner: str, *, even
     """Run ``script`` in ``scope_id``; apply the variables it set (and the assignee it set on
     ``task``); ``result_variable`` gets the script's last value. Failures raise ScriptError."""
     state = rt.state
+    where = f"the {event} listener of {owner}" if event is not None else owner
     visible: dict[str, Any] = {}
     opaque: list[str] = []
     for name, value in state.visible_variables(scope_id).items():
@@ -145,10 +146,10 @@ def run_script(rt: "Runtime", script: Script, scope_id: str, owner: str, *, even
     try:
         raw = context.eval(code)
     except quickjs.JSException as e:
-        raise ScriptError(f"Unable to evaluate script while executing activity '{owner}': "
+        raise ScriptError(f"Unable to evaluate script while executing {where}: "
                           f"{_describe(e)}") from None
     except MemoryError:
-        raise ScriptError(f"Unable to evaluate script while executing activity '{owner}': the "
+        raise ScriptError(f"Unable to evaluate script while executing {where}: the "
                           f"script exceeded the memory limit of {MEMORY_LIMIT_BYTES // (1024 * 1024)} MB") from None
     outcome = json.loads(raw)
     out = outcome["out"]
@@ -158,7 +159,7 @@ def run_script(rt: "Runtime", script: Script, scope_id: str, owner: str, *, even
         task.assignee = out["assignee"]
     if result_variable:
         if not outcome["resultOk"]:
-            raise ScriptError(f"Unable to evaluate script while executing activity '{owner}': the "
+            raise ScriptError(f"Unable to evaluate script while executing {where}: the "
                               f"script's value for camunda:resultVariable '{result_variable}' is not "
                               "JSON-compatible")
         rt.set_variable(result_variable, infer(outcome["result"]), scope_id)
