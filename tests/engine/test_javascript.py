@@ -194,3 +194,24 @@ def test_variables_of_other_types_are_not_visible_as_globals(engine):
 def pinned_now():
     from modbatch.engine import clock
     return clock.now()
+
+
+def test_variables_named_like_keywords_are_read_through_execution(engine):
+    """A variable named like a JavaScript keyword (or the prelude's names) is no global but
+    execution.getVariable reads it; a result the script does not store may be any value."""
+    d = inline(engine, "jskeywords", flow(
+        START, script_task("execution.setVariable('copy', execution.getVariable('class') + "
+                           "execution.getVariable('__in')); (function () {})"),
+        '<userTask id="wait"/>', END))
+    pid = start(engine, **{"definition": d, "class": "a", "__in": "b"})
+    assert variables(engine, pid) == {"class": "a", "__in": "b", "copy": "ab"}
+
+
+def test_assignee_calling_a_bean_deploys_and_fails_when_reached(engine):
+    """camunda:assignee="#{bean.method(x)}" needs a JVM: the model deploys, reaching the task fails."""
+    d = inline(engine, "beanassignee", flow(
+        START, '<userTask id="t" camunda:assignee="#{directory.findBoss(x)}"/>', END))
+    with pytest.raises(UnsupportedImplementation, match=r"camunda:assignee '#\{directory.findBoss\(x\)\}' "
+                                                        "of user task 't'"):
+        start(engine, d)
+    assert rows(engine, ProcessInstance, process_definition_id=d.id) == []

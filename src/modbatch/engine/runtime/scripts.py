@@ -106,9 +106,10 @@ if (__in.task) {
 """
 
 _EPILOGUE = """
-JSON.stringify({out: __out, result: __result === undefined ? null : __result,
-                resultOk: (function () { try { __plain("result", __result === undefined ? null : __result, "");
-                                               return true; } catch (e) { return false; } })()})
+if (__result === undefined) __result = null;
+JSON.stringify({out: __out, result: __in.wantResult ? __result : null,
+                resultOk: !__in.wantResult || (function () {
+                  try { __plain("result", __result, ""); return true; } catch (e) { return false; } })()})
 """
 
 
@@ -131,12 +132,12 @@ def run_script(rt: "Runtime", script: Script, scope_id: str, owner: str, *, even
         "executionId": ai.execution_id if ai is not None else state.id,
         "processInstanceId": state.id, "businessKey": state.business_key,
         "activityId": activity_id or (ai.activity_id if ai is not None else None),
-        "eventName": event,
+        "eventName": event, "wantResult": bool(result_variable),
         "task": None if task is None else {"id": task.id, "name": task.name, "assignee": task.assignee,
                                            "taskDefinitionKey": task.task_definition_key},
     }
     globals_ = "".join(f"var {name} = __in.vars[{json.dumps(name)}];\n"
-                       for name in visible if name.isidentifier() and name not in _RESERVED)
+                       for name in visible if _bindable(name))
     code = (f"var __in = JSON.parse({json.dumps(json.dumps(data))});\n{_PRELUDE}{globals_}"
             f"var __result = (0, eval)({json.dumps(script.text)});\n{_EPILOGUE}")
     context = quickjs.Context()
@@ -165,9 +166,20 @@ def run_script(rt: "Runtime", script: Script, scope_id: str, owner: str, *, even
         rt.set_variable(result_variable, infer(outcome["result"]), scope_id)
 
 
-# names the prelude defines; variables named so stay readable through execution.getVariable only
+# names the prelude needs and JavaScript's reserved words: variables named so are no globals
+# (they stay readable through execution.getVariable)
 _RESERVED = {"execution", "task", "eval", "JSON", "Object", "Array", "Math", "String", "Number",
-             "Boolean", "Date", "Error", "TypeError", "undefined", "NaN", "Infinity", "isFinite"}
+             "Boolean", "Date", "Error", "TypeError", "undefined", "NaN", "Infinity", "isFinite",
+             "arguments", "await", "break", "case", "catch", "class", "const", "continue", "debugger",
+             "default", "delete", "do", "else", "enum", "export", "extends", "false", "finally", "for",
+             "function", "if", "implements", "import", "in", "instanceof", "interface", "let", "new",
+             "null", "package", "private", "protected", "public", "return", "static", "super",
+             "switch", "this", "throw", "true", "try", "typeof", "var", "void", "while", "with",
+             "yield"}
+
+
+def _bindable(name: str) -> bool:
+    return name.isidentifier() and not name.startswith("__") and name not in _RESERVED
 
 
 def _is_plain(value: Any) -> bool:
