@@ -290,7 +290,6 @@ def test_unknown_element_inside_process():
     '<bpmn:callActivity id="x" calledElement="other" camunda:caseRef="case"/>',
     '<bpmn:intermediateCatchEvent id="x"/>',
     '<bpmn:complexGateway id="x"/>',
-    '<bpmn:transaction id="x"/>',
     '<bpmn:adHocSubProcess id="x"/>',
 ])
 def test_unsupported_flow_nodes(element):
@@ -329,7 +328,8 @@ def test_start_events_of_every_kind():
 
 
 def test_end_events_of_every_kind():
-    """Terminate, error, escalation and signal end events get their types; a cancel end event is refused."""
+    """Terminate, error, escalation and signal end events get their types; a cancel end event
+    outside a transaction is refused."""
     extra = '<bpmn:error id="err" errorCode="E1"/><bpmn:escalation id="esc" escalationCode="X"/>'
     for definition, kind, name in (("<bpmn:terminateEventDefinition/>", "terminateEndEvent", None),
                                    ('<bpmn:errorEventDefinition errorRef="err"/>', "errorEndEvent", "E1"),
@@ -341,7 +341,7 @@ def test_end_events_of_every_kind():
     body = START_TO_END.replace('<bpmn:endEvent id="e"/>',
                                 '<bpmn:endEvent id="e"><bpmn:cancelEventDefinition/></bpmn:endEvent>')
     error = parse_error(bpmn(body))
-    assert "Unsupported element 'cancelEventDefinition'" in error.message
+    assert "end event with cancelEventDefinition only supported inside transaction subprocess" in error.message
     assert error.element_id == "e"
 
 
@@ -374,13 +374,14 @@ def test_async_settings():
     assert "Invalid camunda:failedJobRetryTimeCycle 'often'" in error.message
 
 
-def test_compensation_event_subprocess_is_unsupported():
-    """An event sub-process with a compensation start event is still refused."""
+def test_compensation_event_subprocess_at_process_level_is_refused():
+    """A compensation event sub-process belongs in an embedded sub-process, as Camunda demands."""
     error = parse_error(bpmn(START_TO_END + '<bpmn:subProcess id="ev" triggeredByEvent="true">'
                              '<bpmn:startEvent id="cs"><bpmn:compensateEventDefinition/></bpmn:startEvent>'
                              '</bpmn:subProcess>'))
-    assert "Unsupported element 'compensateEventDefinition'" in error.message
-    assert "modbatch does not support compensateEventDefinition on startEvent yet" in error.message
+    assert "event subprocess with compensation start event is only supported for embedded subprocess" in \
+        error.message
+    assert error.element_id == "cs"
 
 
 def test_duplicate_id():

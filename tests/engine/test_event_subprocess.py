@@ -134,7 +134,7 @@ def test_start_event_types_and_is_interrupting(definition, kind):
      "an event sub-process cannot have incoming or outgoing sequence flows"),
     (main_line('<subProcess id="esp" triggeredByEvent="true"><startEvent id="c1">'
                '<compensateEventDefinition/></startEvent></subProcess>'),
-     "modbatch does not support compensateEventDefinition on startEvent yet"),
+     "event subprocess with compensation start event is only supported for embedded subprocess"),
     (main_line(event_sub_process(MESSAGE) + event_sub_process(MESSAGE, esp_id="esp2", start_id="s2",
                                                               task_id="t2")),
      "Cannot have more than one message event subscription with name 'cancelOrder' for scope 'p'"),

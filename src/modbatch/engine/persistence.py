@@ -108,7 +108,7 @@ def load(session: Session, instance_ids: Iterable[str]) -> dict[str, InstanceSta
         for ai in conn.execute(LOAD_ACTIVITY_INSTANCES, present).all():
             states[ai.process_instance_id].activity_instances[ai.id] = ActivityInstanceState(
                 ai.id, ai.activity_id, ai.parent_id, ai.activity_type, ai.activity_name,
-                ai.execution_id, ai.seq, ai.async_phase)
+                ai.execution_id, ai.seq, ai.async_phase, ai.compensating_for)
         for task in conn.execute(LOAD_TASKS, present).all():
             states[task.process_instance_id].tasks[task.id] = TaskState(
                 task.id, task.activity_instance_id, task.execution_id, task.task_definition_key,
@@ -130,7 +130,7 @@ def load(session: Session, instance_ids: Iterable[str]) -> dict[str, InstanceSta
         for sub in conn.execute(LOAD_SUBSCRIPTIONS, present).all():
             states[sub.process_instance_id].subscriptions[sub.id] = SubscriptionState(
                 sub.id, sub.activity_instance_id, sub.activity_id, sub.event_type, sub.event_name,
-                sub.created)
+                sub.created, sub.configuration, sub.seq)
         for ext in conn.execute(LOAD_EXTERNAL_TASKS, present).all():
             states[ext.process_instance_id].external_tasks[ext.id] = ExternalTaskState(
                 ext.id, ext.activity_instance_id, ext.activity_id, ext.execution_id,
@@ -204,7 +204,7 @@ def flush(session: Session, states: Iterable[InstanceState]) -> None:
     ai_rows = [{"id": ai.id, "process_instance_id": s.id, "parent_id": ai.parent_id,
                 "activity_id": ai.activity_id, "activity_type": ai.activity_type,
                 "activity_name": ai.activity_name, "execution_id": ai.execution_id, "seq": ai.seq,
-                "async_phase": ai.async_phase}
+                "async_phase": ai.async_phase, "compensating_for": ai.compensating_for}
                for s in rows for ai in s.activity_instances.values()
                if ai.id not in s.loaded_activity_instances]
     if ai_rows:
@@ -234,7 +234,7 @@ def flush(session: Session, states: Iterable[InstanceState]) -> None:
                  "process_instance_id": s.id, "activity_instance_id": e.owner,
                  "execution_id": _execution_of(s, e.owner), "activity_id": e.activity_id,
                  "process_definition_id": s.process_definition_id, "tenant_id": s.tenant_id,
-                 "created": e.created}
+                 "created": e.created, "configuration": e.configuration, "seq": e.seq}
                 for s in rows for e in s.subscriptions.values() if e.id not in s.loaded_subscriptions]
     if sub_rows:
         conn.execute(INSERT_SUBSCRIPTION, sub_rows)
@@ -272,8 +272,10 @@ def _job_row(s: InstanceState, job: JobState, now) -> dict:
 
 def _execution_of(s: InstanceState, owner: str) -> str:
     """The owner's execution id; the process instance (owner of event sub-process starts at
-    process level) is its own execution, as in Camunda."""
-    return s.id if owner == s.id else s.activity_instances[owner].execution_id
+    process level) and a completed sub-process's event scope (which owns its compensate
+    subscriptions) are their own executions, as in Camunda."""
+    ai = s.activity_instances.get(owner)
+    return ai.execution_id if ai is not None else owner
 
 
 def _chunked_states(states: list[InstanceState]) -> Iterable[list[InstanceState]]:

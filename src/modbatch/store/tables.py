@@ -99,6 +99,8 @@ class ActivityInstance(SQLModel, table=True):
     seq: int = 0
     # "before" / "after" for a transition instance (a token waiting in an async continuation)
     async_phase: str | None = None
+    # a compensation handler's instance: the throw event (or event scope) that waits for it
+    compensating_for: str | None = Field(default=None, max_length=255)
 
 
 class Task(SQLModel, table=True):
@@ -238,6 +240,10 @@ class EventSubscription(SQLModel, table=True):
     process_definition_id: str | None = Field(default=None, max_length=200, index=True)
     tenant_id: str | None = None
     created: datetime = timestamp()
+    # compensate subscriptions: Camunda's configuration (the event scope of a completed
+    # sub-process) and the creation order within the instance
+    configuration: str | None = Field(default=None, max_length=255)
+    seq: int = 0
 
 
 class ExternalTask(SQLModel, table=True):

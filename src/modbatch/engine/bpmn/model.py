@@ -88,12 +88,13 @@ WAIT_STATES = frozenset({
 })
 BOUNDARY_TYPES = frozenset({
     "boundaryTimer", "boundaryMessage", "boundarySignal", "boundaryError", "boundaryEscalation",
+    "compensationBoundaryCatch", "cancelBoundaryCatch",
 })
 START_TYPES = frozenset({"startEvent", "messageStartEvent", "signalStartEvent", "startTimerEvent"})
 # the start events of an event sub-process (a subProcess with triggeredByEvent="true")
 EVENT_SUBPROCESS_START_TYPES = frozenset({
     "messageStartEvent", "signalStartEvent", "startTimerEvent", "errorStartEvent",
-    "escalationStartEvent", "conditionalStartEvent",
+    "escalationStartEvent", "conditionalStartEvent", "compensationStartEvent",
 })
 
 
@@ -165,6 +166,12 @@ class Activity:
     loop: LoopCharacteristics | None = None
     # businessRuleTask with camunda:decisionRef: the decision it evaluates (result_variable above)
     decision: "DecisionRef | None" = None
+    # compensation: the handler an activity's compensation boundary event is associated with,
+    # whether the activity is itself a handler, and a compensation throw's activityRef
+    compensation_handler: str | None = None
+    is_for_compensation: bool = False
+    activity_ref: str | None = None
+    wait_for_completion: bool = True
     # scriptTask: an inline JavaScript script (run in a sandbox, see engine/runtime/scripts.py)
     script: "Script | None" = None
     # userTask: camunda:assignee (text or expression)
@@ -237,7 +244,8 @@ class ProcessModel:
         if cached is None:
             cached = any(a.async_before or a.async_after or a.timer is not None
                          or a.external_topic is not None or a.event_name is not None
-                         or a.type in ("eventBasedGateway", "conditionalStartEvent")
+                         or a.type in ("eventBasedGateway", "conditionalStartEvent",
+                                       "compensationBoundaryCatch", "compensationStartEvent")
                          for a in self.activities.values())
             object.__setattr__(self, "_owns", cached)
         return cached

@@ -18,6 +18,7 @@ from modbatch.errors import ParseError
 
 from .expression import ConstantExpression, ExpressionError, ForeignScript, compile_expression
 from .model import (
+    BOUNDARY_TYPES,
     EVENT_SUBPROCESS_START_TYPES,
     Activity,
     DecisionRef,
@@ -32,6 +33,7 @@ from .model import (
             )
 from . import multi_instance
 from .call_activity import calls_a_bean, check_call, parse_call
+from .compensation import link_compensation
 from .timers import parse_timer
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
@@ -47,7 +49,7 @@ _NODE_TYPES = {
     "receiveTask": "receiveTask",
     "exclusiveGateway": "exclusiveGateway", "parallelGateway": "parallelGateway",
     "inclusiveGateway": "inclusiveGateway", "eventBasedGateway": "eventBasedGateway",
-    "subProcess": "subProcess", "callActivity": "callActivity",
+    "subProcess": "subProcess", "transaction": "transaction", "callActivity": "callActivity",
 }
 # (element tag, event definition) -> Camunda activity type; anything else is refused
 _EVENT_TYPES = {
@@ -76,6 +78,12 @@ _EVENT_TYPES = {
     ("intermediateThrowEvent", "signalEventDefinition"): "intermediateSignalThrow",
     ("intermediateThrowEvent", "escalationEventDefinition"): "intermediateEscalationThrowEvent",
     ("intermediateThrowEvent", "messageEventDefinition"): "intermediateMessageThrowEvent",
+    ("intermediateThrowEvent", "compensateEventDefinition"): "intermediateCompensationThrowEvent",
+    ("endEvent", "compensateEventDefinition"): "compensationEndEvent",
+    ("boundaryEvent", "compensateEventDefinition"): "compensationBoundaryCatch",
+    ("endEvent", "cancelEventDefinition"): "cancelEndEvent",
+    ("boundaryEvent", "cancelEventDefinition"): "cancelBoundaryCatch",
+    ("startEvent", "compensateEventDefinition"): "compensationStartEvent",
 }
 # elements whose implementation is a camunda:class / expression / external topic
 _IMPLEMENTED = {"serviceTask", "sendTask", "businessRuleTask", "messageEndEvent",
@@ -90,7 +98,7 @@ _IGNORED = {
     "multiInstanceLoopCharacteristics",  # read by classify and multi_instance.wrap_bodies
 }
 _ATTACHABLE = {"userTask", "task", "manualTask", "serviceTask", "sendTask", "businessRuleTask",
-               "scriptTask", "receiveTask", "subProcess", "callActivity"}
+               "scriptTask", "receiveTask", "subProcess", "transaction", "callActivity"}
 _LOOPS = {"multiInstanceLoopCharacteristics", "standardLoopCharacteristics"}
 _TIMERS = ("timeDate", "timeDuration", "timeCycle")
 _LISTENER_KINDS = ("class", "expression", "delegateExpression")
@@ -214,7 +222,7 @@ class _ProcessParser:
         pid = self.claim(self.el)
         self.collect(self.el, pid)
         flows = self.build_flows()
-        activities = self.build_activities(flows)
+        activities = link_compensation(self, self.build_activities(flows))
         activities, flows = multi_instance.wrap_bodies(self, activities, flows)
         boundary: dict[str, list[str]] = {}
         event_subprocesses: dict[str, list[str]] = {}
@@ -227,6 +235,7 @@ class _ProcessParser:
         instance_activities = frozenset(
             a.id for a in activities.values()
             if a.is_wait_state or a.is_scope or a.id in boundary or a.input_parameters
+            or a.is_for_compensation
             or multi_instance.is_body_id(a.scope_id)  # an inner activity is always a scope
         )
         return ProcessModel(
@@ -303,7 +312,7 @@ class _ProcessParser:
                     self.starts[scope_id].append(ident)
                 if kind == "subProcess" and _true(child.get("triggeredByEvent")):
                     self.event_scopes.add(ident)
-                if kind == "subProcess":
+                if kind in ("subProcess", "transaction"):
                     self.collect(child, ident)
             else:
                 raise self.unsupported(child)
@@ -315,8 +324,6 @@ class _ProcessParser:
                 raise self.unsupported(child, "standard loops are not supported", owner=el)
             if _bpmn_tag(child) in _LOOPS and tag not in multi_instance.REPEATABLE:
                 raise self.unsupported(child, f"a {tag} cannot be a multi-instance activity", owner=el)
-        if _true(el.get("isForCompensation")):
-            raise self.unsupported(el, "compensation handlers are not supported")
         definitions = [c for c in el if (_bpmn_tag(c) or "").endswith(("EventDefinition", "eventDefinitionRef"))]
         if tag in ("startEvent", "endEvent", "boundaryEvent", "intermediateCatchEvent", "intermediateThrowEvent"):
             if len(definitions) > 1:
@@ -449,13 +456,13 @@ class _ProcessParser:
                 extra.update(self.assignee(el))
             elif kind == "subProcess" and ident in self.event_scopes:
                 extra.update(self.event_subprocess(ident, el, incoming, outgoing))
-            elif kind == "subProcess":
+            elif kind in ("subProcess", "transaction"):
                 extra.update(is_scope=True, start_event_id=self.start_event(ident, el))
             elif kind == "callActivity":
                 extra.update(parse_call(self, el))
             if scope_id in self.event_scopes and kind in EVENT_SUBPROCESS_START_TYPES:
                 extra.update(self.event_subprocess_start(el, kind))
-            if kind.startswith("boundary"):
+            if kind in BOUNDARY_TYPES:
                 extra.update(attached_to=self.attached_to(el, scope_id),
                              cancel_activity=kind == "boundaryError" or _true(el.get("cancelActivity", "true")))
             if kind in ("boundaryTimer", "intermediateTimer", "startTimerEvent"):
@@ -464,6 +471,8 @@ class _ProcessParser:
             if kind == "receiveTask":
                 extra["event_name"] = self.reference_name(el, el.get("messageRef"), "message", required=False)
             extra.update(self.async_settings(el))
+            if _true(el.get("isForCompensation")):
+                extra["is_for_compensation"] = True
             inputs, outputs = self.io_mapping(el, tag)
             activities[ident] = Activity(
                 id=ident, type=kind, name=el.get("name"), scope_id=scope_id,
@@ -573,6 +582,9 @@ class _ProcessParser:
             return {"event_name": code,
                     "error_code_variable": definition.get(_camunda("errorCodeVariable")),
                     "error_message_variable": definition.get(_camunda("errorMessageVariable"))}
+        if tag == "compensateEventDefinition":
+            return {"activity_ref": definition.get("activityRef"),
+                    "wait_for_completion": definition.get("waitForCompletion", "true") == "true"}
         if tag == "escalationEventDefinition":
             return {"event_name": self.reference_name(el, definition.get("escalationRef"), "escalation",
                                                       required=False)}

@@ -25,6 +25,7 @@ from modbatch.engine.bpmn.model import Activity, IoParameter, Listener, ProcessM
 from modbatch.engine.bpmn.timers import TimerError, job_configuration, parse_timer
 from modbatch.engine.runtime import history, scripts
 from modbatch.engine.runtime.behaviours import BEHAVIOURS, event_subprocess
+from modbatch.engine.runtime.behaviours import compensation
 from modbatch.engine.runtime.behaviours.base import unsupported
 from modbatch.engine.runtime.job_definitions import job_definition_id
 from modbatch.engine.runtime.state import (
@@ -84,6 +85,9 @@ class Runtime:
         # evaluated; (scope, None, None) when a scope with conditional events was created
         self.variable_events: list[tuple[str, str | None, str | None]] = []
         self._executing: str | None = None  # the activity being executed, until it has an instance
+        # compensation: the throw the next handler instance works for; throws still starting theirs
+        self.compensation_waiter: str | None = None
+        self.compensation_spawning: set[str] = set()
 
     # ------------------------------------------------------------------ entry points
     def start(self, variables: dict[str, TypedValue] | None = None, *,
@@ -265,7 +269,7 @@ class Runtime:
 
     def cancel_activity_instance(self, ai_id: str) -> None:
         """Cancel an activity (or transition) instance and every scope it would leave empty."""
-        target = ai_id
+        target = compensation.cancellation_target(self, ai_id)
         while True:
             parent = self.state.activity_instances[target].parent_id
             if parent == self.state.id:
@@ -490,6 +494,8 @@ class Runtime:
             id=activity_instance_id(activity.id), activity_id=activity.id, parent_id=parent_id,
             activity_type=activity.type, activity_name=activity.name, execution_id=new_id(),
             seq=self.state.next_seq(), async_phase=async_phase)
+        if self.compensation_waiter is not None and activity.is_for_compensation:
+            ai.compensating_for, self.compensation_waiter = self.compensation_waiter, None
         self.state.activity_instances[ai.id] = ai
         if parent_id == self.state.id:
             self.emptied_by = None
@@ -558,7 +564,11 @@ class Runtime:
         scope = self.state.activity_instances.get(ai.parent_id)
         if scope is not None:
             self.behaviours[scope.activity_type].child_completing(self, scope, ai)
+        compensation.on_complete(self, ai, activity)
         self.remove_subtree(ai.id, cancelled=False)
+        if ai.compensating_for is not None:
+            compensation.handler_done(self, ai)
+            return
         self.leave(activity, ai.parent_id)
 
     def remove_subtree(self, ai_id: str, *, cancelled: bool) -> None:
@@ -574,6 +584,7 @@ class Runtime:
             self.fire_listeners(activity.listeners, "end", ai.id, _describe(activity))
             if self.state.alive(ai.parent_id):
                 self.apply_outputs(activity, ai.parent_id, ai.id)
+        compensation.on_remove(self, ai)
         self.state.remove_activity_instance(ai_id, canceled=cancelled)
 
     def drop_tokens_in(self, scope_id: str) -> None:

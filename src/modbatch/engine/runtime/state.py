@@ -41,6 +41,9 @@ class ActivityInstanceState:
     execution_id: str
     seq: int
     async_phase: str | None = None
+    # a compensation handler (or a compensated sub-process's event scope) set off by a throw:
+    # the activity instance that waits for it
+    compensating_for: str | None = None
 
     @property
     def is_transition(self) -> bool:
@@ -96,6 +99,10 @@ class SubscriptionState:
     event_type: str
     event_name: str | None
     created: datetime
+    # compensate subscriptions: the event scope kept for a completed sub-process, and the
+    # order of creation (handlers run in reverse order of it)
+    configuration: str | None = None
+    seq: int = 0
 
 
 @dataclass

@@ -6,6 +6,11 @@ from modbatch.engine.runtime.behaviours import event_subprocess
 from modbatch.engine.runtime.behaviours.base import Behaviour
 from modbatch.engine.runtime.behaviours.call_activity import CallActivity
 from modbatch.engine.runtime.behaviours.decisions import BusinessRuleTask
+from modbatch.engine.runtime.behaviours.compensation import (
+    CancelEndEvent,
+    CompensationBoundaryEvent,
+    CompensationThrowEvent,
+)
 from modbatch.engine.runtime.behaviours.events import (
     BoundaryEvent,
     EndEvent,
@@ -52,6 +57,10 @@ BEHAVIOURS: dict[str, Behaviour] = {
     "exclusiveGateway": ExclusiveGateway(), "parallelGateway": ParallelGateway(),
     "inclusiveGateway": InclusiveGateway(), "eventBasedGateway": EventBasedGateway(),
     "subProcess": SubProcess(), "callActivity": CallActivity(),
+    "intermediateCompensationThrowEvent": CompensationThrowEvent(),
+    "compensationEndEvent": CompensationThrowEvent(), "cancelEndEvent": CancelEndEvent(),
+    "compensationBoundaryCatch": CompensationBoundaryEvent(), "cancelBoundaryCatch": _boundary,
+    "transaction": SubProcess(), "compensationStartEvent": _start,
     "multiInstanceBody": MultiInstanceBody(),
 }
 BEHAVIOURS.update(event_subprocess.BEHAVIOURS)

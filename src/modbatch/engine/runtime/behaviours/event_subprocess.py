@@ -96,7 +96,9 @@ def interrupt(rt: "Runtime", scope_id: str, keep: str | None = None) -> None:
             rt.remove_subtree(child.id, cancelled=True)
     rt.drop_tokens_in(scope_id)
     for owned in (rt.state.jobs, rt.state.subscriptions):
-        for key in [k for k, v in owned.items() if v.owner == scope_id]:
+        # compensate subscriptions stay (removeEventSubscriptionsExceptCompensation)
+        for key in [k for k, v in owned.items()
+                    if v.owner == scope_id and getattr(v, "event_type", None) != "compensate"]:
             del owned[key]
 
 
