@@ -196,7 +196,7 @@ def _is_plain(value: Any) -> bool:
 
 def _describe(error: quickjs.JSException) -> str:
     text = str(error).strip()
-    if text in ("", "null"):
+    if text in ("", "null") or text.startswith("InternalError: out of memory"):
         return (f"the script exceeded the memory limit of {MEMORY_LIMIT_BYTES // (1024 * 1024)} MB")
     if text.startswith("InternalError: interrupted"):
         return f"the script ran longer than the time limit of {TIME_LIMIT_SECONDS:g} seconds"
