@@ -224,3 +224,71 @@ def test_complete_with_a_bad_variable_is_400(api, client):
     assert response.json() == error(
         "InvalidRequestException", f"Cannot complete task {task['id']}: Unsupported value type 'Color'")
     assert api.tasks() == [task]
+
+
+APPROVAL = (
+    '<definitions xmlns="http://www.omg.org/spec/BPMN/20100524/MODEL" '
+    'xmlns:camunda="http://camunda.org/schema/1.0/bpmn" targetNamespace="t">'
+    '<process id="approval" isExecutable="true"><startEvent id="start"/>'
+    '<sequenceFlow id="f1" sourceRef="start" targetRef="approve"/>'
+    '<userTask id="approve" name="Approve"><extensionElements>'
+    '<camunda:taskListener event="create"><camunda:script scriptFormat="javascript">'
+    "if (!!task.getVariable('approver')) { task.setAssignee(approver); }"
+    '</camunda:script></camunda:taskListener></extensionElements></userTask>'
+    '<sequenceFlow id="f2" sourceRef="approve" targetRef="end"/><endEvent id="end"/>'
+    '</process></definitions>')
+
+
+def test_assignee_set_by_a_javascript_listener_is_rendered_filtered_and_sorted(api, client):
+    """A JavaScript create listener assigns the task: GET /task renders the assignee, filters and
+    sorts by it."""
+    assert api.deploy_xml(APPROVAL, "approval.bpmn").status_code == 200
+    assigned = api.start("approval", variables={"approver": {"value": "demo", "type": "String"}})
+    free = api.start("approval")
+    response = client.get("/engine-rest/task", params={"assignee": "demo"})
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("application/json")
+    [task] = response.json()
+    node = tree_nodes(api.tree(assigned["id"]))["approve"]
+    assert task == {**task_dto(task["id"], name="Approve", created=task["created"],
+                               execution_id=node["executionIds"][0],
+                               definition_id=assigned["definitionId"], instance_id=assigned["id"],
+                               key="approve"), "assignee": "demo"}
+    ordered = api.tasks(sortBy="assignee", sortOrder="desc")
+    assert [(t["processInstanceId"], t["assignee"]) for t in ordered] == [
+        (assigned["id"], "demo"), (free["id"], None)]
+    assert api.tasks(assignee="nobody") == []
+
+
+def test_failing_javascript_listener_fails_the_start_and_starts_nothing(api, client):
+    """A script that throws fails the start as any engine failure does (Camunda's RestException
+    wrapping the script error); no instance is left."""
+    xml = APPROVAL.replace("if (!!task.getVariable('approver')) { task.setAssignee(approver); }",
+                           "throw new Error('no approver')")
+    assert api.deploy_xml(xml, "approval.bpmn").status_code == 200
+    definition = client.get("/engine-rest/process-definition/key/approval").json()
+    response = client.post("/engine-rest/process-definition/key/approval/start", json={})
+    assert response.status_code == 500
+    assert response.headers["content-type"].startswith("application/json")
+    assert response.json() == error(
+        "RestException", f"Cannot instantiate process definition {definition['id']}: Unable to "
+        "evaluate script while executing the create listener of user task 'approve': Error: no approver", 0)
+    assert client.get("/engine-rest/process-instance").json() == []
+
+
+def test_javascript_listener_over_its_time_limit_fails_the_completion(api, client):
+    """A complete listener that never ends is stopped by the time limit; the completion fails
+    (Camunda's RestException wrapping the script error) and the task stays."""
+    xml = APPROVAL.replace('event="create"', 'event="complete"').replace(
+        "if (!!task.getVariable('approver')) { task.setAssignee(approver); }", "while (true) {}")
+    assert api.deploy_xml(xml, "approval.bpmn").status_code == 200
+    started = api.start("approval")
+    [task] = api.tasks()
+    response = client.post(f"/engine-rest/task/{task['id']}/complete", json={})
+    assert response.status_code == 500
+    assert response.headers["content-type"].startswith("application/json")
+    assert response.json() == error(
+        "RestException", f"Cannot complete task {task['id']}: Unable to evaluate script while executing "
+        "the complete listener of "
+        "user task 'approve': the script ran longer than the time limit of 2 seconds", 0)
+    assert [t["id"] for t in api.tasks(processInstanceId=started["id"])] == [task["id"]]

@@ -16,7 +16,7 @@ from modbatch.engine.repository import model_for
 from modbatch.engine.runtime import Runtime, new_instance
 from modbatch.engine.variables import TypedValue
 from modbatch.errors import NotFoundError, ParseError
-from modbatch.store.tables import Incident, Job
+from modbatch.store.tables import Incident, Job, Task
 from tests.conftest import model_path
 from tests.engine.test_behaviours import END, START, flow, rows, run_jobs, shape, variables
 from tests.engine.test_dmn import table_xml
@@ -76,31 +76,34 @@ def invoice_v2() -> bytes:
     return re.sub(rb"<callActivity .*?</callActivity>", plain_task, xml, flags=re.S)
 
 
-@pytest.mark.parametrize("category,amount,groups", [
-    ("Misc", 30.0, '["accounting"]'),
-    ("Misc", 9000.0, '["accounting","management"]'),
-    ("Travel Expenses", 120.0, '["sales"]'),
+@pytest.mark.parametrize("category,amount,groups,approver", [
+    ("Misc", 30.0, '["accounting"]', None),
+    ("Misc", 9000.0, '["accounting","management"]', "demo"),
+    ("Travel Expenses", 120.0, '["sales"]', None),
 ])
-def test_invoice_v2_assigns_approver_groups_before_approval(engine, category, amount, groups):
+def test_invoice_v2_assigns_approver_groups_before_approval(engine, category, amount, groups, approver):
     """invoice.v2's assignApprover evaluates invoice-assign-approver (collectEntries) and the token
-    waits in approveInvoice with the groups in approverGroups."""
+    waits in approveInvoice with the groups in approverGroups; its JavaScript task listeners run:
+    with an approver, the task is assigned to them (and the assignment listener keeps approver)."""
     definitions, decisions = deploy(engine, ("invoice.v2.bpmn", invoice_v2()),
                                     (APPROVERS.name, APPROVERS.read_bytes()))
     assert list(decisions) == ["invoice-assign-approver"]
     with engine.transaction() as session:
-        # modbatch runs no JavaScript: approveInvoice's script task listeners are skipped, as
-        # Camunda's skipCustomListeners skips them
         state = new_instance(model_for(session, definitions["invoice"]),
                              process_definition_id=definitions["invoice"].id,
                              business_key="inv-1", tenant_id=None)
         hand_to(session, [state])
-        Runtime(state, skip_custom_listeners=True).start({
-            "amount": TypedValue("Double", amount),
-            "invoiceCategory": TypedValue("String", category)})
+        given = {"amount": TypedValue("Double", amount), "invoiceCategory": TypedValue("String", category)}
+        if approver is not None:
+            given["approver"] = TypedValue("String", approver)
+        Runtime(state).start(given)
         instances.save(session, [state])
         pid = state.id
     assert tree(engine, pid) == [("approveInvoice", [])]
     assert variables(engine, pid)["approverGroups"] == groups
+    assert variables(engine, pid).get("approver") == approver
+    (task,) = rows(engine, Task, process_instance_id=pid)
+    assert (task.task_definition_key, task.assignee) == ("approveInvoice", approver)
 
 
 def test_map_decision_result_single_entry_keeps_the_typed_value(engine):

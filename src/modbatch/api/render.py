@@ -39,7 +39,7 @@ def process_instance_row(row) -> dict[str, Any]:
 
 
 def task(row, definition_key: str | None = None) -> dict[str, Any]:
-    return {"id": row.id, "name": row.name, "assignee": None, "owner": None,
+    return {"id": row.id, "name": row.name, "assignee": row.assignee, "owner": None,
             "created": format_date(row.created), "lastUpdated": None, "due": None,
             "followUp": None, "delegationState": None, "description": None,
             "executionId": row.execution_id, "parentTaskId": None, "priority": row.priority,

@@ -112,7 +112,7 @@ def load(session: Session, instance_ids: Iterable[str]) -> dict[str, InstanceSta
         for task in conn.execute(LOAD_TASKS, present).all():
             states[task.process_instance_id].tasks[task.id] = TaskState(
                 task.id, task.activity_instance_id, task.execution_id, task.task_definition_key,
-                task.name, task.created, task.priority, task.suspended)
+                task.name, task.created, task.priority, task.suspended, task.assignee)
         for var in conn.execute(LOAD_VARIABLES, present).all():
             states[var.process_instance_id].variables[var.id] = VariableState(
                 var.id, var.name, var.activity_instance_id,
@@ -214,7 +214,7 @@ def flush(session: Session, states: Iterable[InstanceState]) -> None:
                   "process_definition_id": s.process_definition_id,
                   "task_definition_key": t.task_definition_key, "name": t.name,
                   "tenant_id": s.tenant_id, "created": t.created, "priority": t.priority,
-                  "suspended": s.suspended}
+                  "suspended": s.suspended, "assignee": t.assignee}
                  for s in rows for t in s.tasks.values() if t.id not in s.loaded_tasks]
     if task_rows:
         conn.execute(INSERT_TASK, task_rows)

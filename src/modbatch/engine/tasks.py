@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from sqlalchemy import false, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from modbatch.engine import instances, persistence, queries
@@ -34,7 +34,7 @@ def task_query(filters: Mapping[str, Any]):
         stmt = stmt.where(t.process_definition_id.in_(
             select(ProcessDefinition.id).where(ProcessDefinition.key == f("processDefinitionKey"))))
     if f("assignee") is not None:
-        stmt = stmt.where(false())  # tasks are never assigned yet
+        stmt = stmt.where(t.assignee == f("assignee"))
     if f("active") is True:
         stmt = stmt.where(t.suspended.is_(False))
     if f("suspended") is True:
@@ -44,8 +44,9 @@ def task_query(filters: Mapping[str, Any]):
         "instanceId": t.process_instance_id, "id": t.id, "name": t.name,
         "nameCaseInsensitive": func.lower(t.name), "created": t.created,
         "priority": t.priority, "executionId": t.execution_id, "tenantId": t.tenant_id,
+        "assignee": t.assignee,
         **dict.fromkeys(("caseInstanceId", "caseExecutionId", "dueDate", "followUpDate",
-                         "assignee", "lastUpdated", "description"))}, t.id)
+                         "lastUpdated", "description"))}, t.id)
 
 
 def find(session: Session, filters: Mapping[str, Any], first_result: int | None = None,

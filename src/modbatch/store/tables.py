@@ -119,6 +119,7 @@ class Task(SQLModel, table=True):
     created: datetime = timestamp()
     priority: int = 50
     suspended: bool = False
+    assignee: str | None = None
 
 
 class Variable(SQLModel, table=True):

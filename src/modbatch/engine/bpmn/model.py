@@ -55,6 +55,8 @@ class Listener:
     kind: str
     text: str
     expression: Expression | None = None
+    # kind "script": an inline JavaScript script the engine runs (other languages: None)
+    script: "Script | None" = None
 
     def as_tuple(self) -> tuple[str, str, str]:
         return (self.event, self.kind, self.text)
@@ -170,6 +172,10 @@ class Activity:
     is_for_compensation: bool = False
     activity_ref: str | None = None
     wait_for_completion: bool = True
+    # scriptTask: an inline JavaScript script (run in a sandbox, see engine/runtime/scripts.py)
+    script: "Script | None" = None
+    # userTask: camunda:assignee (text or expression)
+    assignee: Expression | None = None
 
     @property
     def is_wait_state(self) -> bool:
@@ -301,3 +307,11 @@ class ProcessModel:
             cache = {}
             object.__setattr__(self, "_reach", cache)
         return cache
+
+
+@dataclass(frozen=True)
+class Script:
+    """An inline script the engine runs itself: JavaScript, in a sandbox."""
+
+    language: str
+    text: str

@@ -27,6 +27,7 @@ from .model import (
     Listener,
     START_TYPES,
     ProcessModel,
+    Script,
     SequenceFlow,
     TimerDefinition,
             )
@@ -103,6 +104,8 @@ _TIMERS = ("timeDate", "timeDuration", "timeCycle")
 _LISTENER_KINDS = ("class", "expression", "delegateExpression")
 # script languages the engine runs itself (the expression language); others need a JVM
 _OWN_SCRIPT_FORMATS = ("juel",)
+# inline scripts run in the JavaScript sandbox (engine/runtime/scripts.py)
+_JAVASCRIPT_FORMATS = ("javascript", "js", "ecmascript")
 # the bytes a DTD needs, in every encoding libxml2 sniffs from a BOM or declaration
 _DTD_MARKERS = [m.encode(enc) for m in ("<!DOCTYPE", "<!ENTITY") for enc in ("utf-8", "utf-16-le", "utf-16-be")]
 
@@ -449,6 +452,8 @@ class _ProcessParser:
                     next(c for c in el if _bpmn_tag(c) == "messageEventDefinition")))
             elif kind == "scriptTask":
                 extra.update(self.script(el))
+            elif kind == "userTask" and el.get(_camunda("assignee")):
+                extra.update(self.assignee(el))
             elif kind == "subProcess" and ident in self.event_scopes:
                 extra.update(self.event_subprocess(ident, el, incoming, outgoing))
             elif kind in ("subProcess", "transaction"):
@@ -539,9 +544,21 @@ class _ProcessParser:
             tenant_id=compiled(tenant, "decisionRefTenantId"), map_result=mapper)
         return {"decision": reference, "result_variable": el.get(_camunda("resultVariable"))}
 
+    def assignee(self, el: etree._Element) -> dict:
+        """camunda:assignee: text or an expression; one only a JVM can evaluate (a bean's method)
+        fails when the task is reached, as other Java-only code does."""
+        text = el.get(_camunda("assignee"))
+        try:
+            return {"assignee": compile_expression(text)}
+        except ExpressionError:
+            return {"jvm_implementation": f"camunda:assignee '{text}'"}
+
     def script(self, el: etree._Element) -> dict:
         language = (el.get("scriptFormat") or "").lower()
         result = {"result_variable": el.get(_camunda("resultVariable"))}
+        if language in _JAVASCRIPT_FORMATS and el.get(_camunda("resource")) is None:
+            script = next(c for c in el if _bpmn_tag(c) == "script")
+            return {**result, "script": Script(language, "".join(script.itertext()))}
         if language not in _OWN_SCRIPT_FORMATS or el.get(_camunda("resource")) is not None:
             return {**result, "jvm_implementation": f"a {el.get('scriptFormat')} script"}
         script = next(c for c in el if _bpmn_tag(c) == "script")
@@ -721,7 +738,10 @@ class _ProcessParser:
                                      f"camunda:{element} of {_where(el)}", listener, el.get("id"))
                 language = (script.get("scriptFormat") or "").lower()
                 text = "".join(script.itertext()).strip()
-                if language in _OWN_SCRIPT_FORMATS and text and script.get("resource") is None:
+                if language in _JAVASCRIPT_FORMATS and text and script.get("resource") is None:
+                    found.append(Listener(event, "script", f"{script.get('scriptFormat')} script",
+                                          script=Script(language, "".join(script.itertext()))))
+                elif language in _OWN_SCRIPT_FORMATS and text and script.get("resource") is None:
                     found.append(Listener(event, "expression", text, self.compile(
                         text, script, f"the script of a camunda:{element} of {_where(el)}", el)))
                 else:

@@ -91,7 +91,7 @@ def write(conn: Any, states: Iterable[InstanceState], now: datetime) -> None:
             continue
         s.history = None
         if history.started:
-            tasks = {t.activity_instance_id: t.id for t in s.tasks.values()}
+            tasks = {t.activity_instance_id: t for t in s.tasks.values()}
             for r in history.started.values():
                 activity_rows.append({
                     "id": r.id, "parent_activity_instance_id": r.parent_id,
@@ -99,7 +99,8 @@ def write(conn: Any, states: Iterable[InstanceState], now: datetime) -> None:
                     "activity_type": r.activity_type,
                     "process_definition_key": s.process_definition_key,
                     "process_definition_id": s.process_definition_id, "process_instance_id": s.id,
-                    "execution_id": r.execution_id, "task_id": tasks.get(r.id), "assignee": None,
+                    "execution_id": r.execution_id, "task_id": tasks[r.id].id if r.id in tasks else None,
+                    "assignee": tasks[r.id].assignee if r.id in tasks else None,
                     "called_process_instance_id": r.called_process_instance_id,
                     "start_time": r.start, "end_time": r.end,
                     "duration_in_millis": _duration(r.start, r.end), "canceled": r.canceled,

@@ -23,7 +23,7 @@ from modbatch.engine import clock
 from modbatch.engine.bpmn.expression import compile_expression
 from modbatch.engine.bpmn.model import Activity, IoParameter, Listener, ProcessModel
 from modbatch.engine.bpmn.timers import TimerError, job_configuration, parse_timer
-from modbatch.engine.runtime import history
+from modbatch.engine.runtime import history, scripts
 from modbatch.engine.runtime.behaviours import BEHAVIOURS, event_subprocess
 from modbatch.engine.runtime.behaviours import compensation
 from modbatch.engine.runtime.behaviours.base import unsupported
@@ -33,6 +33,7 @@ from modbatch.engine.runtime.state import (
     InstanceState,
     JobState,
     SubscriptionState,
+    TaskState,
     VariableState,
     activity_instance_id,
     new_id,
@@ -112,7 +113,8 @@ class Runtime:
             self.set_variable(name, value, task.activity_instance_id)
         ai = self.state.activity_instances[task.activity_instance_id]
         activity = self.model.activities[ai.activity_id]
-        self.fire_listeners(activity.task_listeners, "complete", ai.id, f"user task '{activity.id}'")
+        self.fire_listeners(activity.task_listeners, "complete", ai.id, f"user task '{activity.id}'",
+                            task)
         self.complete(ai)
         self.run()
         self._end_if_empty()
@@ -343,7 +345,7 @@ class Runtime:
         return None if parameter.value is None else self.evaluate(parameter.value, scope_id)
 
     def fire_listeners(self, listeners: Iterable[Listener], event: str, scope_id: str,
-                       owner: str) -> None:
+                       owner: str, task: TaskState | None = None) -> None:
         """Expression listeners run; Java-only listeners fail loudly (skipCustomListeners skips both)."""
         if self.skip_custom_listeners:
             return
@@ -352,6 +354,8 @@ class Runtime:
                 continue
             if listener.expression is not None:
                 self.evaluate(listener.expression, scope_id)
+            elif listener.script is not None:
+                scripts.run_script(self, listener.script, scope_id, owner, event=event, task=task)
             else:
                 raise unsupported(f"the {event} listener camunda:{listener.kind} '{listener.text}'"
                                   if listener.kind != "script" else

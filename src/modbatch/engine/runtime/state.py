@@ -60,6 +60,7 @@ class TaskState:
     created: datetime
     priority: int = 50
     suspended: bool = False
+    assignee: str | None = None
 
 
 @dataclass

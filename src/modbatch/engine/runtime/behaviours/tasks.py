@@ -13,6 +13,7 @@ from modbatch.engine.runtime.behaviours.base import (
     run_expression,
     unsupported,
 )
+from modbatch.engine.runtime import scripts
 from modbatch.engine.runtime.state import ExternalTaskState, TaskState, new_id
 from modbatch.errors import ProcessEngineError
 
@@ -27,9 +28,17 @@ class PlainTask(PassThrough):
 class UserTask(Behaviour):
     def execute(self, rt: "Runtime", activity: Activity, scope_id: str) -> None:
         ai = rt.create_instance(activity, scope_id)
+        if activity.jvm_implementation is not None:
+            raise unsupported(activity.jvm_implementation, f"user task '{activity.id}'")
         task = TaskState(new_id(), ai.id, ai.execution_id, activity.id, activity.name, clock.now())
+        if activity.assignee is not None:
+            assignee = rt.evaluate(activity.assignee, ai.id)
+            task.assignee = None if assignee is None else str(assignee)
         rt.state.tasks[task.id] = task
-        rt.fire_listeners(activity.task_listeners, "create", ai.id, f"user task '{activity.id}'")
+        owner = f"user task '{activity.id}'"
+        rt.fire_listeners(activity.task_listeners, "create", ai.id, owner, task)
+        if task.assignee is not None and rt.state.tasks.get(task.id) is task:
+            rt.fire_listeners(activity.task_listeners, "assignment", ai.id, owner, task)
 
 
 class ReceiveTask(Behaviour):
@@ -53,6 +62,10 @@ class ServiceTask(PassThrough):
     def work(self, rt: "Runtime", activity: Activity, scope_id: str) -> None:
         if activity.jvm_implementation is not None:
             raise unsupported(activity.jvm_implementation, f"{activity.type} '{activity.id}'")
+        if activity.script is not None:
+            scripts.run_script(rt, activity.script, scope_id, f"{activity.type} '{activity.id}'",
+                               activity_id=activity.id, result_variable=activity.result_variable)
+            return
         run_expression(rt, activity, scope_id)
 
 
