@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 
 from modbatch.engine.bpmn import ConstantExpression, IoParameter, parse_bpmn
+from modbatch.engine.bpmn.model import Script
 from modbatch.engine.bpmn import parser as parser_module
 from modbatch.errors import ParseError, ProcessEngineError
 
@@ -507,22 +508,30 @@ def test_java_service_tasks_deploy_and_name_their_implementation(attrs, inner, r
     assert model.activities["t"].jvm_implementation == recorded
 
 
-def test_script_input_parameter_deploys_and_fails_only_when_evaluated():
-    """camunda:script inside an input parameter deploys (as Camunda's loan-granting example needs);
-    evaluating it fails loudly, naming the language and the parameter."""
+def test_script_io_parameters_javascript_runs_others_fail_only_when_evaluated():
+    """A JavaScript camunda:script in an io parameter becomes a Script the sandbox runs; a groovy one
+    (or a camunda:resource one) deploys and fails loudly when evaluated, naming language and parameter."""
     inner = """<bpmn:extensionElements><camunda:inputOutput>
       <camunda:inputParameter name="score">
         <camunda:script scriptFormat="javascript">5</camunda:script>
       </camunda:inputParameter>
+      <camunda:inputParameter name="g">
+        <camunda:script scriptFormat="groovy">5</camunda:script>
+      </camunda:inputParameter>
+      <camunda:outputParameter name="r">
+        <camunda:script scriptFormat="js" resource="deployment://x.js"/>
+      </camunda:outputParameter>
     </camunda:inputOutput></bpmn:extensionElements>"""
     (model,) = parse_bpmn(service('camunda:type="external" camunda:topic="x"', inner), "s.bpmn")
-    [parameter] = model.activities["t"].input_parameters
-    assert (parameter.name, parameter.value.language, parameter.value.source) == ("score", "javascript", "5")
-    with pytest.raises(ProcessEngineError) as caught:
-        parameter.value.evaluate({})
-    assert caught.value.status == 400
-    assert ("cannot run the javascript script of camunda:inputParameter 'score' of 'serviceTask' with id 't'"
-            in caught.value.message)
+    score, groovy = model.activities["t"].input_parameters
+    [resource] = model.activities["t"].output_parameters
+    assert (score.name, score.value) == ("score", Script("javascript", "5"))
+    for parameter, language, kind in ((groovy, "groovy", "inputParameter"), (resource, "js", "outputParameter")):
+        with pytest.raises(ProcessEngineError) as caught:
+            parameter.value.evaluate({})
+        assert caught.value.status == 400
+        assert (f"cannot run the {language} script of camunda:{kind} '{parameter.name}' of 'serviceTask' "
+                "with id 't'" in caught.value.message)
 
 
 def test_io_parameters_text_expression_and_empty():

@@ -218,3 +218,83 @@ def test_assignee_calling_a_bean_deploys_and_fails_when_reached(engine):
                                                         "of user task 't'"):
         start(engine, d)
     assert rows(engine, ProcessInstance, process_definition_id=d.id) == []
+
+
+def io_task(parameters: str, task_id: str = "t") -> str:
+    return (f'<userTask id="{task_id}"><extensionElements><camunda:inputOutput>{parameters}'
+            '</camunda:inputOutput></extensionElements></userTask>')
+
+
+def script_parameter(kind: str, name: str, script: str, language: str = "javascript",
+                     attributes: str = "") -> str:
+    return (f'<camunda:{kind} name="{name}"><camunda:script scriptFormat="{language}" {attributes}>'
+            f'<![CDATA[{script}]]></camunda:script></camunda:{kind}>')
+
+
+def task_locals(engine, pid, activity_id):
+    with engine.transaction() as session:
+        state = instances.load_one(session, pid)
+        (ai,) = [ai for ai in state.activity_instances.values() if ai.activity_id == activity_id]
+        return {name: value.value for name, value in state.local_variables(ai.id).items()}
+
+
+def test_input_parameter_script_value_is_its_last_value(engine):
+    """An input parameter script's last value becomes the activity's local variable; it sees the
+    variables as globals and execution, and execution.setVariable writes to the process instance."""
+    parameters = (script_parameter("inputParameter", "doubled", "var d = amount * 2; d")
+                  + script_parameter("inputParameter", "nothing",
+                                     "execution.setVariable('seen', execution.getActivityId() + ':' + "
+                                     "execution.getVariable('amount'));")
+                  + script_parameter("inputParameter", "list", "[name, amount + 1]", language="JavaScript"))
+    d = inline(engine, "jsinput", flow(START, io_task(parameters), END))
+    pid = start(engine, d, amount=21, name="Ada")
+    assert shape(engine, pid) == [("t", [])]
+    assert variables(engine, pid) == {"amount": 21, "name": "Ada", "seen": "t:21"}
+    assert task_locals(engine, pid, "t") == {"doubled": 42, "nothing": None, "list": '["Ada",22]'}
+    complete(engine, pid, "t")
+    assert shape(engine, pid) is None
+
+
+def test_output_parameter_script_reads_the_activity_scope(engine):
+    """An output parameter script runs on the activity's scope (it sees its input locals); its last
+    value is set on the outer scope when the activity ends."""
+    parameters = ('<camunda:inputParameter name="base">${amount + 1}</camunda:inputParameter>'
+                  + script_parameter("outputParameter", "total", "base * 10 + execution.getVariableLocal('base')"))
+    d = inline(engine, "jsoutput", flow(START, io_task(parameters), '<userTask id="wait"/>', END))
+    pid = start(engine, d, amount=1)
+    assert variables(engine, pid) == {"amount": 1}
+    complete(engine, pid, "t")
+    assert shape(engine, pid) == [("wait", [])]
+    assert variables(engine, pid) == {"amount": 1, "total": 22}
+
+
+def test_failing_parameter_script_names_its_parameter(engine):
+    """A parameter script that throws fails the start with a 400 naming the parameter."""
+    d = inline(engine, "jsbadparam", flow(START, io_task(
+        script_parameter("inputParameter", "p", "throw new Error('no score')")), END))
+    with pytest.raises(ScriptError) as caught:
+        start(engine, d)
+    assert caught.value.status == 400
+    assert "camunda:inputParameter 'p' of userTask 't'" in caught.value.message
+    assert "Error: no score" in caught.value.message
+    assert rows(engine, ProcessInstance, process_definition_id=d.id) == []
+
+
+def test_groovy_and_external_parameter_scripts_still_fail_when_evaluated(engine):
+    """A groovy parameter script and a camunda:resource one deploy and fail with a 400 when reached;
+    skipIoMappings gets past them."""
+    d = inline(engine, "groovyparam", flow(START, io_task(
+        script_parameter("inputParameter", "p", "1 + 1", language="groovy")), END))
+    with pytest.raises(ProcessEngineError, match="cannot run the groovy script of "
+                                                 "camunda:inputParameter 'p'") as caught:
+        start(engine, d)
+    assert caught.value.status == 400
+    with engine.transaction() as session:
+        pid = instances.start(session, d, business_key=None, variables={}, skip_io_mappings=True).state.id
+    assert shape(engine, pid) == [("t", [])]
+    d = inline(engine, "resourceparam", flow(START, io_task(
+        script_parameter("outputParameter", "p", "", attributes='resource="deployment://x.js"')), END))
+    pid = start(engine, d)
+    with pytest.raises(ProcessEngineError, match="cannot run the javascript script of "
+                                                 "camunda:outputParameter 'p'"):
+        complete(engine, pid, "t")

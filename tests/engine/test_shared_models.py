@@ -106,7 +106,7 @@ def test_shared_model_runs_and_is_modified_in_a_batch(engine, deploy, settings, 
 
 def test_loan_granting_runs_its_multi_instance_sub_process_and_is_moved_in_a_batch(engine, deploy, settings,
                                                                                   pinned_clock):
-    """loan-granting: a timer start job, a JavaScript input mapping only skipIoMappings gets past,
+    """loan-granting: a timer start job, a JavaScript input mapping that sets defaultScore,
     a parallel multi-instance sub-process over ${creditScores} with external tasks per score; an
     executeAsync batch moves waiting instances into a new body."""
     name = "camunda-bpm-examples__loan-granting.bpmn"
@@ -115,15 +115,19 @@ def test_loan_granting_runs_its_multi_instance_sub_process_and_is_moved_in_a_bat
     assert (timer.handler_type, timer.handler_configuration) == ("timer-start-event", "StartEvent_1")
     assert timer.due_date > pinned_clock  # not due while the pinned clock stands: the batch runs alone
     scores = {"creditScores": TypedValue("Json", "[3, 7, 9]")}
-    with pytest.raises(ProcessEngineError, match="cannot run the javascript script of "
-                                                 "camunda:inputParameter 'Input_2rvtuu9'"):
-        with engine.transaction() as session:
-            instances.start(session, definition, business_key=None, variables=scores)
     with engine.transaction() as session:
-        pids = [instances.start(session, definition, business_key=None, variables=scores,
-                                skip_io_mappings=True).state.id for _ in range(3)]
+        pids = [instances.start(session, definition, business_key=None, variables=scores).state.id
+                for _ in range(3)]
     for pid in pids:
         assert shape(engine, pid) == [("Task_1lvjtd4", [])]
+        # the input script's execution.setVariable lands on the process instance; the parameter
+        # itself is the script's last value (undefined: null), local to the credit check
+        with engine.transaction() as session:
+            assert {k: v.value for k, v in instances.variables(session, pid).items()} == {
+                "creditScores": "[3, 7, 9]", "defaultScore": 5}
+            state = instances.load_one(session, pid)
+            (check,) = [ai for ai in state.activity_instances.values() if ai.activity_id == "Task_1lvjtd4"]
+            assert {k: v.value for k, v in state.local_variables(check.id).items()} == {"Input_2rvtuu9": None}
     # one instance runs on: its worker completes the credit check
     with engine.transaction() as session:
         [check] = [t for t in rows(engine, ExternalTask, process_instance_id=pids[0])]

@@ -32,10 +32,11 @@ class SequenceFlow:
 
 @dataclass(frozen=True)
 class IoParameter:
-    """A camunda:inputParameter / outputParameter whose value is a text or an expression."""
+    """A camunda:inputParameter / outputParameter whose value is a text, an expression or an
+    inline JavaScript (a Script: the value is its last value)."""
 
     name: str
-    value: Expression | None
+    value: Expression | Script | None
 
 
 @dataclass(frozen=True)

@@ -707,7 +707,12 @@ class _ProcessParser:
                     raise self.error(f"camunda:{kind} of {_where(el)} has no name", param, el.get("id"))
                 nested = next((c for c in param if isinstance(c.tag, str)), None)
                 if nested is not None and _local(nested) == "script":
-                    # runs (and fails) only when evaluated, as camunda:class implementations do
+                    source = "".join(nested.itertext())
+                    if (nested.get("scriptFormat") or "").lower() in _JAVASCRIPT_FORMATS \
+                            and source.strip() and nested.get("resource") is None:
+                        params[kind].append(IoParameter(name, Script("javascript", source)))
+                        continue
+                    # other languages run (and fail) only when evaluated, as camunda:class does
                     params[kind].append(IoParameter(name, ForeignScript(
                         "".join(nested.itertext()).strip(), nested.get("scriptFormat") or "unknown",
                         f"camunda:{kind} '{name}' of {_where(el)}")))

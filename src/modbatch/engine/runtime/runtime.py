@@ -21,7 +21,7 @@ from typing import Any, Iterable
 
 from modbatch.engine import clock
 from modbatch.engine.bpmn.expression import compile_expression
-from modbatch.engine.bpmn.model import Activity, IoParameter, Listener, ProcessModel
+from modbatch.engine.bpmn.model import Activity, IoParameter, Listener, ProcessModel, Script
 from modbatch.engine.bpmn.timers import TimerError, job_configuration, parse_timer
 from modbatch.engine.runtime import history, scripts
 from modbatch.engine.runtime.behaviours import BEHAVIOURS, event_subprocess
@@ -330,18 +330,28 @@ class Runtime:
         if self.skip_io_mappings:
             return
         for parameter in activity.input_parameters:
-            value = self._parameter_value(parameter, ai_id)
+            value = self._parameter_value(parameter, ai_id, activity, "inputParameter")
             self.set_variable(parameter.name, infer(value), ai_id, local=True)
 
     def apply_outputs(self, activity: Activity, scope_id: str, source_id: str) -> None:
         """Output mappings read ``source_id`` (the activity's own instance while it still exists)."""
         if self.skip_io_mappings or not activity.output_parameters:
             return
-        values = [(p.name, self._parameter_value(p, source_id)) for p in activity.output_parameters]
+        values = [(p.name, self._parameter_value(p, source_id, activity, "outputParameter"))
+                  for p in activity.output_parameters]
         for name, value in values:
             self.set_variable(name, infer(value), scope_id)
 
-    def _parameter_value(self, parameter: IoParameter, scope_id: str) -> Any:
+    def _parameter_value(self, parameter: IoParameter, scope_id: str, activity: Activity | None = None,
+                         kind: str = "inputParameter") -> Any:
+        if isinstance(parameter.value, Script):
+            # Camunda runs an input script on the outer scope, an output script on the activity's
+            ai = self.state.activity_instances.get(scope_id)
+            scope = ai.parent_id if kind == "inputParameter" and ai is not None else scope_id
+            owner = f"camunda:{kind} '{parameter.name}' of {activity.type} '{activity.id}'" if activity else \
+                f"camunda:{kind} '{parameter.name}'"
+            return scripts.script_value(self, parameter.value, scope, owner,
+                                        activity_id=activity.id if activity else None)
         return None if parameter.value is None else self.evaluate(parameter.value, scope_id)
 
     def fire_listeners(self, listeners: Iterable[Listener], event: str, scope_id: str,

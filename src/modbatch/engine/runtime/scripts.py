@@ -118,8 +118,33 @@ def run_script(rt: "Runtime", script: Script, scope_id: str, owner: str, *, even
                result_variable: str | None = None) -> None:
     """Run ``script`` in ``scope_id``; apply the variables it set (and the assignee it set on
     ``task``); ``result_variable`` gets the script's last value. Failures raise ScriptError."""
-    state = rt.state
     where = f"the {event} listener of {owner}" if event is not None else owner
+    result = _run(rt, script, scope_id, where, event=event, task=task, activity_id=activity_id,
+                  want_result=bool(result_variable))
+    if result_variable:
+        if not result["ok"]:
+            raise ScriptError(f"Unable to evaluate script while executing {where}: the "
+                              f"script's value for camunda:resultVariable '{result_variable}' is not "
+                              "JSON-compatible")
+        rt.set_variable(result_variable, infer(result["value"]), scope_id)
+
+
+def script_value(rt: "Runtime", script: Script, scope_id: str, owner: str,
+                 activity_id: str | None = None) -> Any:
+    """The last value of ``script`` run in ``scope_id`` (a camunda:inputParameter or
+    outputParameter); the variables it set are applied as in run_script. undefined is null."""
+    where = f"the script of {owner}"
+    result = _run(rt, script, scope_id, where, activity_id=activity_id, want_result=True)
+    if not result["ok"]:
+        raise ScriptError(f"Unable to evaluate script while executing {where}: the script's "
+                          "value is not JSON-compatible")
+    return result["value"]
+
+
+def _run(rt: "Runtime", script: Script, scope_id: str, where: str, *, event: str | None = None,
+         task: TaskState | None = None, activity_id: str | None = None,
+         want_result: bool) -> dict[str, Any]:
+    state = rt.state
     visible: dict[str, Any] = {}
     opaque: list[str] = []
     for name, value in state.visible_variables(scope_id).items():
@@ -132,7 +157,7 @@ def run_script(rt: "Runtime", script: Script, scope_id: str, owner: str, *, even
         "executionId": ai.execution_id if ai is not None else state.id,
         "processInstanceId": state.id, "businessKey": state.business_key,
         "activityId": activity_id or (ai.activity_id if ai is not None else None),
-        "eventName": event, "wantResult": bool(result_variable),
+        "eventName": event, "wantResult": want_result,
         "task": None if task is None else {"id": task.id, "name": task.name, "assignee": task.assignee,
                                            "taskDefinitionKey": task.task_definition_key},
     }
@@ -158,12 +183,7 @@ def run_script(rt: "Runtime", script: Script, scope_id: str, owner: str, *, even
         rt.set_variable(name, infer(json.loads(value)), scope_id, local=local)
     if task is not None and out["assigneeSet"]:
         task.assignee = out["assignee"]
-    if result_variable:
-        if not outcome["resultOk"]:
-            raise ScriptError(f"Unable to evaluate script while executing {where}: the "
-                              f"script's value for camunda:resultVariable '{result_variable}' is not "
-                              "JSON-compatible")
-        rt.set_variable(result_variable, infer(outcome["result"]), scope_id)
+    return {"ok": outcome["resultOk"], "value": outcome["result"]}
 
 
 # names the prelude needs and JavaScript's reserved words: variables named so are no globals
