@@ -514,7 +514,7 @@ def compile_expression(text: str) -> ConstantExpression | JuelExpression:
 
 @dataclass(frozen=True)
 class ForeignScript:
-    """A camunda:script value in a language modbatch cannot run (JavaScript, Groovy, ...).
+    """A camunda:script value modbatch cannot run (Groovy, Python, ..., or a camunda:resource).
 
     It deploys, as in Camunda, and fails loudly only when a token evaluates it; a start or a
     modification with skipIoMappings never does.
