@@ -36,9 +36,9 @@ MODEL = b"""<?xml version="1.0" encoding="UTF-8"?>
 </definitions>"""
 
 
-def modbatch_rate(folder: Path, count: int, k: int) -> float:
+def modbatch_rate(folder: Path, count: int, k: int, history_level: str = "full") -> float:
     settings = Settings(database_url=f"sqlite:///{folder}/modbatch-{k}.db", job_executor=False,
-                        invocations_per_batch_job=k)
+                        invocations_per_batch_job=k, history_level=history_level)
     engine = ProcessEngine(settings)
     install(engine)
     with engine.transaction() as session:
@@ -118,17 +118,21 @@ def main() -> None:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--instances", type=int, default=10_000)
     parser.add_argument("--ks", default="1,10,100")
+    parser.add_argument("--history-level", default="full",
+                        choices=["none", "activity", "audit", "full"],
+                        help="modbatch's history level (the floor writes no history)")
     args = parser.parse_args()
     ks = [int(k) for k in args.ks.split(",")]
     folder = Path(tempfile.mkdtemp(prefix="modbatch-bench-"))
-    print(f"{args.instances:,} instances per run, SQLite, one job executor thread\n")
+    print(f"{args.instances:,} instances per run, SQLite, one job executor thread, "
+          f"history level {args.history_level}\n")
     print(f"{'K':>6} {'floor inst/s':>14} {'modbatch inst/s':>16} {'modbatch/floor':>15} "
           f"{'vs K=1':>8}")
     base = None
     for k in ks:
         count = min(args.instances, 2_000) if k == 1 else args.instances
         floor = floor_rate(folder, count, k)
-        rate = modbatch_rate(folder, count, k)
+        rate = modbatch_rate(folder, count, k, args.history_level)
         base = base or rate
         print(f"{k:>6} {floor:>14,.0f} {rate:>16,.0f} {rate / floor:>15.2f} {rate / base:>8.1f}x")
 
