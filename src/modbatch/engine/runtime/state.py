@@ -180,7 +180,10 @@ class InstanceState:
 
     @property
     def changed(self) -> bool:
+        """A token that passed through without leaving a row behind (a non-interrupting event
+        sub-process that ran to its end) still changed the instance: its history must be written."""
         return (self.is_new or self.ended or bool(self.dirty_variables)
+                or self.history is not None
                 or set(self.activity_instances) != self.loaded_activity_instances
                 or set(self.tasks) != self.loaded_tasks
                 or set(self.variables) != self.loaded_variables
