@@ -3,13 +3,11 @@ instance, and the decision is resolved from the deployed decision definitions.""
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import pytest
 
 from modbatch.engine import instances, repository
-from modbatch.engine.bpmn import parse_bpmn
 from modbatch.engine.decisions import hand_to
 from modbatch.engine.dmn import DecisionError
 from modbatch.engine.repository import model_for
@@ -58,22 +56,7 @@ def graded(engine, attributes: str, **start_variables):
 
 
 def invoice_v2() -> bytes:
-    """invoice.v2 as shared; while call activities are refused, its call activity (reached only
-    after approveInvoice) becomes a plain task so that the path up to approval can run."""
-    xml = model_path("camunda-bpm-platform__invoice.v2.bpmn").read_bytes()
-    try:
-        parse_bpmn(xml, "invoice.v2.bpmn")
-        return xml
-    except ParseError as error:
-        if "'callActivity'" not in error.message:
-            raise
-
-    def plain_task(match: re.Match) -> bytes:
-        opening = match.group(0).split(b">", 1)[0].replace(b"<callActivity", b"<task")
-        flows = re.findall(rb"<(?:incoming|outgoing)>[^<]*</(?:incoming|outgoing)>", match.group(0))
-        return opening + b">" + b"".join(flows) + b"</task>"
-
-    return re.sub(rb"<callActivity .*?</callActivity>", plain_task, xml, flags=re.S)
+    return model_path("camunda-bpm-platform__invoice.v2.bpmn").read_bytes()
 
 
 @pytest.mark.parametrize("category,amount,groups,approver", [

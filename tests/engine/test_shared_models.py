@@ -4,6 +4,8 @@ own deployment or a stand-in of ours."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from sqlalchemy import select
@@ -269,3 +271,44 @@ def test_invoice_review_call_activity_reached_by_modification(engine, deploy, se
     assert shape(engine, pids[2]) == [("approveInvoice", [])]
     (task,) = rows(engine, Task, process_instance_id=pids[2])
     assert (task.task_definition_key, task.assignee) == ("approveInvoice", "demo")
+
+
+def test_invoice_runs_from_its_start_event_and_is_moved_in_a_batch(engine, settings):
+    """invoice.v2 with its decision table (ours: tests/dmn/invoice-assign-approver.dmn) and
+    reviewInvoice: started from the start event, the decision assigns approver groups and the
+    JavaScript listeners of approveInvoice run; a batch moves every invoice from approveInvoice into
+    the reviewInvoice call activity, which starts one ReviewInvoice instance per invoice."""
+    approvers = Path(__file__).resolve().parents[1] / "dmn" / "invoice-assign-approver.dmn"
+    resources = [(model_path(n).name, model_path(n).read_bytes()) for n in (INVOICE, REVIEW)]
+    resources.append((approvers.name, approvers.read_bytes()))
+    with engine.transaction() as session:
+        result = repository.deploy(session, name="invoice", source=None, tenant_id=None,
+                                   resources=resources, max_resource_bytes=10 * 1024 * 1024)
+        definitions = {d.key: d for d in result.definitions}
+    invoice = definitions["invoice"]
+    pids = []
+    for n in range(4):
+        with engine.transaction() as session:
+            pids.append(instances.start(session, invoice, business_key=f"inv-{n}", variables={
+                "amount": TypedValue("Double", 30.0 + n),
+                "invoiceCategory": TypedValue("String", "Misc"),
+                "invoiceNumber": TypedValue("String", f"INV-{n}"),
+                "reviewer": TypedValue("String", "mary")}).state.id)
+    for pid in pids:
+        assert shape(engine, pid) == [("approveInvoice", [])]
+    request = ModificationRequest(
+        process_definition_id=invoice.id,
+        instructions=[Instruction("cancel", activity_id="approveInvoice"),
+                      Instruction("startBeforeActivity", activity_id="reviewInvoice")],
+        instance_ids=pids, skip_custom_listeners=False, skip_io_mappings=False, annotation=None)
+    with engine.transaction() as session:
+        batches.create_modification_batch(session, request, settings, tenant_id=None,
+                                          deployment_id=invoice.deployment_id)
+    engine.job_executor.run_until_idle()
+    for n, pid in enumerate(pids):
+        assert shape(engine, pid) == [("reviewInvoice", [])]
+        with engine.transaction() as session:
+            (called,) = instances.find(session, {"superProcessInstance": pid})
+            values = {k: v.value for k, v in instances.variables(session, called.id).items()}
+        assert (values["invoiceNumber"], values["amount"]) == (f"INV-{n}", 30.0 + n)
+        assert shape(engine, called.id) == [("assignReviewer", [])]
