@@ -281,7 +281,7 @@ def _catches(caller: InstanceState, call_ai_id: str, kind: str, code: str | None
     probe = Runtime(caller)
     for ai_id in chain:
         if any(s.event_name is None or s.event_name == code
-               for s in event_subprocess._handlers(probe, ai_id, f"{kind[0].lower()}{kind[1:]}StartEvent",
+               for s in event_subprocess.handlers(probe, ai_id, f"{kind[0].lower()}{kind[1:]}StartEvent",
                                                    chain)):
             return True
         if ai_id == caller.id:

@@ -105,7 +105,7 @@ class Runtime:
         event_subprocess.open_scope(self, self.state.id)
         self.push("enter", start, self.state.id)
         self.run()
-        self._end_if_empty()
+        self.end_if_empty()
 
     def complete_task(self, task_id: str, variables: dict[str, TypedValue] | None = None) -> None:
         task = self.state.tasks[task_id]
@@ -117,7 +117,7 @@ class Runtime:
                             task)
         self.complete(ai)
         self.run()
-        self._end_if_empty()
+        self.end_if_empty()
 
     def complete_activity(self, ai_id: str, variables: dict[str, TypedValue] | None = None,
                           local_variables: dict[str, TypedValue] | None = None) -> None:
@@ -129,7 +129,7 @@ class Runtime:
             self.set_variable(name, value, ai.id, local=True)
         self.complete(ai)
         self.run()
-        self._end_if_empty()
+        self.end_if_empty()
 
     def trigger(self, ai_id: str, activity_id: str, variables: dict[str, TypedValue] | None = None,
                 local_variables: dict[str, TypedValue] | None = None) -> None:
@@ -162,7 +162,7 @@ class Runtime:
             history.passed_through(self.state, event, parent)
             self.push("leave", event.id, parent)
         self.run()
-        self._end_if_empty()
+        self.end_if_empty()
 
     def fire_job(self, job_id: str) -> None:
         """Run an async continuation or a timer owned by this instance."""
@@ -193,7 +193,7 @@ class Runtime:
             self.trigger(owner.id, job.activity_id)
             return
         self.run()
-        self._end_if_empty()
+        self.end_if_empty()
 
     def throw_bpmn_error(self, ai_id: str, error_code: str, error_message: str | None = None,
                          variables: dict[str, TypedValue] | None = None) -> None:
@@ -203,13 +203,13 @@ class Runtime:
             self.set_variable(name, value, ai.id)
         self.propagate_error(error_code, error_message, ai.id, thrower=ai.id)
         self.run()
-        self._end_if_empty()
+        self.end_if_empty()
 
     def throw_escalation(self, ai_id: str, code: str | None) -> None:
         """An escalation a called instance did not catch, thrown at its call activity instance."""
         self.propagate_escalation(code, ai_id)
         self.run()
-        self._end_if_empty()
+        self.end_if_empty()
 
     # ------------------------------------------------------------------ modification
     def start_before(self, activity_id: str, scope_id: str,
@@ -285,7 +285,7 @@ class Runtime:
         if not self.state.children(self.state.id) and not self.inflight[self.state.id]:
             self.emptied_by = "cancelled"
             self.state.delete_reason = history.MODIFICATION_REASON
-            self._end_if_empty(state="EXTERNALLY_TERMINATED")
+            self.end_if_empty(state="EXTERNALLY_TERMINATED")
 
     def finish_modification(self, *, externally: bool) -> None:
         """After the last instruction: end the instance only if nothing is left in it."""
@@ -463,7 +463,7 @@ class Runtime:
             return
         self.complete(self.state.activity_instances[scope_id])
 
-    def _end_if_empty(self, state: str = "COMPLETED") -> None:
+    def end_if_empty(self, state: str = "COMPLETED") -> None:
         if self.preserve_scope or self.state.ended:
             return
         if not self.state.children(self.state.id) and not self.inflight[self.state.id]:

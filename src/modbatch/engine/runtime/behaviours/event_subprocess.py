@@ -126,7 +126,7 @@ def triggered(rt: "Runtime", scope_id: str, activity_id: str,
             rt.set_variable(name, value, scope_id, local=True)
         run_event_subprocess(rt, scope_id, start)
         rt.run()
-        rt._end_if_empty()
+        rt.end_if_empty()
     return True
 
 
@@ -141,7 +141,7 @@ def fire_timer(rt: "Runtime", job_id: str) -> bool:
 
 
 # ---------------------------------------------------------------------------- errors, escalations
-def _handlers(rt: "Runtime", ai_id: str, kind: str, chain: list[str]) -> list[Activity]:
+def handlers(rt: "Runtime", ai_id: str, kind: str, chain: list[str]) -> list[Activity]:
     """Start events of ``kind`` of the event sub-processes in the scope instance ``ai_id``, in
     document order, without those the throw happened in (Camunda does not let an event
     sub-process catch what it throws itself)."""
@@ -160,7 +160,7 @@ def catch_error(rt: "Runtime", ai_id: str, chain: list[str], code: str,
     events attached to the same scope (0), plus 1 for naming the error code: so an event
     sub-process for the exact code catches first, then a catch-all one, and only then the
     boundary events (which ``propagate_error`` itself looks at)."""
-    starts = _handlers(rt, ai_id, "errorStartEvent", chain)
+    starts = handlers(rt, ai_id, "errorStartEvent", chain)
     start = next((s for s in starts if s.event_name is not None and s.event_name == code), None) \
         or next((s for s in starts if s.event_name is None), None)
     if start is None:
@@ -183,7 +183,7 @@ def catch_escalation(rt: "Runtime", ai_id: str, chain: list[str], code: str | No
     As Camunda's EscalationEventDefinitionFinder: the first definition of the scope that
     matches (its code, or none), in parse order: event sub-processes inside the scope before
     the boundary events attached to it. The code lands in camunda:escalationCodeVariable."""
-    start = next((s for s in _handlers(rt, ai_id, "escalationStartEvent", chain)
+    start = next((s for s in handlers(rt, ai_id, "escalationStartEvent", chain)
                   if s.event_name is None or s.event_name == code), None)
     if start is None:
         return False
