@@ -12,7 +12,6 @@ from sqlalchemy import and_, exists, literal, null, or_, select, union_all
 from sqlalchemy.orm import Session, aliased
 
 from modbatch.engine import instances, queries
-from modbatch.engine.instances import variable_match
 from modbatch.engine.variables import TypedValue
 from modbatch.errors import ProcessEngineError
 from modbatch.store.tables import (
@@ -81,12 +80,12 @@ def execution_query(filters: Mapping[str, Any]):
         own = or_(and_(ex.c.scope_id.is_(None), v.activity_instance_id.is_(None)),
                   v.activity_instance_id == ex.c.scope_id)
         stmt = stmt.where(exists().where(v.process_instance_id == ex.c.process_instance_id, own,
-                                         *variable_match(v, condition, filters)))
+                                         *queries.variable_match(v, condition, filters)))
     for condition in f("processVariables") or []:
         v = aliased(Variable)
         stmt = stmt.where(exists().where(v.process_instance_id == ex.c.process_instance_id,
                                          v.activity_instance_id.is_(None),
-                                         *variable_match(v, condition, filters)))
+                                         *queries.variable_match(v, condition, filters)))
     return queries.apply_sorting(stmt, filters, {
         "instanceId": ex.c.process_instance_id,
         "definitionKey": pi.process_definition_key,

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any, Callable, Mapping
 
-from sqlalchemy import and_, exists, false, func, or_, select, true, update
+from sqlalchemy import and_, exists, false, or_, select, true, update
 from sqlalchemy.orm import Session, aliased
 
 from modbatch.engine import calls, decisions, history, persistence, queries, repository
@@ -25,7 +24,6 @@ from modbatch.store.tables import (
     Variable,
 )
 
-OPERATORS = ("eq", "neq", "gt", "gteq", "lt", "lteq", "like")
 
 
 @dataclass
@@ -255,49 +253,7 @@ def _conditions(filters: Mapping[str, Any], *, or_mode: bool = False):
 def _variable_condition(condition: Any, filters: Mapping[str, Any]):
     v = Variable
     base = [v.process_instance_id == ProcessInstance.id, v.activity_instance_id.is_(None)]
-    return exists().where(*base, *variable_match(v, condition, filters))
-
-
-def variable_match(v: Any, condition: Any, filters: Mapping[str, Any]) -> list[Any]:
-    """The clauses a variable row ``v`` (Variable or an alias) must meet for one
-    VariableQueryParameterDto: its name, its type and its value compared with ``operator``."""
-    if not isinstance(condition, Mapping):
-        raise InvalidRequest("Invalid variable query: expected {name, operator, value}")
-    name, operator, value = condition.get("name"), condition.get("operator"), condition.get("value")
-    if operator not in OPERATORS:
-        raise InvalidRequest(f"Invalid variable comparator specified: {operator}")
-    if name is None:
-        raise InvalidRequest("Invalid variable query: variable name is null")
-    names_ic = filters.get("variableNamesIgnoreCase") is True
-    values_ic = filters.get("variableValuesIgnoreCase") is True
-    name_match = func.lower(v.name) == str(name).lower() if names_ic else v.name == name
-    base = [name_match]
-    if operator == "like":
-        column = func.lower(v.text_value) if values_ic else v.text_value
-        pattern = str(value).lower() if values_ic else str(value)
-        return [*base, v.type == "String", column.like(pattern)]
-    if value is None:
-        test = v.type == "Null"
-        return [*base, test] if operator == "eq" else [*base, ~test]
-    if isinstance(value, bool):
-        return [*base, v.type == "Boolean", _compare(v.long_value, operator, int(value))]
-    if isinstance(value, (int, float)):
-        test = _compare(v.double_value, operator, float(value))
-        return [*base, v.type.in_(("Integer", "Long", "Short", "Double")), test]
-    if isinstance(value, datetime):
-        millis = int((value - datetime(1970, 1, 1)).total_seconds() * 1000)
-        return [*base, v.type == "Date", _compare(v.long_value, operator, millis)]
-    # Camunda compares a string only with String variables (its type must match)
-    text = str(value)
-    column = func.lower(v.text_value) if values_ic else v.text_value
-    if values_ic:
-        text = text.lower()
-    return [*base, v.type == "String", _compare(column, operator, text)]
-
-
-def _compare(column, operator: str, value: Any):
-    return {"eq": column == value, "neq": column != value, "gt": column > value,
-            "gteq": column >= value, "lt": column < value, "lteq": column <= value}[operator]
+    return exists().where(*base, *queries.variable_match(v, condition, filters))
 
 
 def find(session: Session, filters: Mapping[str, Any], first_result: int | None = None,

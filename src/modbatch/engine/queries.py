@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, Iterable, Mapping
 
 from sqlalchemy import Select, func, or_, select
@@ -89,3 +90,50 @@ def non_empty(values: Iterable[Any] | None) -> list[Any] | None:
     if values is None:
         return None
     return [v for v in values if v is not None and v != ""]
+
+
+VARIABLE_OPERATORS = ("eq", "neq", "gt", "gteq", "lt", "lteq", "like")
+
+
+def variable_match(v: Any, condition: Any, filters: Mapping[str, Any]) -> list[Any]:
+    """The clauses a variable row ``v`` (runtime or historic, or an alias) must meet for one
+    VariableQueryParameterDto: its name and its value compared with ``operator``."""
+    if not isinstance(condition, Mapping):
+        raise InvalidRequest("Invalid variable query: expected {name, operator, value}")
+    name, operator, value = condition.get("name"), condition.get("operator"), condition.get("value")
+    if operator not in VARIABLE_OPERATORS:
+        raise InvalidRequest(f"Invalid variable comparator specified: {operator}")
+    if name is None:
+        raise InvalidRequest("Invalid variable query: variable name is null")
+    names_ic = filters.get("variableNamesIgnoreCase") is True
+    name_match = func.lower(v.name) == str(name).lower() if names_ic else v.name == name
+    return [name_match, *value_match(v, operator, value,
+                                     ignore_case=filters.get("variableValuesIgnoreCase") is True)]
+
+
+def value_match(v: Any, operator: str, value: Any, *, ignore_case: bool) -> list[Any]:
+    """Camunda compares a value only with variables of its own kind (string, number, boolean,
+    date, null); ``like`` matches String variables; anything else compares as text."""
+    if operator == "like":
+        column = func.lower(v.text_value) if ignore_case else v.text_value
+        pattern = str(value).lower() if ignore_case else str(value)
+        return [v.type == "String", column.like(pattern)]
+    if value is None:
+        test = v.type == "Null"
+        return [test] if operator == "eq" else [~test]
+    if isinstance(value, bool):
+        return [v.type == "Boolean", _compare(v.long_value, operator, int(value))]
+    if isinstance(value, (int, float)):
+        return [v.type.in_(("Integer", "Long", "Short", "Double")),
+                _compare(v.double_value, operator, float(value))]
+    if isinstance(value, datetime):
+        millis = int((value - datetime(1970, 1, 1)).total_seconds() * 1000)
+        return [v.type == "Date", _compare(v.long_value, operator, millis)]
+    text = str(value)
+    column = func.lower(v.text_value) if ignore_case else v.text_value
+    return [v.type == "String", _compare(column, operator, text.lower() if ignore_case else text)]
+
+
+def _compare(column: Any, operator: str, value: Any) -> Any:
+    return {"eq": column == value, "neq": column != value, "gt": column > value,
+            "gteq": column >= value, "lt": column < value, "lteq": column <= value}[operator]

@@ -13,7 +13,6 @@ from sqlalchemy import and_, false, func, select
 from sqlalchemy.orm import Session, aliased
 
 from modbatch.engine import queries
-from modbatch.engine.instances import variable_match
 from modbatch.engine.variables import TypedValue, from_columns
 from modbatch.store.tables import ActivityInstance, ProcessInstance, Variable
 
@@ -51,7 +50,7 @@ def variable_query(filters: Mapping[str, Any]):
             stmt = stmt.where(false())
     stmt = queries.tenant_filter(stmt, pi, filters)
     for condition in f("variableValues") or []:
-        stmt = stmt.where(and_(*variable_match(v, condition, filters)))
+        stmt = stmt.where(and_(*queries.variable_match(v, condition, filters)))
     return queries.apply_sorting(stmt, filters, {
         "variableName": v.name,
         "variableType": v.type,

@@ -25,7 +25,6 @@ from modbatch.store.tables import (
 HPI, HAI, HVI, HIN = (HistoricProcessInstance, HistoricActivityInstance, HistoricVariableInstance,
                       HistoricIncident)
 
-OPERATORS = ("eq", "neq", "gt", "gteq", "lt", "lteq", "like")
 STATES = {"active": "ACTIVE", "suspended": "SUSPENDED", "completed": "COMPLETED",
           "externallyTerminated": "EXTERNALLY_TERMINATED",
           "internallyTerminated": "INTERNALLY_TERMINATED"}
@@ -164,45 +163,8 @@ def _process_conditions(filters: Mapping[str, Any], *, or_mode: bool = False):
 
 def _variable_condition(condition: Any, filters: Mapping[str, Any]):
     """A variable filter of a historic process instance query, on its historic variables."""
-    if not isinstance(condition, Mapping):
-        raise InvalidRequest("Invalid variable query: expected {name, operator, value}")
-    name, operator = condition.get("name"), condition.get("operator")
-    if operator not in OPERATORS:
-        raise InvalidRequest(f"Invalid variable comparator specified: {operator}")
-    if not isinstance(name, str):
-        raise InvalidRequest("Invalid variable query: variable name is null")
-    names_ic = filters.get("variableNamesIgnoreCase") is True
-    base = [HVI.process_instance_id == HPI.id,
-            func.lower(HVI.name) == name.lower() if names_ic else HVI.name == name]
-    return exists().where(*base, value_condition(operator, condition.get("value"),
-                                                 filters.get("variableValuesIgnoreCase") is True))
-
-
-def value_condition(operator: str, value: Any, ignore_case: bool):
-    """Camunda compares a value only with variables of its own kind (string, number, boolean,
-    date, null); ``like`` matches String variables."""
-    v = HVI
-    if operator == "like":
-        column = func.lower(v.text_value) if ignore_case else v.text_value
-        return and_(v.type == "String", column.like(str(value).lower() if ignore_case else str(value)))
-    if value is None:
-        return v.type == "Null" if operator == "eq" else v.type != "Null"
-    if isinstance(value, bool):
-        return and_(v.type == "Boolean", _compare(v.long_value, operator, int(value)))
-    if isinstance(value, (int, float)):
-        return and_(v.type.in_(("Integer", "Long", "Short", "Double")),
-                    _compare(v.double_value, operator, float(value)))
-    if isinstance(value, datetime):
-        millis = int((value - datetime(1970, 1, 1)).total_seconds() * 1000)
-        return and_(v.type == "Date", _compare(v.long_value, operator, millis))
-    value = str(value)  # as the runtime instance query: anything else compares as text
-    column = func.lower(v.text_value) if ignore_case else v.text_value
-    return and_(v.type == "String", _compare(column, operator, value.lower() if ignore_case else value))
-
-
-def _compare(column, operator: str, value: Any):
-    return {"eq": column == value, "neq": column != value, "gt": column > value,
-            "gteq": column >= value, "lt": column < value, "lteq": column <= value}[operator]
+    return exists().where(HVI.process_instance_id == HPI.id,
+                          *queries.variable_match(HVI, condition, filters))
 
 
 def find_process_instances(session: Session, filters: Mapping[str, Any],
@@ -302,8 +264,8 @@ def variable_instance_query(filters: Mapping[str, Any]):
             raise InvalidRequest("Only a single variable value parameter specified: variable "
                                  "name and value are required to be able to query after a "
                                  "variable value.")
-        stmt = stmt.where(value_condition("eq", f("variableValue"),
-                                          f("variableValuesIgnoreCase") is True))
+        stmt = stmt.where(and_(*queries.value_match(
+            HVI, "eq", f("variableValue"), ignore_case=f("variableValuesIgnoreCase") is True)))
     equal = {"processInstanceId": HVI.process_instance_id,
              "processDefinitionId": HVI.process_definition_id,
              "processDefinitionKey": HVI.process_definition_key}
