@@ -12,6 +12,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.databases import Databases
+
 from modbatch.engine import clock, repository
 from modbatch.engine.process_engine import ProcessEngine, install
 from modbatch.settings import Settings
@@ -32,9 +34,32 @@ def model_path(name: str) -> Path:
     raise FileNotFoundError(name)
 
 
+def pytest_addoption(parser):
+    parser.addoption(
+        "--database-url", default=os.environ.get("MODBATCH_TEST_DATABASE_URL") or None,
+        help="run every test on a fresh database of this PostgreSQL server (an admin URL such as "
+             "postgresql+psycopg://postgres@127.0.0.1:5544/postgres; MODBATCH_TEST_DATABASE_URL); "
+             "SQLite files when unset")
+
+
+@pytest.fixture(scope="session")
+def databases(request, tmp_path_factory) -> Databases:
+    server = Databases(request.config.getoption("--database-url"), tmp_path_factory)
+    yield server
+    server.close()
+
+
 @pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    return Settings(database_url=f"sqlite:///{tmp_path / 'modbatch.db'}", job_executor=False)
+def database_url(databases, tmp_path: Path) -> str:
+    """A fresh, empty database for this test: a SQLite file, or a PostgreSQL database."""
+    url = databases.fresh(tmp_path)
+    yield url
+    databases.drop(url)
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    return Settings(database_url=database_url, job_executor=False)
 
 
 @pytest.fixture
@@ -69,7 +94,7 @@ def free_port() -> int:
 
 
 @pytest.fixture
-def server(tmp_path):
+def server(tmp_path, database_url):
     """Start `modbatch serve` (job executor included) and yield its base URL."""
     port = free_port()
     env = {**os.environ, "MODBATCH_JOB_IDLE_WAIT_MS": "50"}
@@ -77,7 +102,7 @@ def server(tmp_path):
     with log.open("wb") as output:
         process = subprocess.Popen(
             [sys.executable, "-m", "modbatch.cli", "serve", "--port", str(port),
-             "--database-url", f"sqlite:///{tmp_path / 'served.db'}"],
+             "--database-url", database_url],
             env=env, stdout=output, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}/engine-rest"
     deadline = time.monotonic() + 60

@@ -16,12 +16,13 @@ UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}"
 
 
 @pytest.fixture(scope="session")
-def shared_app(tmp_path_factory):
+def shared_app(tmp_path_factory, databases):
     """Parsing the spec takes a while: one app for the session, a fresh engine per test."""
-    path = tmp_path_factory.mktemp("app") / "bootstrap.db"
-    application = create_app(Settings(database_url=f"sqlite:///{path}", job_executor=False))
+    url = databases.fresh(tmp_path_factory.mktemp("app"))
+    application = create_app(Settings(database_url=url, job_executor=False))
     yield application
     application.engine.close()
+    databases.drop(url)
 
 
 @pytest.fixture

@@ -45,7 +45,7 @@ import schemathesis
 from hypothesis import strategies as st
 
 from modbatch.app import create_app
-from modbatch.engine.process_engine import install
+from modbatch.engine.process_engine import ProcessEngine, install
 from modbatch.settings import Settings
 from tests.conftest import model_path
 
@@ -195,11 +195,16 @@ def _seed() -> dict[str, dict[str, list[str]]]:
 
 
 @pytest.fixture(scope="module", autouse=True)
-def seeded():
+def seeded(databases, tmp_path_factory):
+    """The fuzzer's engine, on the database the suite runs on (SQLite or PostgreSQL)."""
+    url = databases.fresh(tmp_path_factory.mktemp("fuzz"))
+    APP.engine = ProcessEngine(Settings(database_url=url, job_executor=False))
     install(APP.engine)
     SEEDED.update(_seed())
     yield SEEDED
     SEEDED.clear()
+    APP.engine.close()
+    databases.drop(url)
 
 
 @pytest.fixture(autouse=True)

@@ -110,10 +110,10 @@ def test_worker_processes_share_a_batch(engine, settings):
     assert not {ids[0] for ids in after} & before
 
 
-def test_demo_modifies_every_instance(tmp_path, capsys):
+def test_demo_modifies_every_instance(database_url, capsys):
     """`modbatch demo` moves every started instance from review to approve, without failures."""
     from modbatch.settings import Settings
 
-    figures = run_demo(Settings(database_url=f"sqlite:///{tmp_path / 'demo.db'}"), 250)
+    figures = run_demo(Settings(database_url=database_url), 250)
     assert (figures["modified"], figures["failed"], figures["at_approve"]) == (250, 0, 250)
     assert "modified  250 instances" in capsys.readouterr().out
