@@ -26,6 +26,12 @@ def main(argv: list[str] | None = None) -> None:
     _database_option(serve)
     worker = commands.add_parser("worker", help="run a standalone job executor")
     _database_option(worker)
+    db = commands.add_parser("db", help="database schema: create or migrate it")
+    db_commands = db.add_subparsers(dest="db_command", required=True)
+    upgrade = db_commands.add_parser(
+        "upgrade", help="create the schema or migrate it to this version (safe to run from "
+                        "several nodes at once); 'modbatch serve' does it by itself on SQLite")
+    _database_option(upgrade)
     demo = commands.add_parser("demo", help="modify N instances with one batch and report")
     demo.add_argument("-n", "--instances", type=int, default=10_000, help="default 10,000")
     _database_option(demo)
@@ -47,6 +53,18 @@ def main(argv: list[str] | None = None) -> None:
               f"(Swagger UI at /engine-rest/ui/), {executor} job executor, "
               f"database {settings.database_url}", flush=True)
         uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning")
+    elif args.command == "db":
+        from sqlalchemy import create_engine
+
+        from modbatch.store import schema
+
+        engine = create_engine(settings.database_url)
+        try:
+            before, after = schema.upgrade(engine)
+        finally:
+            engine.dispose()
+        print(f"modbatch db: schema at revision {after}"
+              + ("" if before == after else f" (was {before or 'empty'})"), flush=True)
     elif args.command == "worker":
         from modbatch.engine.process_engine import ProcessEngine
 
