@@ -1,14 +1,19 @@
 """Database engine and sessions; every dialect difference lives here.
 
 SQLite has one writer: every transaction starts with ``BEGIN IMMEDIATE`` so that two writers
-queue on the busy timeout instead of failing when a read lock must be upgraded.
+queue on the busy timeout instead of failing when a read lock must be upgraded. Inside one
+process the writers also queue first come, first served (``WriterQueue``): SQLite's busy handler
+polls with sleeps, so a request thread waiting for the lock almost never wins it from a job
+executor that begins its next transaction the moment it commits the last one.
 """
 
 from __future__ import annotations
 
-from contextlib import contextmanager
+import threading
+from collections import deque
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
-from typing import Iterator
+from typing import ContextManager, Iterator
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.exc import IntegrityError
@@ -81,6 +86,63 @@ def create_database(url: str, *, immediate: bool = True,
     return engine
 
 
+class WriterQueue:
+    """A lock handed to waiting threads in arrival order (SQLite's writers of one process).
+
+    ``threading.Lock`` lets the releasing thread take it straight back, and SQLite's own busy
+    handler sleeps between attempts: either way a job executor running transaction after
+    transaction starves a request that waits for the write lock. Here the releasing thread
+    hands the lock to the longest waiter, so a writer waits for at most the transactions
+    queued before it. Re-entrant: a thread that holds it may open a nested write transaction.
+    """
+
+    def __init__(self, timeout: float) -> None:
+        self.timeout = timeout
+        self._mutex = threading.Lock()
+        self._waiters: deque[threading.Lock] = deque()
+        self._owner: int | None = None
+        self._depth = 0
+
+    def acquire(self) -> None:
+        me = threading.get_ident()
+        with self._mutex:
+            if self._owner == me:
+                self._depth += 1
+                return
+            if self._owner is None and not self._waiters:
+                self._owner, self._depth = me, 1
+                return
+            gate = threading.Lock()
+            gate.acquire()
+            self._waiters.append(gate)
+        if not gate.acquire(timeout=self.timeout):
+            with self._mutex:
+                if gate in self._waiters:  # not handed over meanwhile: give up like SQLite
+                    self._waiters.remove(gate)
+                    raise TimeoutError("database is locked: no write lock within "
+                                       f"{self.timeout:g} s")
+        with self._mutex:  # handed over by release()
+            self._owner, self._depth = me, 1
+
+    def release(self) -> None:
+        with self._mutex:
+            self._depth -= 1
+            if self._depth:
+                return
+            self._owner = None
+            if self._waiters:
+                self._owner = -1  # reserved for the waiter being woken, until it records itself
+                self._waiters.popleft().release()
+
+    @contextmanager
+    def held(self) -> Iterator[None]:
+        self.acquire()
+        try:
+            yield
+        finally:
+            self.release()
+
+
 class Database:
     """Owns the engine and hands out one transaction per unit of work (request or job run)."""
 
@@ -92,22 +154,28 @@ class Database:
         self._sessions = sessionmaker(self.engine, expire_on_commit=False, autoflush=False)
         self._read_sessions = sessionmaker(self.read_engine, expire_on_commit=False,
                                            autoflush=False)
+        self.writers = WriterQueue(timeout=60) if is_sqlite(self.engine) else None
 
     @contextmanager
     def transaction(self, *, readonly: bool = False) -> Iterator[Session]:
-        """Commit when the block succeeds, roll back when it raises; read-only never commits."""
-        session = (self._read_sessions if readonly else self._sessions)()
-        try:
-            yield session
-            if readonly:
+        """Commit when the block succeeds, roll back when it raises; read-only never commits.
+
+        A SQLite write transaction first takes its turn in the process's writer queue."""
+        turn: ContextManager[None] = (self.writers.held() if self.writers is not None
+                                      and not readonly else nullcontext())
+        with turn:
+            session = (self._read_sessions if readonly else self._sessions)()
+            try:
+                yield session
+                if readonly:
+                    session.rollback()
+                else:
+                    session.commit()
+            except BaseException:
                 session.rollback()
-            else:
-                session.commit()
-        except BaseException:
-            session.rollback()
-            raise
-        finally:
-            session.close()
+                raise
+            finally:
+                session.close()
 
     def dispose(self) -> None:
         self.engine.dispose()
