@@ -29,6 +29,7 @@ from sqlalchemy.pool import StaticPool
 from modbatch.engine import instances, repository
 from modbatch.engine.process_engine import ProcessEngine, install
 from modbatch.settings import Settings
+from modbatch.store import schema
 from modbatch.store.tables import SQLModel
 
 MODEL = b"""<?xml version="1.0" encoding="UTF-8"?>
@@ -92,7 +93,11 @@ def bench_database(server_url: str | None, folder: Path, name: str) -> Iterator[
     with admin.connect() as connection:
         connection.execute(text(f'CREATE DATABASE "{database}"'))
     try:
-        yield make_url(server_url).set(database=database).render_as_string(hide_password=False)
+        url = make_url(server_url).set(database=database).render_as_string(hide_password=False)
+        schema_engine = create_engine(url)
+        schema.upgrade(schema_engine)  # what 'modbatch db upgrade' does
+        schema_engine.dispose()
+        yield url
     finally:
         with admin.connect() as connection:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))

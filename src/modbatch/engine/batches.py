@@ -286,39 +286,57 @@ def count(session: Session, filters: Mapping[str, Any]) -> int:
     return queries.count(session, batch_query(filters))
 
 
+_BATCH = Batch.__table__
+_JOB = Job.__table__
+# built once: a statement object reused as it is keeps its cache key (no re-hashing per request)
+_FAILED_JOBS = select(func.count()).where(
+    _JOB.c.job_definition_id == _BATCH.c.batch_job_definition_id,
+    _JOB.c.retries == 0).scalar_subquery()
+_STATISTICS = select(
+    _BATCH,
+    select(func.count()).where(_JOB.c.job_definition_id == _BATCH.c.batch_job_definition_id)
+    .scalar_subquery().label("existing"),
+    _FAILED_JOBS.label("failed"))
+_STATISTICS_SORTING = {"batchId": _BATCH.c.id, "tenantId": _BATCH.c.tenant_id,
+                       "startTime": _BATCH.c.start_time}
+_STATISTICS_DEFAULT = _STATISTICS.order_by(_BATCH.c.id)
+
+
 def statistics_query(filters: Mapping[str, Any]):
     """Reference D.8: remaining = existing execution jobs + jobs not yet created."""
-    existing = select(func.count()).where(
-        Job.job_definition_id == Batch.batch_job_definition_id).scalar_subquery()
-    failed = select(func.count()).where(Job.job_definition_id == Batch.batch_job_definition_id,
-                                        Job.retries == 0).scalar_subquery()
-    stmt = _batch_filters(select(Batch, existing.label("existing"), failed.label("failed")),
-                          Batch, filters)
     f = filters.get
+    if not any(value is not None for value in filters.values()):
+        return _STATISTICS_DEFAULT
+    b = _BATCH.c
+    stmt = _STATISTICS
+    if f("batchId") is not None:
+        stmt = stmt.where(b.id == f("batchId"))
+    if f("type") is not None:
+        stmt = stmt.where(b.type == f("type"))
+    stmt = queries.tenant_filter(stmt, b, filters)
     if f("suspended") is not None:
-        stmt = stmt.where(Batch.suspended.is_(bool(f("suspended"))))
+        stmt = stmt.where(b.suspended.is_(bool(f("suspended"))))
     if f("createdBy") is not None:
-        stmt = stmt.where(Batch.create_user_id == f("createdBy"))
+        stmt = stmt.where(b.create_user_id == f("createdBy"))
     if f("startedBefore") is not None:
-        stmt = stmt.where(Batch.start_time <= f("startedBefore"))
+        stmt = stmt.where(b.start_time <= f("startedBefore"))
     if f("startedAfter") is not None:
-        stmt = stmt.where(Batch.start_time >= f("startedAfter"))
+        stmt = stmt.where(b.start_time >= f("startedAfter"))
     if f("withFailures") is True:
-        stmt = stmt.where(failed > 0)
+        stmt = stmt.where(_FAILED_JOBS > 0)
     if f("withoutFailures") is True:
-        stmt = stmt.where(failed == 0)
-    return queries.apply_sorting(stmt, filters, {
-        "batchId": Batch.id, "tenantId": Batch.tenant_id, "startTime": Batch.start_time}, Batch.id)
+        stmt = stmt.where(_FAILED_JOBS == 0)
+    return queries.apply_sorting(stmt, filters, _STATISTICS_SORTING, b.id)
 
 
 def statistics(session: Session, filters: Mapping[str, Any], first_result: int | None = None,
                max_results: int | None = None) -> list[tuple[Batch, int, int, int]]:
-    """(batch, remainingJobs, completedJobs, failedJobs) per batch."""
+    """(batch row, remainingJobs, completedJobs, failedJobs) per batch."""
     stmt = queries.apply_paging(statistics_query(filters), first_result, max_results)
     result = []
-    for batch, existing, failed in session.execute(stmt).all():
-        remaining = existing + (batch.total_jobs - batch.jobs_created)
-        result.append((batch, remaining, batch.total_jobs - remaining, failed))
+    for batch in session.execute(stmt).all():
+        remaining = batch.existing + (batch.total_jobs - batch.jobs_created)
+        result.append((batch, remaining, batch.total_jobs - remaining, batch.failed))
     return result
 
 

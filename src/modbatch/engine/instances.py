@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 
-from sqlalchemy import and_, exists, false, or_, select, true, update
+from sqlalchemy import Row, and_, bindparam, exists, false, or_, select, true, update
 from sqlalchemy.orm import Session, aliased
 
 from modbatch.engine import calls, decisions, history, persistence, queries, repository
@@ -146,8 +146,12 @@ def start_many(session: Session, definition: ProcessDefinition, count: int, *,
     return [state.id for state in states]
 
 
-def get(session: Session, instance_id: str) -> ProcessInstance | None:
-    return session.get(ProcessInstance, instance_id)
+_BY_ID = select(ProcessInstance.__table__).where(ProcessInstance.__table__.c.id == bindparam("id"))
+
+
+def get(session: Session, instance_id: str) -> Row | None:
+    """The instance's row, read-only (a plain Core row: no ORM identity map per request)."""
+    return session.execute(_BY_ID, {"id": instance_id}).first()
 
 
 def load_one(session: Session, instance_id: str) -> InstanceState | None:

@@ -57,13 +57,18 @@ def create_database(url: str, *, immediate: bool = True,
     writer, so status polling cannot slow a running batch down.
     """
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 60})
+        in_memory = ":memory:" in url or url in ("sqlite://", "sqlite:///")
+        # a connection per request thread (Starlette runs up to 40): a pool smaller than the
+        # concurrent requests opens and closes a connection, PRAGMAs and all, per request
+        pool = {} if in_memory else {"pool_size": 20, "max_overflow": 20}
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 60},
+                               **pool)
 
         @event.listens_for(engine, "connect")
         def _on_connect(dbapi_connection, _record):  # pragma: no cover - driver hook
             dbapi_connection.isolation_level = None  # we emit BEGIN ourselves
             cursor = dbapi_connection.cursor()
-            if ":memory:" not in url and url not in ("sqlite://", "sqlite:///"):
+            if not in_memory:
                 cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA synchronous=NORMAL")
@@ -72,9 +77,12 @@ def create_database(url: str, *, immediate: bool = True,
             cursor.execute("PRAGMA wal_autocheckpoint=8192")
             cursor.close()
 
+        begin = "BEGIN IMMEDIATE" if immediate else "BEGIN"
+
         @event.listens_for(engine, "begin")
         def _on_begin(connection):  # pragma: no cover - driver hook
-            connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+            # straight to the driver: this runs once per transaction, i.e. once per request
+            connection.connection.driver_connection.execute(begin)
         if immediate:
             schema.upgrade(engine)
     else:
