@@ -25,7 +25,7 @@ def execute_modification_async(body: Any = None):
     dto = params.body_dict(body)
     engine = current()
     with engine.transaction() as session:
-        request = modification.collect_request(session, dto)
+        request = modification.collect_request(session, dto, set_based_query=True)
         definition = repository.require_definition(session, request.process_definition_id)
         batch = batches.create_modification_batch(
             session, request, engine.settings, tenant_id=definition.tenant_id,

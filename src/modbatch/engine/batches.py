@@ -17,7 +17,7 @@ import traceback
 from datetime import timedelta
 from typing import Any, Mapping
 
-from sqlalchemy import bindparam, delete, func, insert, select, update
+from sqlalchemy import bindparam, delete, func, insert, literal, select, update
 from sqlalchemy.orm import Session
 
 from modbatch.engine import clock, history, jobs, modification, queries
@@ -26,6 +26,7 @@ from modbatch.engine.modification import Instruction, ModificationRequest
 from modbatch.engine.runtime import new_id
 from modbatch.errors import InvalidRequest
 from modbatch.settings import Settings
+from modbatch.store import bulk
 from modbatch.store.tables import Batch, BatchItem, HistoricBatch, Incident, Job, JobDefinition
 
 TYPE_MODIFICATION = "instance-modification"
@@ -50,7 +51,8 @@ def create_modification_batch(session: Session, request: ModificationRequest, se
         "annotation": request.annotation,
     }
     return _create(session, request.instance_ids, configuration, settings,
-                   tenant_id=tenant_id, deployment_id=deployment_id)
+                   tenant_id=tenant_id, deployment_id=deployment_id,
+                   instance_query=request.instance_query)
 
 
 def create_single_instance_batch(session: Session, instance_id: str,
@@ -69,9 +71,17 @@ def create_single_instance_batch(session: Session, instance_id: str,
 
 
 def _create(session: Session, instance_ids: list[str], configuration: dict[str, Any],
-            settings: Settings, *, tenant_id: str | None, deployment_id: str | None) -> Batch:
-    instance_ids = list(dict.fromkeys(instance_ids))  # a set of instances, in first-seen order
+            settings: Settings, *, tenant_id: str | None, deployment_id: str | None,
+            instance_query: Any = None) -> Batch:
+    """Store the batch: its items first (streamed to the database, or INSERT ... SELECT from
+    ``instance_query``), then the batch rows that carry their count, and the seed job."""
     batch_id = new_id()
+    total_items = bulk.insert_rows(
+        session, BatchItem.__table__, ITEM_COLUMNS,
+        ((batch_id, seq, instance_id, "pending")
+         for seq, instance_id in enumerate(dict.fromkeys(instance_ids))))  # a set, first-seen order
+    if instance_query is not None:
+        total_items += _insert_matching(session, batch_id, instance_query, first_seq=total_items)
     per_job = invocations_per_job(settings, TYPE_MODIFICATION)
     seed = jobs.create_definition(session, job_type=SEED, configuration=batch_id,
                                   tenant_id=tenant_id, deployment_id=deployment_id)
@@ -82,11 +92,11 @@ def _create(session: Session, instance_ids: list[str], configuration: dict[str, 
     now = clock.now()
     batch = Batch(
         id=batch_id, type=TYPE_MODIFICATION,
-        total_jobs=math.ceil(len(instance_ids) / per_job),
+        total_jobs=math.ceil(total_items / per_job),
         batch_jobs_per_seed=settings.batch_jobs_per_seed, invocations_per_batch_job=per_job,
         seed_job_definition_id=seed.id, monitor_job_definition_id=monitor.id,
         batch_job_definition_id=execution.id, tenant_id=tenant_id, start_time=now,
-        configuration=json.dumps(configuration), total_items=len(instance_ids))
+        configuration=json.dumps(configuration), total_items=total_items)
     session.add(batch)
     session.add(HistoricBatch(
         id=batch_id, type=batch.type, total_jobs=batch.total_jobs,
@@ -95,14 +105,27 @@ def _create(session: Session, instance_ids: list[str], configuration: dict[str, 
         monitor_job_definition_id=monitor.id, batch_job_definition_id=execution.id,
         tenant_id=tenant_id, start_time=now))
     session.flush()
-    session.execute(insert(BatchItem.__table__), [
-        {"batch_id": batch_id, "seq": seq, "process_instance_id": instance_id,
-         "status": "pending", "message": None}
-        for seq, instance_id in enumerate(instance_ids)])
     jobs.insert_jobs(session, [jobs.new_job_row(definition=seed, handler_type=SEED,
                                                 configuration=batch_id, batch_id=batch_id,
                                                 settings=settings)])
     return batch
+
+
+ITEM_COLUMNS = ("batch_id", "seq", "process_instance_id", "status")
+
+
+def _insert_matching(session: Session, batch_id: str, instance_query: Any, *,
+                     first_seq: int) -> int:
+    """Number the ids a SELECT returns (in its id order) from ``first_seq`` on, in the database."""
+    matching = instance_query.order_by(None).subquery()
+    numbered = select(literal(batch_id),
+                      func.row_number().over(order_by=matching.c.id) + (first_seq - 1),
+                      matching.c.id, literal("pending"))
+    session.execute(insert(BatchItem.__table__).from_select(list(ITEM_COLUMNS), numbered))
+    # not the INSERT's rowcount: some drivers leave it at -1 for INSERT ... SELECT
+    last = session.execute(select(func.max(BatchItem.seq)).where(
+        BatchItem.batch_id == batch_id)).scalar()
+    return 0 if last is None else last + 1 - first_seq
 
 
 # ---------------------------------------------------------------------------- job handlers

@@ -271,8 +271,12 @@ def count(session: Session, filters: Mapping[str, Any]) -> int:
 
 def ids_matching(session: Session, filters: Mapping[str, Any]) -> list[str]:
     """The ids a query matches, straight from SQL (a batch freezes them at creation)."""
-    stmt = instance_query(filters, columns=(ProcessInstance.id,))
-    return list(session.execute(stmt).scalars())
+    return list(session.execute(ids_query(filters)).scalars())
+
+
+def ids_query(filters: Mapping[str, Any]):
+    """The SELECT of the ids a query matches, ordered by id (for a set-based INSERT ... SELECT)."""
+    return instance_query(filters, columns=(ProcessInstance.id,))
 
 
 # ---------------------------------------------------------------------------- commands

@@ -138,10 +138,18 @@ class ModificationRequest:
     skip_custom_listeners: bool
     skip_io_mappings: bool
     annotation: str | None
+    # a SELECT of further instance ids (ordered by id) that a batch stores set-based, never
+    # reading them into memory; only ``collect_request(set_based_query=True)`` fills it
+    instance_query: Any = None
 
 
-def collect_request(session: Session, dto: Mapping[str, Any]) -> ModificationRequest:
-    """Validate a ModificationDto in Camunda's order (reference B.2) and freeze its instance ids."""
+def collect_request(session: Session, dto: Mapping[str, Any], *,
+                    set_based_query: bool = False) -> ModificationRequest:
+    """Validate a ModificationDto in Camunda's order (reference B.2) and freeze its instance ids.
+
+    With ``set_based_query`` a request whose only source of ids is a processInstanceQuery keeps
+    the query as a SELECT (``instance_query``) for the batch to store with one INSERT ... SELECT:
+    a query over a million instances never becomes a million Python strings."""
     definition_id = dto.get("processDefinitionId")
     if definition_id is None:
         raise InvalidRequest("processDefinitionId is null")
@@ -155,12 +163,17 @@ def collect_request(session: Session, dto: Mapping[str, Any]) -> ModificationReq
         raise InvalidRequest("processInstanceIds must be an array of strings")
     ids: list[Any] = list(raw_ids or [])
     query = dto.get("processInstanceQuery")
+    instance_query = None
     if query is not None:
         if not isinstance(query, Mapping):
             raise InvalidRequest("processInstanceQuery must be an object")
-        ids += instances.ids_matching(session, query)
+        if set_based_query and not ids and dto.get("historicProcessInstanceQuery") is None:
+            instance_query = instances.ids_query(query)
+        else:
+            ids += instances.ids_matching(session, query)
     ids += historic_ids(session, dto.get("historicProcessInstanceQuery"))
-    if not ids:
+    if not ids and (instance_query is None
+                    or session.execute(instance_query.limit(1)).first() is None):
         raise InvalidRequest("Process instance ids cannot be empty: Process instance ids is empty")
     if any(i is None for i in ids):
         raise InvalidRequest(
@@ -176,7 +189,8 @@ def collect_request(session: Session, dto: Mapping[str, Any]) -> ModificationReq
         instance_ids=list(dict.fromkeys(ids)),
         skip_custom_listeners=dto.get("skipCustomListeners") is True,
         skip_io_mappings=dto.get("skipIoMappings") is True,
-        annotation=dto.get("annotation") if isinstance(dto.get("annotation"), str) else None)
+        annotation=dto.get("annotation") if isinstance(dto.get("annotation"), str) else None,
+        instance_query=instance_query)
 
 
 def historic_ids(session: Session, query: Any) -> list[str]:
