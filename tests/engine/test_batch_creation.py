@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from modbatch.engine import batches, modification
+from modbatch.engine import batches, instances, modification
 from modbatch.errors import InvalidRequest
 from modbatch.store import bulk
 from modbatch.store.tables import Batch, BatchItem, HistoricBatch
@@ -100,3 +100,20 @@ def test_bulk_insert_rolls_back_with_the_transaction(engine):
             raise RuntimeError("later failure")
     with engine.transaction() as session:
         assert session.execute(select(BatchItem)).all() == []
+
+
+def test_numbered_insert_numbers_a_selects_values_in_ascending_order(batch_engine):
+    """insert_numbered: one row per value, numbered from ``first`` in value order, twice in one
+    transaction (SQLite's temporary numbering table is gone after each call)."""
+    definition = deploy_one_task(batch_engine)
+    pids = sorted(start(batch_engine, definition) for _ in range(3))
+    query = instances.ids_query({"processDefinitionId": definition.id})
+    with batch_engine.transaction() as session:
+        counts = [bulk.insert_numbered(session, BatchItem.__table__, query,
+                                       value_column="process_instance_id", number_column="seq",
+                                       constants={"batch_id": batch, "status": "pending"},
+                                       first=first)
+                  for batch, first in (("a", 3), ("b", 0))]
+    assert counts == [3, 3]
+    assert items(batch_engine, "a") == [(3 + n, pid, "pending", None) for n, pid in enumerate(pids)]
+    assert items(batch_engine, "b") == [(n, pid, "pending", None) for n, pid in enumerate(pids)]

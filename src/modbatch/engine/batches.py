@@ -17,7 +17,7 @@ import traceback
 from datetime import timedelta
 from typing import Any, Mapping
 
-from sqlalchemy import bindparam, delete, func, insert, literal, select, update
+from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from modbatch.engine import clock, history, jobs, modification, queries
@@ -76,10 +76,11 @@ def _create(session: Session, instance_ids: list[str], configuration: dict[str, 
     """Store the batch: its items first (streamed to the database, or INSERT ... SELECT from
     ``instance_query``), then the batch rows that carry their count, and the seed job."""
     batch_id = new_id()
+    # a set, in first-seen order; the dict goes before the database's page cache grows
+    instance_ids = list(dict.fromkeys(instance_ids))
     total_items = bulk.insert_rows(
         session, BatchItem.__table__, ITEM_COLUMNS,
-        ((batch_id, seq, instance_id, "pending")
-         for seq, instance_id in enumerate(dict.fromkeys(instance_ids))))  # a set, first-seen order
+        ((batch_id, seq, instance_id, "pending") for seq, instance_id in enumerate(instance_ids)))
     if instance_query is not None:
         total_items += _insert_matching(session, batch_id, instance_query, first_seq=total_items)
     per_job = invocations_per_job(settings, TYPE_MODIFICATION)
@@ -116,16 +117,11 @@ ITEM_COLUMNS = ("batch_id", "seq", "process_instance_id", "status")
 
 def _insert_matching(session: Session, batch_id: str, instance_query: Any, *,
                      first_seq: int) -> int:
-    """Number the ids a SELECT returns (in its id order) from ``first_seq`` on, in the database."""
-    matching = instance_query.order_by(None).subquery()
-    numbered = select(literal(batch_id),
-                      func.row_number().over(order_by=matching.c.id) + (first_seq - 1),
-                      matching.c.id, literal("pending"))
-    session.execute(insert(BatchItem.__table__).from_select(list(ITEM_COLUMNS), numbered))
-    # not the INSERT's rowcount: some drivers leave it at -1 for INSERT ... SELECT
-    last = session.execute(select(func.max(BatchItem.seq)).where(
-        BatchItem.batch_id == batch_id)).scalar()
-    return 0 if last is None else last + 1 - first_seq
+    """Store the ids a SELECT returns as items numbered from ``first_seq`` in id order."""
+    return bulk.insert_numbered(session, BatchItem.__table__, instance_query,
+                                value_column="process_instance_id", number_column="seq",
+                                constants={"batch_id": batch_id, "status": "pending"},
+                                first=first_seq)
 
 
 # ---------------------------------------------------------------------------- job handlers

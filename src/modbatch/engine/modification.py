@@ -173,7 +173,7 @@ def collect_request(session: Session, dto: Mapping[str, Any], *,
             ids += instances.ids_matching(session, query)
     ids += historic_ids(session, dto.get("historicProcessInstanceQuery"))
     if not ids and (instance_query is None
-                    or session.execute(instance_query.limit(1)).first() is None):
+                    or session.execute(instance_query.order_by(None).limit(1)).first() is None):
         raise InvalidRequest("Process instance ids cannot be empty: Process instance ids is empty")
     if any(i is None for i in ids):
         raise InvalidRequest(

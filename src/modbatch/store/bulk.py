@@ -8,9 +8,10 @@ inside the session's transaction.
 
 from __future__ import annotations
 
-from typing import Iterable, Sequence
+from typing import Any, Iterable, Mapping, Sequence
 
-from sqlalchemy import Table
+from sqlalchemy import (Column, Integer, MetaData, Select, String, Table, func, insert, literal,
+                        select)
 from sqlalchemy.orm import Session
 
 
@@ -35,3 +36,39 @@ def insert_rows(session: Session, table: Table, columns: Sequence[str],
         return cursor.rowcount
     finally:
         cursor.close()
+
+
+# an INSERT ... SELECT's rowcount is -1 through some drivers unless asked to keep it
+_ROWCOUNT = {"preserve_rowcount": True}
+_NUMBERED = Table("modbatch_numbered", MetaData(), Column("n", Integer, primary_key=True),
+                  Column("value", String), prefixes=["TEMPORARY"])
+
+
+def insert_numbered(session: Session, table: Table, rows: Select, *, value_column: str,
+                    number_column: str, constants: Mapping[str, Any], first: int) -> int:
+    """Insert a row per value of ``rows`` (a one-column SELECT), numbered from ``first`` in
+    ascending value order, with ``constants`` in the other columns; returns how many.
+
+    PostgreSQL numbers with ``row_number()``. SQLite's window functions take seconds over a
+    million rows, so there the values go through a temporary table whose INTEGER PRIMARY KEY
+    numbers them as they are inserted in order."""
+    columns = [*constants, number_column, value_column]
+    values = rows.order_by(None).subquery()
+    value = values.c[0]
+    fixed = [literal(v) for v in constants.values()]
+    if session.get_bind().dialect.name == "postgresql":
+        numbered = select(*fixed, func.row_number().over(order_by=value) + (first - 1), value)
+        return session.execute(insert(table).from_select(columns, numbered),
+                               execution_options=_ROWCOUNT).rowcount
+    connection = session.connection()
+    _NUMBERED.create(connection)
+    try:
+        session.execute(insert(_NUMBERED).from_select(["value"],
+                                                      select(value).order_by(value)))
+        count = session.execute(
+            insert(table).from_select(columns, select(*fixed, _NUMBERED.c.n + (first - 1),
+                                                      _NUMBERED.c.value)),
+            execution_options=_ROWCOUNT).rowcount
+    finally:
+        _NUMBERED.drop(connection)
+    return count
