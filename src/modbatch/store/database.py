@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Iterator
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -24,6 +24,16 @@ def is_sqlite(engine: Engine) -> bool:
 def is_unique_conflict(exc: BaseException) -> bool:
     """A unique index refused a row another transaction committed first (a lost race)."""
     return isinstance(exc, IntegrityError) and "uq_" in str(exc.orig)
+
+
+_DEPLOYMENT_LOCK = 0x6D6F6464  # "modd"
+
+
+def lock_deployments(session: Session) -> None:
+    """Hold the deployment lock until the transaction ends (SQLite's single writer already is
+    one; PostgreSQL takes a transaction-scoped advisory lock)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _DEPLOYMENT_LOCK})
 
 
 @dataclass(frozen=True)
@@ -44,10 +54,23 @@ class PoolOptions:
 
 def create_database(url: str, *, immediate: bool = True,
                     options: PoolOptions = PoolOptions()) -> Engine:
-    """Create the engine, with WAL and foreign keys on SQLite.
+    """The engine, with a schema ready for this code.
 
     On SQLite the schema is created or upgraded here, as one process owns the file; on PostgreSQL
     it must already be at this code's revision (``modbatch db upgrade``, run once per release).
+    """
+    engine = database_engine(url, immediate=immediate, options=options)
+    if not is_sqlite(engine):
+        schema.check(engine)
+    elif immediate:
+        schema.upgrade(engine)
+    return engine
+
+
+def database_engine(url: str, *, immediate: bool = True,
+                    options: PoolOptions = PoolOptions()) -> Engine:
+    """The engine alone, with WAL and foreign keys on SQLite.
+
     ``immediate=False`` gives SQLite readers a deferred BEGIN: in WAL mode they never block the
     writer, so status polling cannot slow a running batch down.
     """
@@ -70,14 +93,11 @@ def create_database(url: str, *, immediate: bool = True,
         @event.listens_for(engine, "begin")
         def _on_begin(connection):  # pragma: no cover - driver hook
             connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
-        if immediate:
-            schema.upgrade(engine)
     else:
         engine = create_engine(url, pool_pre_ping=True, pool_size=options.pool_size,
                                max_overflow=options.max_overflow,
                                connect_args={"options": options.server_options(),
                                              "application_name": "modbatch"})
-        schema.check(engine)
     return engine
 
 
