@@ -177,3 +177,25 @@ def test_two_servers_deploying_one_model_at_once_give_distinct_versions(database
         for process, _ in servers:
             process.terminate()
             process.wait(timeout=30)
+
+
+def test_postgresql_connections_carry_the_configured_timeouts(databases, database_url):
+    """Every pooled connection sets the statement, lock and idle-in-transaction timeouts, so a
+    stalled node cannot keep row locks for longer than configured."""
+    if not databases.postgres:
+        pytest.skip("server-side timeouts are PostgreSQL settings")
+    from modbatch.engine.process_engine import ProcessEngine
+    from modbatch.settings import Settings
+
+    engine = ProcessEngine(Settings(
+        database_url=database_url, job_executor=False, db_pool_size=2,
+        db_statement_timeout_ms=4321, db_lock_timeout_ms=1234,
+        db_idle_in_transaction_timeout_ms=5678))
+    try:
+        with engine.read() as session:
+            shown = [session.execute(text(f"SHOW {name}")).scalar_one() for name in (
+                "statement_timeout", "lock_timeout", "idle_in_transaction_session_timeout")]
+        assert shown == ["4321ms", "1234ms", "5678ms"]
+        assert engine.database.engine.pool.size() == 2
+    finally:
+        engine.close()
