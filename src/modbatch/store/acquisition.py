@@ -73,9 +73,10 @@ def release(session: Session, *, owner: str, job_ids: Iterable[str]) -> int:
 
 
 # PostgreSQL error classes: another transaction got in the way (serialization failure,
-# deadlock, lock_timeout), or the server went away (connection exceptions, shutdown, start-up)
+# deadlock, lock_timeout), or the session is gone (connection exceptions, shutdown, start-up,
+# idle_in_transaction_session_timeout)
 _CONFLICT_STATES = {"40001", "40P01", "55P03"}
-_UNAVAILABLE_STATES = {"57P01", "57P02", "57P03"}
+_UNAVAILABLE_STATES = {"57P01", "57P02", "57P03", "25P03"}
 
 
 def _sqlstate(error: DBAPIError) -> str | None:
