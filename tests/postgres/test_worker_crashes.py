@@ -11,6 +11,7 @@ from __future__ import annotations
 import shutil
 import signal
 import subprocess
+import sys
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -26,6 +27,7 @@ from modbatch.engine.process_engine import ProcessEngine
 from modbatch.settings import Settings
 from modbatch.store.tables import Job
 from tests.conftest import ROOT, free_port
+from tests.postgres.processes import environment
 
 INSTANCES = 20_000
 RESTART_INSTANCES = 10_000
@@ -206,7 +208,9 @@ def test_a_database_restart_mid_batch_is_survived(postgres_only, cluster):
     url = subprocess.run([script, "start", folder, str(free_port())], check=True,
                          capture_output=True, text=True).stdout.strip()
     try:
-        engine = ProcessEngine(Settings(database_url=url, job_executor=False))  # the schema
+        subprocess.run([sys.executable, "-m", "modbatch.cli", "db", "upgrade", "--database-url",
+                        url], check=True, capture_output=True, env=environment(url))
+        engine = ProcessEngine(Settings(database_url=url, job_executor=False))
         cluster.launch(url, workers=3, **PROCESS_SETTINGS)
         try:
             definition_id = seed(engine, RESTART_INSTANCES)
