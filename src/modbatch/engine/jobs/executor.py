@@ -110,7 +110,7 @@ class JobExecutor:
             seen["batch_id"] = job.batch_id
             outcome = jobs.run(session, job, self.settings)
         if not outcome.ok:
-            log.info("%s failed (failure recorded): %s", _describe(job_id, job.batch_id),
+            log.info("%s failed (failure recorded): %s", _describe(job_id, seen["batch_id"]),
                      outcome.failure)
         return True
 
