@@ -93,6 +93,11 @@ def is_conflict(error: BaseException) -> bool:
     return getattr(error.orig, "sqlite_errorname", None) in ("SQLITE_BUSY", "SQLITE_LOCKED")
 
 
+def is_statement_timeout(error: BaseException) -> bool:
+    """PostgreSQL cancelled a statement that ran longer than ``statement_timeout``."""
+    return isinstance(error, DBAPIError) and _sqlstate(error) == "57014"
+
+
 def is_unavailable(error: BaseException) -> bool:
     """The database connection was lost or refused (a restart, a network failure)."""
     if not isinstance(error, DBAPIError):
