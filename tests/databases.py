@@ -52,6 +52,15 @@ class Databases:
         self._created.append(name)
         return self.url_of(name)
 
+    def empty(self, folder: Path) -> str:
+        """A database with no schema at all (what a new PostgreSQL database looks like)."""
+        if not self.server_url:
+            return f"sqlite:///{folder / 'empty.db'}"
+        name = f"{self._prefix}_{next(self._counter)}"
+        self._execute(f'CREATE DATABASE "{name}"')
+        self._created.append(name)
+        return self.url_of(name)
+
     def drop(self, url: str) -> None:
         name = make_url(url).database
         if self.server_url and name in self._created:

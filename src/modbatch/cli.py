@@ -8,6 +8,7 @@ import signal
 import threading
 
 from modbatch.settings import Settings
+from modbatch.store.schema import SchemaOutOfDate
 
 
 def _database_option(parser: argparse.ArgumentParser) -> None:
@@ -39,49 +40,52 @@ def main(argv: list[str] | None = None) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     settings = Settings.from_env(database_url=args.database_url)
 
-    if args.command == "serve":
-        import uvicorn
+    try:
+        if args.command == "serve":
+            import uvicorn
 
-        from modbatch.app import create_app
+            from modbatch.app import create_app
 
-        settings = Settings.from_env(host=args.host, port=args.port,
-                                     database_url=args.database_url,
-                                     job_executor=False if args.no_job_executor else None)
-        app = create_app(settings)
-        executor = "with" if settings.job_executor else "without"
-        print(f"modbatch: REST API on http://{settings.host}:{settings.port}/engine-rest "
-              f"(Swagger UI at /engine-rest/ui/), {executor} job executor, "
-              f"database {settings.database_url}", flush=True)
-        uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning")
-    elif args.command == "db":
-        from sqlalchemy import create_engine
+            settings = Settings.from_env(host=args.host, port=args.port,
+                                         database_url=args.database_url,
+                                         job_executor=False if args.no_job_executor else None)
+            app = create_app(settings)
+            executor = "with" if settings.job_executor else "without"
+            print(f"modbatch: REST API on http://{settings.host}:{settings.port}/engine-rest "
+                  f"(Swagger UI at /engine-rest/ui/), {executor} job executor, "
+                  f"database {settings.database_url}", flush=True)
+            uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning")
+        elif args.command == "db":
+            from modbatch.store import schema
+            from modbatch.store.database import database_engine
 
-        from modbatch.store import schema
+            engine = database_engine(settings.database_url)
+            try:
+                before, after = schema.upgrade(engine)
+            finally:
+                engine.dispose()
+            change = ("unchanged" if before == after else "created" if before is None
+                      else f"upgraded from {before}")
+            print(f"modbatch db: schema at revision {after} ({change})", flush=True)
+        elif args.command == "worker":
+            from modbatch.engine.process_engine import ProcessEngine
 
-        engine = create_engine(settings.database_url)
-        try:
-            before, after = schema.upgrade(engine)
-        finally:
-            engine.dispose()
-        print(f"modbatch db: schema at revision {after}"
-              + ("" if before == after else f" (was {before or 'empty'})"), flush=True)
-    elif args.command == "worker":
-        from modbatch.engine.process_engine import ProcessEngine
+            engine = ProcessEngine(settings)
+            stop = threading.Event()
+            for signum in (signal.SIGINT, signal.SIGTERM):
+                signal.signal(signum, lambda *_: stop.set())
+            engine.job_executor.start()
+            print(f"modbatch worker {engine.job_executor.owner}: executing jobs from "
+                  f"{settings.database_url}", flush=True)
+            stop.wait()
+            engine.close()
+        else:
+            from modbatch.demo import run
 
-        engine = ProcessEngine(settings)
-        stop = threading.Event()
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            signal.signal(signum, lambda *_: stop.set())
-        engine.job_executor.start()
-        print(f"modbatch worker {engine.job_executor.owner}: executing jobs from "
-              f"{settings.database_url}", flush=True)
-        stop.wait()
-        engine.close()
-    else:
-        from modbatch.demo import run
-
-        logging.getLogger().setLevel(logging.WARNING)
-        run(settings, args.instances)
+            logging.getLogger().setLevel(logging.WARNING)
+            run(settings, args.instances)
+    except SchemaOutOfDate as exc:
+        raise SystemExit(f"modbatch: {exc}") from None
 
 
 if __name__ == "__main__":  # pragma: no cover

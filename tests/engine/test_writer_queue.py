@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import threading
 
+from sqlalchemy.exc import OperationalError
+
+from modbatch.store.acquisition import is_conflict
 from modbatch.store.database import WriterQueue
 
 
@@ -62,7 +65,7 @@ def test_the_holder_may_nest_write_transactions():
 
 
 def test_a_writer_gives_up_after_the_timeout_like_sqlite_busy_timeout():
-    """Waiting longer than the timeout raises, and the queue forgets the waiter."""
+    """Waiting longer than the timeout raises SQLite's busy error; the queue forgets the waiter."""
     queue = WriterQueue(timeout=0.01)
     queue.acquire()
     failure: list[BaseException] = []
@@ -70,13 +73,14 @@ def test_a_writer_gives_up_after_the_timeout_like_sqlite_busy_timeout():
     def wait() -> None:
         try:
             queue.acquire()
-        except TimeoutError as error:
+        except OperationalError as error:
             failure.append(error)
 
     thread = threading.Thread(target=wait)
     thread.start()
     thread.join()
     assert len(failure) == 1 and "database is locked" in str(failure[0])
+    assert is_conflict(failure[0])  # as SQLite's own busy timeout: retried, never a bare 500
     assert not queue._waiters
     queue.release()
     with queue.held():

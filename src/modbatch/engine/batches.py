@@ -198,19 +198,35 @@ def run_execution_job(session: Session, job: Job, settings: Settings) -> JobOutc
     return JobOutcome()
 
 
+def _lock_batch(session: Session, batch_id: str) -> Batch | None:
+    """Lock the batch row until commit (``FOR UPDATE``; SQLite's single writer needs nothing)
+    and read it afresh: the "am I the last job" check and the monitor's decision take this
+    lock first, so they happen one after the other, each seeing the others' commits."""
+    return session.execute(select(Batch).where(Batch.id == batch_id).with_for_update()
+                           .execution_options(populate_existing=True)).scalar_one_or_none()
+
+
 def _wake_monitor_if_last(session: Session, batch: Batch, job: Job) -> None:
-    """The last execution job brings the monitor's due date forward to now."""
+    """The last execution job makes the monitor due at once (a null due date, whatever the
+    node's clock says) instead of leaving the batch to the next poll.
+
+    Under READ COMMITTED two last jobs committing together would each still see the other's
+    row and neither would wake the monitor. With the batch row locked first, the second check
+    waits for the first job's commit and sees its row gone; a monitor re-polling meanwhile
+    either decides after this job's commit or has committed its next job before this check.
+    """
+    batch = _lock_batch(session, batch.id) or batch
     if batch.seed_cursor < batch.total_items:
         return
     if jobs.has_jobs(session, batch.batch_job_definition_id, excluding=job.id):
         return
     session.execute(update(Job).where(Job.job_definition_id == batch.monitor_job_definition_id)
-                    .values(due_date=clock.now()))
+                    .values(due_date=None))
 
 
 @jobs.handler(MONITOR)
 def run_monitor_job(session: Session, job: Job, settings: Settings) -> JobOutcome:
-    batch = session.get(Batch, job.handler_configuration)
+    batch = _lock_batch(session, job.handler_configuration)  # see _wake_monitor_if_last
     if batch is None:
         return JobOutcome()
     if batch.seed_cursor < batch.total_items or jobs.has_jobs(session, batch.batch_job_definition_id):
@@ -258,7 +274,7 @@ def get(session: Session, batch_id: str) -> Batch | None:
 
 
 def delete_batch(session: Session, batch_id: str, *, cascade: bool) -> None:
-    batch = session.get(Batch, batch_id)
+    batch = _lock_batch(session, batch_id)  # first, as the jobs do: no deadlock with them
     if batch is None:
         raise InvalidRequest(f"Unable to delete batch with id '{batch_id}'", code=0)
     _remove_runtime(session, batch)

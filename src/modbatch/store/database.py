@@ -9,14 +9,15 @@ executor that begins its next transaction the moment it commits the last one.
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 from collections import deque
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from typing import ContextManager, Iterator
 
-from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from modbatch.store import schema
@@ -29,6 +30,16 @@ def is_sqlite(engine: Engine) -> bool:
 def is_unique_conflict(exc: BaseException) -> bool:
     """A unique index refused a row another transaction committed first (a lost race)."""
     return isinstance(exc, IntegrityError) and "uq_" in str(exc.orig)
+
+
+_DEPLOYMENT_LOCK = 0x6D6F6464  # "modd"
+
+
+def lock_deployments(session: Session) -> None:
+    """Hold the deployment lock until the transaction ends (SQLite's single writer already is
+    one; PostgreSQL takes a transaction-scoped advisory lock)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _DEPLOYMENT_LOCK})
 
 
 @dataclass(frozen=True)
@@ -49,10 +60,23 @@ class PoolOptions:
 
 def create_database(url: str, *, immediate: bool = True,
                     options: PoolOptions = PoolOptions()) -> Engine:
-    """Create the engine, with WAL and foreign keys on SQLite.
+    """The engine, with a schema ready for this code.
 
     On SQLite the schema is created or upgraded here, as one process owns the file; on PostgreSQL
     it must already be at this code's revision (``modbatch db upgrade``, run once per release).
+    """
+    engine = database_engine(url, immediate=immediate, options=options)
+    if not is_sqlite(engine):
+        schema.check(engine)
+    elif immediate:
+        schema.upgrade(engine)
+    return engine
+
+
+def database_engine(url: str, *, immediate: bool = True,
+                    options: PoolOptions = PoolOptions()) -> Engine:
+    """The engine alone, with WAL and foreign keys on SQLite.
+
     ``immediate=False`` gives SQLite readers a deferred BEGIN: in WAL mode they never block the
     writer, so status polling cannot slow a running batch down.
     """
@@ -83,15 +107,19 @@ def create_database(url: str, *, immediate: bool = True,
         def _on_begin(connection):  # pragma: no cover - driver hook
             # straight to the driver: this runs once per transaction, i.e. once per request
             connection.connection.driver_connection.execute(begin)
-        if immediate:
-            schema.upgrade(engine)
     else:
         engine = create_engine(url, pool_pre_ping=True, pool_size=options.pool_size,
                                max_overflow=options.max_overflow,
                                connect_args={"options": options.server_options(),
                                              "application_name": "modbatch"})
-        schema.check(engine)
     return engine
+
+
+def _busy(timeout: float) -> OperationalError:
+    """What SQLite raises when its busy timeout runs out, so callers treat both alike."""
+    error = sqlite3.OperationalError(f"database is locked (no write turn within {timeout:g} s)")
+    error.sqlite_errorcode, error.sqlite_errorname = 5, "SQLITE_BUSY"
+    return OperationalError("BEGIN IMMEDIATE", None, error)
 
 
 class WriterQueue:
@@ -127,8 +155,7 @@ class WriterQueue:
             with self._mutex:
                 if gate in self._waiters:  # not handed over meanwhile: give up like SQLite
                     self._waiters.remove(gate)
-                    raise TimeoutError("database is locked: no write lock within "
-                                       f"{self.timeout:g} s")
+                    raise _busy(self.timeout)
         with self._mutex:  # handed over by release()
             self._owner, self._depth = me, 1
 

@@ -46,7 +46,8 @@ def current(connection: Connection) -> str | None:
 
 
 def upgrade(engine: Engine) -> tuple[str | None, str]:
-    """Bring the schema to the head revision; returns (revision before, revision after)."""
+    """Bring the schema to the head revision; returns (revision before, revision after), where
+    "before" is None for an empty database and ``"unversioned"`` for one from before migrations."""
     with engine.begin() as connection:  # BEGIN IMMEDIATE on SQLite: one upgrader at a time
         if connection.dialect.name == "postgresql":
             connection.execute(text("SELECT pg_advisory_xact_lock(:key)"),
@@ -64,6 +65,7 @@ def upgrade(engine: Engine) -> tuple[str | None, str]:
                 return before, target
             # created by a modbatch from before migrations: that is the first revision's schema
             command.stamp(config, FIRST_REVISION)
+            before = "unversioned"
         command.upgrade(config, "head")
         return before, target
 
