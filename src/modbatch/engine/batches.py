@@ -335,13 +335,16 @@ _STATISTICS = select(
 _STATISTICS_SORTING = {"batchId": _BATCH.c.id, "tenantId": _BATCH.c.tenant_id,
                        "startTime": _BATCH.c.start_time}
 _STATISTICS_DEFAULT = _STATISTICS.order_by(_BATCH.c.id)
+# flags that filter only when true (the spec gives them the default false)
+_APPLIED_WHEN_TRUE = ("withoutTenantId", "withFailures", "withoutFailures")
 
 
 def statistics_query(filters: Mapping[str, Any]):
     """Reference D.8: remaining = existing execution jobs + jobs not yet created."""
     f = filters.get
-    if not any(value is not None for value in filters.values()):
-        return _STATISTICS_DEFAULT
+    if all(value is None or (value is False and name in _APPLIED_WHEN_TRUE)
+           for name, value in filters.items()):
+        return _STATISTICS_DEFAULT  # no filter, no sorting: the one prebuilt statement
     b = _BATCH.c
     stmt = _STATISTICS
     if f("batchId") is not None:
