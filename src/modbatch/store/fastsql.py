@@ -1,0 +1,92 @@
+"""Plain DBAPI statements for the batch engine's hot path, and the dialect differences they need.
+
+SQLAlchemy costs tens of microseconds per statement and a few per row; an execution job runs a
+fixed handful of statements over hundreds of rows, so its hot path talks to the driver directly,
+inside the session's transaction. Statements are written once with ``?`` placeholders and an
+``{ids}`` slot for an id list; what differs between SQLite and PostgreSQL lives here:
+placeholders (``?`` / ``%s``), id lists (``IN (?, ?, ...)`` in chunks / ``= ANY(%s)``) and how a
+timestamp is bound (SQLAlchemy's SQLite text format / a datetime).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Iterable, Sequence
+
+from sqlalchemy import Table
+from sqlalchemy.orm import Session
+
+# SQLite accepts at most 32766 bound parameters per statement; stay well below for IN lists.
+CHUNK = 900
+
+
+class Raw:
+    """The session's DBAPI connection, for statements with an ``{ids}`` slot and row lists."""
+
+    __slots__ = ("postgres", "_dbapi")
+
+    def __init__(self, session: Session) -> None:
+        connection = session.connection()  # begins the session's transaction if needed
+        self.postgres = connection.dialect.name == "postgresql"
+        self._dbapi = connection.connection.dbapi_connection
+
+    def _sql(self, text: str) -> str:
+        return text.replace("?", "%s") if self.postgres else text
+
+    def timestamp(self, moment: datetime | None) -> Any:
+        """Bind a naive UTC datetime the way SQLAlchemy's DateTime column stores it."""
+        if moment is None or self.postgres:
+            return moment
+        return moment.isoformat(" ", "microseconds")
+
+    def execute(self, text: str, params: Sequence[Any] = ()) -> int:
+        """Run one statement; returns the affected row count."""
+        cursor = self._dbapi.cursor()
+        cursor.execute(self._sql(text), params)
+        return cursor.rowcount
+
+    def executemany(self, text: str, rows: list[Sequence[Any]]) -> None:
+        if rows:
+            self._dbapi.cursor().executemany(self._sql(text), rows)
+
+    def rows(self, text: str, params: Sequence[Any] = ()) -> list[tuple]:
+        cursor = self._dbapi.cursor()
+        cursor.execute(self._sql(text), params)
+        return cursor.fetchall()
+
+    def _by_ids(self, text: str, ids: Sequence[Any], before: Sequence[Any]) -> Iterable[Any]:
+        """The statement and parameters per chunk of ``ids`` (``{ids}`` is the list test)."""
+        if self.postgres:
+            yield self._dbapi.cursor(), text.replace("{ids}", "= ANY(?)").replace("?", "%s"), \
+                (*before, list(ids))
+            return
+        for start in range(0, len(ids), CHUNK):
+            part = ids[start:start + CHUNK]
+            yield self._dbapi.cursor(), text.replace("{ids}", f"IN ({','.join('?' * len(part))})"), \
+                (*before, *part)
+
+    def rows_in(self, text: str, ids: Sequence[Any], before: Sequence[Any] = ()) -> list[tuple]:
+        """SELECT rows whose ``{ids}`` column is one of ``ids``."""
+        result: list[tuple] = []
+        if ids:
+            for cursor, sql, params in self._by_ids(text, ids, before):
+                cursor.execute(sql, params)
+                result.extend(cursor.fetchall())
+        return result
+
+    def execute_in(self, text: str, ids: Sequence[Any], before: Sequence[Any] = ()) -> int:
+        """UPDATE or DELETE where the ``{ids}`` column is one of ``ids``; returns the row count."""
+        count = 0
+        if ids:
+            for cursor, sql, params in self._by_ids(text, ids, before):
+                cursor.execute(sql, params)
+                count += cursor.rowcount
+        return count
+
+
+def insert_sql(table: Table, columns: Sequence[str]) -> str:
+    """``INSERT INTO table (columns) VALUES (?, ...)`` for a row-tuple executemany."""
+    for name in columns:
+        table.c[name]  # a misspelt column fails at import, not in a job
+    return (f"INSERT INTO {table.name} ({', '.join(columns)}) "
+            f"VALUES ({', '.join('?' * len(columns))})")
