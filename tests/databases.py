@@ -14,7 +14,7 @@ from pathlib import Path
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from modbatch.store.database import create_database
+from modbatch.store import schema
 
 
 class Databases:
@@ -29,7 +29,8 @@ class Databases:
             self.template = f"{self._prefix}_template"
             self._execute(f'CREATE DATABASE "{self.template}"')
             self._created.append(self.template)
-            built = create_database(self.url_of(self.template))
+            built = create_engine(self.url_of(self.template))
+            schema.upgrade(built)  # what `modbatch db upgrade` does
             built.dispose()
 
     @property
@@ -47,7 +48,16 @@ class Databases:
         if not self.server_url:
             return f"sqlite:///{folder / 'modbatch.db'}"
         name = f"{self._prefix}_{next(self._counter)}"
-        self._execute(f'CREATE DATABASE "{name}" TEMPLATE "{self.template}"')
+        self._execute(f'CREATE DATABASE "{name}" TEMPLATE "{self.template}" STRATEGY FILE_COPY')
+        self._created.append(name)
+        return self.url_of(name)
+
+    def empty(self, folder: Path) -> str:
+        """A database with no schema at all (what a new PostgreSQL database looks like)."""
+        if not self.server_url:
+            return f"sqlite:///{folder / 'empty.db'}"
+        name = f"{self._prefix}_{next(self._counter)}"
+        self._execute(f'CREATE DATABASE "{name}"')
         self._created.append(name)
         return self.url_of(name)
 

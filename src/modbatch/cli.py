@@ -8,6 +8,7 @@ import signal
 import threading
 
 from modbatch.settings import Settings
+from modbatch.store.schema import SchemaOutOfDate
 
 
 def _database_option(parser: argparse.ArgumentParser) -> None:
@@ -26,6 +27,12 @@ def main(argv: list[str] | None = None) -> None:
     _database_option(serve)
     worker = commands.add_parser("worker", help="run a standalone job executor")
     _database_option(worker)
+    db = commands.add_parser("db", help="database schema: create or migrate it")
+    db_commands = db.add_subparsers(dest="db_command", required=True)
+    upgrade = db_commands.add_parser(
+        "upgrade", help="create the schema or migrate it to this version (safe to run from "
+                        "several nodes at once); 'modbatch serve' does it by itself on SQLite")
+    _database_option(upgrade)
     demo = commands.add_parser("demo", help="modify N instances with one batch and report")
     demo.add_argument("-n", "--instances", type=int, default=10_000, help="default 10,000")
     _database_option(demo)
@@ -33,37 +40,52 @@ def main(argv: list[str] | None = None) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     settings = Settings.from_env(database_url=args.database_url)
 
-    if args.command == "serve":
-        import uvicorn
+    try:
+        if args.command == "serve":
+            import uvicorn
 
-        from modbatch.app import create_app
+            from modbatch.app import create_app
 
-        settings = Settings.from_env(host=args.host, port=args.port,
-                                     database_url=args.database_url,
-                                     job_executor=False if args.no_job_executor else None)
-        app = create_app(settings)
-        executor = "with" if settings.job_executor else "without"
-        print(f"modbatch: REST API on http://{settings.host}:{settings.port}/engine-rest "
-              f"(Swagger UI at /engine-rest/ui/), {executor} job executor, "
-              f"database {settings.database_url}", flush=True)
-        uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning")
-    elif args.command == "worker":
-        from modbatch.engine.process_engine import ProcessEngine
+            settings = Settings.from_env(host=args.host, port=args.port,
+                                         database_url=args.database_url,
+                                         job_executor=False if args.no_job_executor else None)
+            app = create_app(settings)
+            executor = "with" if settings.job_executor else "without"
+            print(f"modbatch: REST API on http://{settings.host}:{settings.port}/engine-rest "
+                  f"(Swagger UI at /engine-rest/ui/), {executor} job executor, "
+                  f"database {settings.database_url}", flush=True)
+            uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning")
+        elif args.command == "db":
+            from modbatch.store import schema
+            from modbatch.store.database import database_engine
 
-        engine = ProcessEngine(settings)
-        stop = threading.Event()
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            signal.signal(signum, lambda *_: stop.set())
-        engine.job_executor.start()
-        print(f"modbatch worker {engine.job_executor.owner}: executing jobs from "
-              f"{settings.database_url}", flush=True)
-        stop.wait()
-        engine.close()
-    else:
-        from modbatch.demo import run
+            engine = database_engine(settings.database_url)
+            try:
+                before, after = schema.upgrade(engine)
+            finally:
+                engine.dispose()
+            change = ("unchanged" if before == after else "created" if before is None
+                      else f"upgraded from {before}")
+            print(f"modbatch db: schema at revision {after} ({change})", flush=True)
+        elif args.command == "worker":
+            from modbatch.engine.process_engine import ProcessEngine
 
-        logging.getLogger().setLevel(logging.WARNING)
-        run(settings, args.instances)
+            engine = ProcessEngine(settings)
+            stop = threading.Event()
+            for signum in (signal.SIGINT, signal.SIGTERM):
+                signal.signal(signum, lambda *_: stop.set())
+            engine.job_executor.start()
+            print(f"modbatch worker {engine.job_executor.owner}: executing jobs from "
+                  f"{settings.database_url}", flush=True)
+            stop.wait()
+            engine.close()
+        else:
+            from modbatch.demo import run
+
+            logging.getLogger().setLevel(logging.WARNING)
+            run(settings, args.instances)
+    except SchemaOutOfDate as exc:
+        raise SystemExit(f"modbatch: {exc}") from None
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -40,13 +40,21 @@ class Settings:
     job_idle_wait_ms: int = 200
     # Camunda's history levels: none, activity, audit, full (Camunda Run's default)
     history_level: str = "full"
+    # PostgreSQL: connection pool per process and server-side timeouts (ms, 0 = none)
+    db_pool_size: int = 10
+    db_max_overflow: int = 20
+    db_statement_timeout_ms: int = 120_000
+    db_lock_timeout_ms: int = 30_000
+    db_idle_in_transaction_timeout_ms: int = 60_000
 
     def __post_init__(self) -> None:
         for name in ("batch_jobs_per_seed", "invocations_per_batch_job", "job_acquisition_size",
-                     "job_lock_time_ms", "max_resource_bytes"):
+                     "job_lock_time_ms", "max_resource_bytes", "db_pool_size"):
             if getattr(self, name) < 1:
                 raise ValueError(f"MODBATCH_{name.upper()} must be at least 1")
-        for name in ("default_retries", "batch_poll_time", "job_idle_wait_ms"):
+        for name in ("default_retries", "batch_poll_time", "job_idle_wait_ms", "db_max_overflow",
+                     "db_statement_timeout_ms", "db_lock_timeout_ms",
+                     "db_idle_in_transaction_timeout_ms"):
             if getattr(self, name) < 0:
                 raise ValueError(f"MODBATCH_{name.upper()} must not be negative")
         if any(v < 1 for v in self.invocations_per_batch_job_by_type.values()):
@@ -74,5 +82,13 @@ class Settings:
             job_acquisition_size=_int("MODBATCH_JOB_ACQUISITION_SIZE", cls.job_acquisition_size),
             job_idle_wait_ms=_int("MODBATCH_JOB_IDLE_WAIT_MS", cls.job_idle_wait_ms),
             history_level=env.get("MODBATCH_HISTORY_LEVEL", cls.history_level).strip().lower(),
+            db_pool_size=_int("MODBATCH_DB_POOL_SIZE", cls.db_pool_size),
+            db_max_overflow=_int("MODBATCH_DB_MAX_OVERFLOW", cls.db_max_overflow),
+            db_statement_timeout_ms=_int("MODBATCH_DB_STATEMENT_TIMEOUT_MS",
+                                         cls.db_statement_timeout_ms),
+            db_lock_timeout_ms=_int("MODBATCH_DB_LOCK_TIMEOUT_MS", cls.db_lock_timeout_ms),
+            db_idle_in_transaction_timeout_ms=_int(
+                "MODBATCH_DB_IDLE_IN_TRANSACTION_TIMEOUT_MS",
+                cls.db_idle_in_transaction_timeout_ms),
         )
         return replace(settings, **{k: v for k, v in overrides.items() if v is not None})

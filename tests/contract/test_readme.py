@@ -16,7 +16,7 @@ def _shell_blocks(text: str) -> list[str]:
 def test_ci_runs_the_readme_test_command():
     """.ci/run contains the README's test command verbatim."""
     [command] = [line for block in _shell_blocks(README) for line in block.splitlines()
-                 if "pytest" in line and "pip install" in line]
+                 if "scripts/test" in line and "pip install" in line]
     assert command in (ROOT / ".ci" / "run").read_text(encoding="utf-8")
 
 

@@ -21,6 +21,10 @@ def _flag(value: Any) -> bool:
 
 def create_deployment(body: dict | None = None, **files: Any):
     form = dict(body or {})
+    for field in RESERVED:
+        if "\x00" in str(form.get(field) or ""):
+            raise InvalidRequest(f"Form parameter '{field}' must not contain NUL characters "
+                                 f"(\\u0000)")
     resources: list[tuple[str, bytes]] = []
     for field, value in list(form.items()) + list(files.items()):
         if field in RESERVED:
@@ -28,13 +32,17 @@ def create_deployment(body: dict | None = None, **files: Any):
         uploads = value if isinstance(value, list) else [value]
         for upload in uploads:
             filename = getattr(upload, "filename", None)
+            if filename and "\x00" in filename:
+                raise InvalidRequest(f"The file name of form parameter '{field}' must not "
+                                     f"contain NUL characters (\\u0000)")
             if not filename:
                 raise InvalidRequest(
                     f"No file name found in the deployment resource described by form "
                     f"parameter '{field}'.")
             resources.append((filename, upload.file.read()))
     engine = current()
-    with engine.transaction() as session:
+
+    def deploy(session):
         result = repository.deploy(
             session, name=form.get("deployment-name"), source=form.get("deployment-source"),
             tenant_id=form.get("tenant-id") or None, resources=resources,
@@ -51,6 +59,9 @@ def create_deployment(body: dict | None = None, **files: Any):
             {d.id: render.decision_definition(d) for d in result.decision_definitions}
             if result.decision_definitions else None)
         dto["deployedDecisionRequirementsDefinitions"] = None
+        return dto
+
+    dto = engine.transaction_retrying_conflicts(deploy)
     return dto, 200
 
 

@@ -10,8 +10,10 @@ each marked rule, so the handler and the spec cannot drift apart.
 
 from __future__ import annotations
 
+import re
 from typing import Any, Callable, Iterator
 
+from connexion.exceptions import BadRequestProblem
 from connexion.json_schema import Draft4RequestValidator
 from connexion.validators import (
     VALIDATOR_MAP,
@@ -32,6 +34,20 @@ def _unmarked(schema: Any) -> Any:
     return {k: v for k, v in schema.items() if k not in HANDLER_RULES}
 
 
+NUL_MESSAGE = "{} must not contain NUL characters (\\u0000)"
+# a JSON string escape for NUL that is not itself an escaped backslash followed by "u0000"
+_JSON_NUL = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
+
+
+def refuse_nul(scope: dict) -> None:
+    """No text column takes NUL (PostgreSQL refuses it): refuse it at the door, on any database."""
+    if "\x00" in scope.get("path", ""):
+        raise BadRequestProblem(detail=NUL_MESSAGE.format("The request path"))
+    query = scope.get("query_string", b"")
+    if b"\x00" in query or b"%00" in query:
+        raise BadRequestProblem(detail=NUL_MESSAGE.format("Query parameters"))
+
+
 class HandlerCheckedParameters(ParameterValidator):
     """Connexion's parameter validator, leaving marked enums and patterns to the handlers."""
 
@@ -39,6 +55,10 @@ class HandlerCheckedParameters(ParameterValidator):
         parameters = [{**p, "schema": _unmarked(p["schema"])} if "schema" in p else p
                       for p in parameters]
         super().__init__(parameters, *args, **kwargs)
+
+    def validate(self, scope) -> None:
+        refuse_nul(scope)
+        super().validate(scope)
 
 
 def _skip_marked(rule: Callable[..., Iterator[Any]]) -> Callable[..., Iterator[Any]]:
@@ -73,6 +93,16 @@ class _JSONBodyValidator(JSONRequestBodyValidator):
     @property
     def _validator(self):
         return _BodySchemaValidator(self._schema, format_checker=Draft4Validator.FORMAT_CHECKER)
+
+    async def _parse(self, stream, scope) -> Any:
+        raw = b"".join([message async for message in stream])
+        if _JSON_NUL.search(raw):
+            raise BadRequestProblem(detail=NUL_MESSAGE.format("The request body"))
+
+        async def replay():
+            yield raw
+
+        return await super()._parse(replay(), scope)
 
 
 VALIDATORS = {"body": MediaTypeDict({**VALIDATOR_MAP["body"], "*/*json": _JSONBodyValidator}),

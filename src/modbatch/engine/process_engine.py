@@ -6,21 +6,27 @@ The REST layer asks ``current()`` for it, like Camunda's REST resources ask for 
 from __future__ import annotations
 
 from contextlib import contextmanager
-from typing import Iterator
+from typing import Callable, Iterator, TypeVar
 
 from sqlalchemy.orm import Session
 
 from modbatch.engine import history
 from modbatch.engine.jobs.executor import JobExecutor
 from modbatch.settings import Settings
-from modbatch.store.database import Database
+from modbatch.store.database import Database, PoolOptions, is_unique_conflict
+
+T = TypeVar("T")
 
 
 class ProcessEngine:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         history.configure(settings.history_level)
-        self.database = Database(settings.database_url)
+        self.database = Database(settings.database_url, PoolOptions(
+            pool_size=settings.db_pool_size, max_overflow=settings.db_max_overflow,
+            statement_timeout_ms=settings.db_statement_timeout_ms,
+            lock_timeout_ms=settings.db_lock_timeout_ms,
+            idle_in_transaction_timeout_ms=settings.db_idle_in_transaction_timeout_ms))
         self._job_executor = None
 
     @property
@@ -43,6 +49,19 @@ class ProcessEngine:
         """One transaction per unit of work; engine functions flush, only this commits."""
         with self.database.transaction() as session:
             yield session
+
+    def transaction_retrying_conflicts(self, work: Callable[[Session], T], *,
+                                       attempts: int = 5) -> T:
+        """Run ``work`` in a transaction, again from the start when a unique index says that
+        another node won a race (two deployments of one key taking the same version number)."""
+        for attempt in range(1, attempts + 1):
+            try:
+                with self.transaction() as session:
+                    return work(session)
+            except Exception as exc:
+                if attempt == attempts or not is_unique_conflict(exc):
+                    raise
+        raise AssertionError("unreachable")
 
     @contextmanager
     def read(self) -> Iterator[Session]:

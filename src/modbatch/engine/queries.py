@@ -41,7 +41,10 @@ def apply_sorting(stmt: Select, filters: Mapping[str, Any], columns: Mapping[str
         column = columns[by]
         if column is None:  # a valid criterion on a property that is always null here
             continue
-        stmt = stmt.order_by(column.asc() if order == "asc" else column.desc())
+        # nulls count as the smallest value on every database (PostgreSQL's default is the
+        # opposite), so a page is the same whichever database serves it
+        stmt = stmt.order_by(column.asc().nulls_first() if order == "asc"
+                             else column.desc().nulls_last())
     return stmt.order_by(tie_breaker)
 
 

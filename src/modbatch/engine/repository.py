@@ -21,6 +21,7 @@ from modbatch.engine.bpmn import parse_bpmn
 from modbatch.engine.bpmn.model import ProcessModel
 from modbatch.engine.runtime import new_id
 from modbatch.errors import InvalidRequest, NotFoundError, ParseError, ProcessEngineError
+from modbatch.store.database import lock_deployments
 from modbatch.store.tables import (
     Deployment,
     EventSubscription,
@@ -121,6 +122,10 @@ def deploy(session: Session, *, name: str | None, source: str | None, tenant_id:
         raise ParseError(
             f"The deployment contains definitions with the same key '{sorted(duplicates)[0]}' "
             "(id attribute), this is not allowed")
+
+    # like Camunda's deployment lock: deployments queue here, so each sees the versions the
+    # one before it committed (the unique index on (key, version, tenant) stays as the backstop)
+    lock_deployments(session)
 
     if duplicate_filtering or changed_only:
         previous = _previous_resources(session, name, source, tenant_id)

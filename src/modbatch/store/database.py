@@ -7,21 +7,69 @@ queue on the busy timeout instead of failing when a read lock must be upgraded.
 from __future__ import annotations
 
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Iterator
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
-from sqlmodel import SQLModel
 
-from modbatch.store import tables  # noqa: F401  (registers the tables on SQLModel.metadata)
+from modbatch.store import schema
 
 
 def is_sqlite(engine: Engine) -> bool:
     return engine.dialect.name == "sqlite"
 
 
-def create_database(url: str, *, immediate: bool = True) -> Engine:
-    """Create the engine and the schema (idempotent), with WAL and foreign keys on SQLite.
+def is_unique_conflict(exc: BaseException) -> bool:
+    """A unique index refused a row another transaction committed first (a lost race)."""
+    return isinstance(exc, IntegrityError) and "uq_" in str(exc.orig)
+
+
+_DEPLOYMENT_LOCK = 0x6D6F6464  # "modd"
+
+
+def lock_deployments(session: Session) -> None:
+    """Hold the deployment lock until the transaction ends (SQLite's single writer already is
+    one; PostgreSQL takes a transaction-scoped advisory lock)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _DEPLOYMENT_LOCK})
+
+
+@dataclass(frozen=True)
+class PoolOptions:
+    """PostgreSQL connection pool and server-side timeouts (milliseconds; 0 turns one off)."""
+
+    pool_size: int = 10
+    max_overflow: int = 20
+    statement_timeout_ms: int = 120_000
+    lock_timeout_ms: int = 30_000
+    idle_in_transaction_timeout_ms: int = 60_000
+
+    def server_options(self) -> str:
+        return (f"-c statement_timeout={self.statement_timeout_ms} "
+                f"-c lock_timeout={self.lock_timeout_ms} "
+                f"-c idle_in_transaction_session_timeout={self.idle_in_transaction_timeout_ms}")
+
+
+def create_database(url: str, *, immediate: bool = True,
+                    options: PoolOptions = PoolOptions()) -> Engine:
+    """The engine, with a schema ready for this code.
+
+    On SQLite the schema is created or upgraded here, as one process owns the file; on PostgreSQL
+    it must already be at this code's revision (``modbatch db upgrade``, run once per release).
+    """
+    engine = database_engine(url, immediate=immediate, options=options)
+    if not is_sqlite(engine):
+        schema.check(engine)
+    elif immediate:
+        schema.upgrade(engine)
+    return engine
+
+
+def database_engine(url: str, *, immediate: bool = True,
+                    options: PoolOptions = PoolOptions()) -> Engine:
+    """The engine alone, with WAL and foreign keys on SQLite.
 
     ``immediate=False`` gives SQLite readers a deferred BEGIN: in WAL mode they never block the
     writer, so status polling cannot slow a running batch down.
@@ -46,18 +94,19 @@ def create_database(url: str, *, immediate: bool = True) -> Engine:
         def _on_begin(connection):  # pragma: no cover - driver hook
             connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
     else:
-        engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
-    if immediate:
-        SQLModel.metadata.create_all(engine)
+        engine = create_engine(url, pool_pre_ping=True, pool_size=options.pool_size,
+                               max_overflow=options.max_overflow,
+                               connect_args={"options": options.server_options(),
+                                             "application_name": "modbatch"})
     return engine
 
 
 class Database:
     """Owns the engine and hands out one transaction per unit of work (request or job run)."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, options: PoolOptions = PoolOptions()) -> None:
         self.url = url
-        self.engine = create_database(url)
+        self.engine = create_database(url, options=options)
         self.read_engine = create_database(url, immediate=False) if is_sqlite(self.engine) \
             else self.engine
         self._sessions = sessionmaker(self.engine, expire_on_commit=False, autoflush=False)

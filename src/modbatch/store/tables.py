@@ -4,8 +4,20 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Column, DateTime, ForeignKey, Index, LargeBinary, String, Text
+from sqlalchemy import BigInteger, Column, DateTime, ForeignKey, Index, LargeBinary, String, Text, func
 from sqlmodel import Field, SQLModel
+
+
+def long(*, default: int | None = None, nullable: bool = True):
+    """A 64-bit column where Camunda has a Java ``Long`` (variables, job priorities)."""
+    return Field(default=default, sa_column=Column(BigInteger, nullable=nullable))
+
+
+def one_version_per_key(table: str):
+    """(key, version, tenant) is unique, a null tenant included: two deployments racing for the
+    same version number conflict instead of both succeeding."""
+    return Index(f"uq_{table}_key_version_tenant", "key", "version",
+                 func.coalesce(Column("tenant_id"), ""), unique=True)
 
 
 def timestamp(*, nullable: bool = False, index: bool = False):
@@ -37,7 +49,7 @@ class Resource(SQLModel, table=True):
 
 class ProcessDefinition(SQLModel, table=True):
     __tablename__ = "process_definition"
-    __table_args__ = (Index("ix_process_definition_key_version", "key", "version"),)
+    __table_args__ = (one_version_per_key("process_definition"),)
 
     id: str = Field(primary_key=True, max_length=200)
     key: str
@@ -135,7 +147,7 @@ class Variable(SQLModel, table=True):
     name: str
     type: str
     text_value: str | None = Field(default=None, sa_column=Column(Text))
-    long_value: int | None = None
+    long_value: int | None = long()
     double_value: float | None = None
     value_info: str | None = Field(default=None, sa_column=Column(Text))
 
@@ -172,7 +184,7 @@ class JobDefinition(SQLModel, table=True):
     activity_id: str | None = None
     process_definition_id: str | None = None
     process_definition_key: str | None = None
-    overriding_job_priority: int | None = None
+    overriding_job_priority: int | None = long()
     suspended: bool = False
     tenant_id: str | None = None
     deployment_id: str | None = None
@@ -205,7 +217,7 @@ class Job(SQLModel, table=True):
     exception_message: str | None = Field(default=None, sa_column=Column(Text))
     exception_stacktrace: str | None = Field(default=None, sa_column=Column(Text))
     suspended: bool = False
-    priority: int = 0
+    priority: int = long(default=0, nullable=False)
     tenant_id: str | None = None
     deployment_id: str | None = None
     lock_owner: str | None = None
@@ -259,7 +271,7 @@ class ExternalTask(SQLModel, table=True):
     retries: int | None = None
     error_message: str | None = Field(default=None, sa_column=Column(Text))
     error_details: str | None = Field(default=None, sa_column=Column(Text))
-    priority: int = 0
+    priority: int = long(default=0, nullable=False)
     suspended: bool = False
     activity_id: str
     activity_instance_id: str = Field(max_length=255, index=True)
@@ -436,7 +448,7 @@ class DecisionDefinition(SQLModel, table=True):
     """A deployed DMN decision (table); ids are ``key:version:uuid`` like process definitions'."""
 
     __tablename__ = "decision_definition"
-    __table_args__ = (Index("ix_decision_definition_key_version", "key", "version"),)
+    __table_args__ = (one_version_per_key("decision_definition"),)
 
     id: str = Field(primary_key=True, max_length=200)
     key: str
