@@ -293,6 +293,13 @@ def pg_modbatch_rate(server: Server, count: int, k: int, workers: int,
     url = server.sqlalchemy_url(database)
     settings = Settings(database_url=url, job_executor=False, invocations_per_batch_job=k,
                         history_level=history_level)
+    from sqlalchemy import create_engine
+
+    from modbatch.store import schema
+
+    built = create_engine(url)
+    schema.upgrade(built)  # what `modbatch db upgrade` does
+    built.dispose()
     engine, definition = prepare(settings, count)
     with psycopg.connect(server.conninfo(database), autocommit=True) as db:
         db.execute("ANALYZE")
