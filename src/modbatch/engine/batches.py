@@ -17,7 +17,7 @@ import traceback
 from datetime import timedelta
 from typing import Any, Mapping, NamedTuple
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from modbatch.engine import clock, history, jobs, modification, queries
@@ -96,14 +96,16 @@ def _create(session: Session, instance_ids: list[str], configuration: dict[str, 
         monitor_job_definition_id=monitor.id, batch_job_definition_id=execution.id,
         tenant_id=tenant_id, start_time=now))
     session.flush()
-    session.execute(insert(BatchItem.__table__), [
-        {"batch_id": batch_id, "seq": seq, "process_instance_id": instance_id,
-         "status": "pending", "message": None}
-        for seq, instance_id in enumerate(instance_ids)])
+    Raw(session).executemany(INSERT_ITEM, [(batch_id, seq, instance_id)
+                                           for seq, instance_id in enumerate(instance_ids)])
     jobs.insert_jobs(session, [jobs.new_job_row(definition=seed, handler_type=SEED,
                                                 configuration=batch_id, batch_id=batch_id,
                                                 settings=settings)])
     return batch
+
+
+INSERT_ITEM = ("INSERT INTO batch_item (batch_id, seq, process_instance_id, status, message) "
+               "VALUES (?, ?, ?, 'pending', NULL)")
 
 
 # ---------------------------------------------------------------------------- job handlers
