@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Callable, Mapping
 
-from sqlalchemy import delete, exists, or_, select, update
+from sqlalchemy import bindparam, delete, exists, or_, select, update
 from sqlalchemy.orm import Session
 
 from modbatch.engine import clock, history, queries
@@ -87,6 +87,13 @@ def insert_jobs(session: Session, rows: list[dict[str, Any]]) -> None:
 
 
 # ---------------------------------------------------------------------------- execution
+# built once: every job run ends with one of these, and has_jobs runs once per execution job
+DELETE_JOB = delete(Job.__table__).where(Job.__table__.c.id == bindparam("id"))
+_HAS_JOBS = select(exists().where(Job.__table__.c.job_definition_id == bindparam("definition")))
+_HAS_OTHER_JOBS = select(exists().where(Job.__table__.c.job_definition_id == bindparam("definition"),
+                                        Job.__table__.c.id != bindparam("excluding")))
+
+
 def run(session: Session, job: Job, settings: Settings) -> JobOutcome:
     """Run ``job`` inside the caller's transaction and settle it: delete or record the failure.
 
@@ -106,7 +113,7 @@ def run(session: Session, job: Job, settings: Settings) -> JobOutcome:
     except Exception as error:  # a bug or a database failure: the job keeps its retries logic
         outcome = JobOutcome(str(error) or type(error).__name__, traceback.format_exc())
     if outcome.ok:
-        session.execute(delete(Job).where(Job.id == job.id))
+        session.connection().execute(DELETE_JOB, {"id": job.id})
         if job.retries == 0:  # only a job without retries can have an open incident
             history.incidents_ended(session, Incident.configuration == job.id, resolved=True)
             session.execute(delete(Incident).where(Incident.configuration == job.id))
@@ -464,7 +471,7 @@ def count_incidents(session: Session, filters: Mapping[str, Any]) -> int:
 
 
 def has_jobs(session: Session, definition_id: str, *, excluding: str | None = None) -> bool:
-    condition = [Job.job_definition_id == definition_id]
-    if excluding is not None:
-        condition.append(Job.id != excluding)
-    return session.execute(select(exists().where(*condition))).scalar_one()
+    if excluding is None:
+        return session.connection().execute(_HAS_JOBS, {"definition": definition_id}).scalar_one()
+    return session.connection().execute(_HAS_OTHER_JOBS, {"definition": definition_id,
+                                                          "excluding": excluding}).scalar_one()
