@@ -15,7 +15,9 @@ from datetime import timedelta
 from modbatch.engine import batches as _batches  # noqa: F401  (registers the batch job handlers)
 from modbatch.engine.jobs import process as _process_jobs  # noqa: F401  (and the process ones)
 from modbatch.engine import clock, jobs
+from modbatch.engine.jobs import rounds
 from modbatch.store.acquisition import acquire
+from modbatch.store.database import serialises_writers
 from modbatch.store.tables import Job
 
 log = logging.getLogger("modbatch.jobexecutor")
@@ -50,6 +52,8 @@ class JobExecutor:
 
     def run_once(self) -> int:
         """Acquire one round of jobs and run them; returns how many ran."""
+        if serialises_writers(self.engine.database.engine):
+            return rounds.run_round(self)  # SQLite: the round in one transaction
         return sum(self.execute(job_id) for job_id in self.acquire())
 
     def run_until_idle(self, max_rounds: int = 100_000) -> int:

@@ -1,0 +1,96 @@
+"""An acquisition round's jobs: each job's outcome is its own, wherever the round commits.
+
+On SQLite the executor runs a whole round in the transaction that acquired it (``jobs.rounds``),
+one savepoint per job; elsewhere each job has its own transaction. Either way one job's failure
+must not undo the others; a round in one transaction that dies midway leaves no job locked.
+"""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from modbatch.engine import jobs
+from modbatch.engine.jobs import rounds
+from modbatch.engine.jobs.executor import JobExecutor
+from modbatch.store.tables import Job
+
+DONE: list[str] = []
+
+
+def _ok(session, job, settings):
+    DONE.append(job.handler_configuration)
+    return jobs.JobOutcome()
+
+
+def _failing(session, job, settings):
+    raise RuntimeError(f"handler of {job.handler_configuration} broke")
+
+
+@pytest.fixture
+def round_of_three(engine, monkeypatch):
+    """Three due jobs in one acquisition round: ``first`` and ``third`` succeed, ``second``
+    raises in its handler."""
+    monkeypatch.setitem(jobs.HANDLERS, "test-ok", _ok)
+    monkeypatch.setitem(jobs.HANDLERS, "test-failing", _failing)
+    DONE.clear()
+    with engine.transaction() as session:
+        definition = jobs.create_definition(session, job_type="test", configuration="round")
+        session.flush()
+        rows = []
+        for name, handler in (("first", "test-ok"), ("second", "test-failing"), ("third", "test-ok")):
+            rows.append(jobs.new_job_row(definition=definition, handler_type=handler,
+                                         configuration=name, settings=engine.settings))
+        jobs.insert_jobs(session, rows)
+    return {row["handler_configuration"]: row["id"] for row in rows}
+
+
+def job_rows(engine) -> dict[str, tuple]:
+    with engine.transaction() as session:
+        return {job.handler_configuration: (job.retries, job.exception_message, job.lock_owner)
+                for job in session.execute(select(Job)).scalars()}
+
+
+def test_a_failing_job_leaves_the_rest_of_its_round_done(engine, round_of_three):
+    """The failing job keeps its row with one retry less and its message; the others are done."""
+    executor = JobExecutor(engine, owner="worker")
+    assert executor.run_once() == 3
+    assert DONE == ["first", "third"]
+    assert job_rows(engine) == {"second": (engine.settings.default_retries - 1,
+                                           "handler of second broke", None)}
+
+
+def test_an_error_outside_the_handler_fails_only_that_job(engine, round_of_three, monkeypatch):
+    """In a round run in one transaction, an error escaping the job run itself (not its
+    handler) rolls back that job's savepoint and is recorded on that job alone."""
+    run = jobs.run
+
+    def breaking(session, job, settings):
+        outcome = run(session, job, settings)
+        if job.handler_configuration == "first":
+            raise RuntimeError("after the handler")
+        return outcome
+
+    monkeypatch.setattr(jobs, "run", breaking)
+    monkeypatch.setitem(jobs.HANDLERS, "test-failing", _ok)
+    assert rounds.run_round(JobExecutor(engine, owner="worker")) == 3
+    assert DONE == ["first", "second", "third"]  # first's work was rolled back with its savepoint
+    assert job_rows(engine) == {"first": (engine.settings.default_retries - 1,
+                                          "after the handler", None)}
+
+
+def test_a_round_cut_short_leaves_no_job_done_or_locked(engine, round_of_three, monkeypatch):
+    """A round run in one transaction that dies midway commits nothing: every job is still
+    there, not locked, with all its retries."""
+    run = jobs.run
+
+    def dying(session, job, settings):
+        if job.handler_configuration == "second":
+            raise SystemExit("killed")
+        return run(session, job, settings)
+
+    monkeypatch.setattr(jobs, "run", dying)
+    with pytest.raises(SystemExit):
+        rounds.run_round(JobExecutor(engine, owner="worker"))
+    assert job_rows(engine) == {name: (engine.settings.default_retries, None, None)
+                                for name in ("first", "second", "third")}
