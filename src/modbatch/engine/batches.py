@@ -96,7 +96,7 @@ def _create(session: Session, instance_ids: list[str], configuration: dict[str, 
         monitor_job_definition_id=monitor.id, batch_job_definition_id=execution.id,
         tenant_id=tenant_id, start_time=now))
     session.flush()
-    Raw(session).executemany(INSERT_ITEM, [(batch_id, seq, instance_id)
+    Raw.of(session).executemany(INSERT_ITEM, [(batch_id, seq, instance_id)
                                            for seq, instance_id in enumerate(instance_ids)])
     jobs.insert_jobs(session, [jobs.new_job_row(definition=seed, handler_type=SEED,
                                                 configuration=batch_id, batch_id=batch_id,
@@ -182,7 +182,7 @@ def _configuration(batch: BatchRow) -> tuple[dict[str, Any], list[Instruction]]:
 
 @jobs.handler(TYPE_MODIFICATION)
 def run_execution_job(session: Session, job: Job, settings: Settings) -> JobOutcome:
-    raw = Raw(session)
+    raw = Raw.of(session)
     found = raw.rows(BATCH_ROW, (job.batch_id,))
     if not found:
         return JobOutcome()

@@ -172,7 +172,7 @@ class _New:
 
 def apply(session: Session, plan: Plan, instance_ids: list[str]) -> tuple[list[str], list[str]]:
     """Modify what the plan can; returns (modified ids, ids left for the general path)."""
-    raw = Raw(session)
+    raw = Raw.of(session)
     found = {row[0]: row for row in raw.rows_in(LOAD_INSTANCES, instance_ids)
              if row[1] == plan.definition_id}
     ordered = [i for i in instance_ids if i in found]

@@ -30,6 +30,18 @@ class Raw:
         self.postgres = connection.dialect.name == "postgresql"
         self._dbapi = connection.connection.dbapi_connection
 
+    @classmethod
+    def of(cls, session: Session) -> "Raw":
+        """The session's Raw for its current transaction (asking the session for its connection
+        costs more than most of the statements run through it)."""
+        cached = session.info.get("modbatch.raw")
+        transaction = session.get_transaction()
+        if cached is not None and transaction is not None and cached[0] is transaction:
+            return cached[1]
+        raw = cls(session)
+        session.info["modbatch.raw"] = (session.get_transaction(), raw)
+        return raw
+
     def _sql(self, text: str) -> str:
         return text.replace("?", "%s") if self.postgres else text
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Callable, Mapping
 
-from sqlalchemy import bindparam, delete, exists, or_, select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from modbatch.engine import clock, history, queries
@@ -22,6 +22,7 @@ from modbatch.engine.runtime import new_id
 from modbatch.engine.runtime.job_definitions import job_definition_id  # noqa: F401  (re-exported)
 from modbatch.errors import InvalidRequest, ModbatchError, ProcessEngineError, RestError
 from modbatch.settings import Settings
+from modbatch.store.fastsql import Raw
 from modbatch.store.tables import ActivityInstance, Incident, Job, JobDefinition, ProcessDefinition
 
 
@@ -87,11 +88,10 @@ def insert_jobs(session: Session, rows: list[dict[str, Any]]) -> None:
 
 
 # ---------------------------------------------------------------------------- execution
-# built once: every job run ends with one of these, and has_jobs runs once per execution job
-DELETE_JOB = delete(Job.__table__).where(Job.__table__.c.id == bindparam("id"))
-_HAS_JOBS = select(exists().where(Job.__table__.c.job_definition_id == bindparam("definition")))
-_HAS_OTHER_JOBS = select(exists().where(Job.__table__.c.job_definition_id == bindparam("definition"),
-                                        Job.__table__.c.id != bindparam("excluding")))
+# on the driver: every job run ends with the delete, and has_jobs runs once per execution job
+DELETE_JOB = "DELETE FROM job WHERE id = ?"
+_HAS_JOBS = "SELECT 1 FROM job WHERE job_definition_id = ? LIMIT 1"
+_HAS_OTHER_JOBS = "SELECT 1 FROM job WHERE job_definition_id = ? AND id <> ? LIMIT 1"
 
 
 def run(session: Session, job: Job, settings: Settings) -> JobOutcome:
@@ -113,7 +113,7 @@ def run(session: Session, job: Job, settings: Settings) -> JobOutcome:
     except Exception as error:  # a bug or a database failure: the job keeps its retries logic
         outcome = JobOutcome(str(error) or type(error).__name__, traceback.format_exc())
     if outcome.ok:
-        session.connection().execute(DELETE_JOB, {"id": job.id})
+        Raw.of(session).execute(DELETE_JOB, (job.id,))
         if job.retries == 0:  # only a job without retries can have an open incident
             history.incidents_ended(session, Incident.configuration == job.id, resolved=True)
             session.execute(delete(Incident).where(Incident.configuration == job.id))
@@ -472,6 +472,5 @@ def count_incidents(session: Session, filters: Mapping[str, Any]) -> int:
 
 def has_jobs(session: Session, definition_id: str, *, excluding: str | None = None) -> bool:
     if excluding is None:
-        return session.connection().execute(_HAS_JOBS, {"definition": definition_id}).scalar_one()
-    return session.connection().execute(_HAS_OTHER_JOBS, {"definition": definition_id,
-                                                          "excluding": excluding}).scalar_one()
+        return bool(Raw.of(session).rows(_HAS_JOBS, (definition_id,)))
+    return bool(Raw.of(session).rows(_HAS_OTHER_JOBS, (definition_id, excluding)))
