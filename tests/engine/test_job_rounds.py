@@ -60,9 +60,9 @@ def test_a_failing_job_leaves_the_rest_of_its_round_done(engine, round_of_three)
                                            "handler of second broke", None)}
 
 
-def test_an_error_outside_the_handler_fails_only_that_job(engine, round_of_three, monkeypatch):
+def test_an_error_outside_the_handler_rolls_the_round_back(engine, round_of_three, monkeypatch):
     """In a round run in one transaction, an error escaping the job run itself (not its
-    handler) rolls back that job's savepoint and is recorded on that job alone."""
+    handler) undoes the round and is recorded on that job alone; the next round does the rest."""
     run = jobs.run
 
     def breaking(session, job, settings):
@@ -73,10 +73,15 @@ def test_an_error_outside_the_handler_fails_only_that_job(engine, round_of_three
 
     monkeypatch.setattr(jobs, "run", breaking)
     monkeypatch.setitem(jobs.HANDLERS, "test-failing", _ok)
-    assert rounds.run_round(JobExecutor(engine, owner="worker")) == 3
-    assert DONE == ["first", "second", "third"]  # first's work was rolled back with its savepoint
-    assert job_rows(engine) == {"first": (engine.settings.default_retries - 1,
-                                          "after the handler", None)}
+    executor = JobExecutor(engine, owner="worker")
+    assert rounds.run_round(executor) == 3
+    retries = engine.settings.default_retries
+    assert job_rows(engine) == {"first": (retries - 1, "after the handler", None),
+                                "second": (retries, None, None), "third": (retries, None, None)}
+    monkeypatch.setattr(jobs, "run", run)
+    DONE.clear()
+    assert rounds.run_round(executor) == 3
+    assert DONE == ["first", "second", "third"] and job_rows(engine) == {}
 
 
 def test_a_round_cut_short_leaves_no_job_done_or_locked(engine, round_of_three, monkeypatch):

@@ -1,11 +1,14 @@
 """One transaction per acquisition round where the database runs one writer at a time (SQLite).
 
 On SQLite nothing runs beside a writing transaction anyway, so the executor runs the jobs of a
-round inside the transaction that acquired them, each in a savepoint of its own: a round pays
-one commit instead of one per job plus the acquisition's, and writes each page it changed once
-instead of once per job. A job's failure stays its own: its savepoint rolls back and the
-failure (one retry less) is recorded in the same transaction. A process that dies mid-round
-loses the whole round, which leaves no job locked, since the locks were never committed.
+round inside the transaction that acquired them: a round pays one commit instead of one per job
+plus the acquisition's, and writes each page it changed once instead of once per job. A job's
+failure stays its own, as ``jobs.run`` records a failing handler inside its savepoint. An error
+escaping ``jobs.run`` itself (a database error) rolls the whole round back, which leaves every
+job of the round as it was and unlocked (the locks were never committed); the failure is then
+recorded on that job in a transaction of its own, so a job that keeps failing spends its retries
+instead of holding up the jobs acquired with it. A process that dies mid-round loses the round
+the same way and leaves no job locked.
 """
 
 from __future__ import annotations
@@ -13,6 +16,9 @@ from __future__ import annotations
 import logging
 import traceback
 from datetime import timedelta
+from types import SimpleNamespace
+
+from sqlalchemy import bindparam, select
 
 from modbatch.engine import clock, jobs
 from modbatch.errors import ModbatchError
@@ -21,27 +27,42 @@ from modbatch.store.tables import Job
 
 log = logging.getLogger("modbatch.jobexecutor")
 
+# the round's jobs as plain values: handlers only read a job, and an ORM object costs more to
+# build than the job it describes when the job modifies one instance
+LOAD_JOBS = select(Job.__table__).where(Job.__table__.c.id.in_(bindparam("ids", expanding=True)))
+
 
 def run_round(executor) -> int:
     """Acquire and run one round of jobs in one transaction; returns how many ran."""
     settings = executor.settings
     now = clock.now()
-    with executor.engine.transaction() as session:
-        job_ids = acquire(session, owner=executor.owner, now=now,
-                          lock_until=now + timedelta(milliseconds=settings.job_lock_time_ms),
-                          limit=settings.job_acquisition_size)
-        for job_id in job_ids:
-            job = session.get(Job, job_id)
-            try:
-                with session.begin_nested():
-                    outcome = jobs.run(session, job, settings)
-            except Exception as error:  # rolled back to the savepoint: record it as its failure
-                log.exception("execution of job %s failed", job_id)
-                message = error.message if isinstance(error, ModbatchError) else \
-                    str(error) or type(error).__name__
-                jobs.record_failure(session, job, message,
-                                    "".join(traceback.format_exception(error)))
-                continue
-            if not outcome.ok:
-                log.info("job %s failed: %s", job_id, outcome.failure)
+    current = None
+    try:
+        with executor.engine.transaction() as session:
+            job_ids = acquire(session, owner=executor.owner, now=now,
+                              lock_until=now + timedelta(milliseconds=settings.job_lock_time_ms),
+                              limit=settings.job_acquisition_size)
+            if not job_ids:
+                return 0
+            loaded = {row.id: SimpleNamespace(**row) for row in
+                      session.connection().execute(LOAD_JOBS, {"ids": job_ids}).mappings()}
+            for job_id in job_ids:
+                current = job_id
+                outcome = jobs.run(session, loaded[job_id], settings)
+                if not outcome.ok:
+                    log.info("job %s failed: %s", job_id, outcome.failure)
+    except Exception as error:
+        if current is None:
+            raise  # the acquisition itself failed: the executor's loop reports it
+        log.exception("execution of job %s failed; its round was rolled back", current)
+        _record_failure(executor, current, error)
     return len(job_ids)
+
+
+def _record_failure(executor, job_id: str, error: Exception) -> None:
+    message = error.message if isinstance(error, ModbatchError) else \
+        str(error) or type(error).__name__
+    with executor.engine.transaction() as session:
+        job = session.get(Job, job_id)
+        if job is not None:
+            jobs.record_failure(session, job, message, "".join(traceback.format_exception(error)))
