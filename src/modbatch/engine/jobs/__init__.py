@@ -22,7 +22,7 @@ from modbatch.engine.runtime import new_id
 from modbatch.engine.runtime.job_definitions import job_definition_id  # noqa: F401  (re-exported)
 from modbatch.errors import InvalidRequest, ModbatchError, ProcessEngineError, RestError
 from modbatch.settings import Settings
-from modbatch.store.fastsql import Raw
+from modbatch.store.fastsql import Raw, insert_sql
 from modbatch.store.tables import ActivityInstance, Incident, Job, JobDefinition, ProcessDefinition
 
 
@@ -83,8 +83,22 @@ def new_job_row(*, definition: JobDefinition, handler_type: str, settings: Setti
 
 
 def insert_jobs(session: Session, rows: list[dict[str, Any]]) -> None:
-    if rows:
+    """One executemany on the driver (a seed job inserts a hundred at a time); columns a row
+    leaves out get their column defaults, as SQLAlchemy's insert would give them."""
+    if not rows:
+        return
+    names = list(rows[0])
+    if any(row.keys() != rows[0].keys() for row in rows):
         session.execute(Job.__table__.insert(), rows)
+        return
+    defaults = {column.name: column.default.arg for column in Job.__table__.c
+                if column.name not in rows[0] and column.default is not None
+                and column.default.is_scalar}
+    raw = Raw.of(session)
+    extra = tuple(defaults.values())
+    raw.executemany(insert_sql(Job.__table__, names + list(defaults)), [
+        tuple(raw.timestamp(row[name]) if isinstance(row[name], datetime) else row[name]
+              for name in names) + extra for row in rows])
 
 
 # ---------------------------------------------------------------------------- execution
