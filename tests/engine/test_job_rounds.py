@@ -74,7 +74,7 @@ def test_an_error_outside_the_handler_rolls_the_round_back(engine, round_of_thre
     monkeypatch.setattr(jobs, "run", breaking)
     monkeypatch.setitem(jobs.HANDLERS, "test-failing", _ok)
     executor = JobExecutor(engine, owner="worker")
-    assert rounds.run_round(executor) == 3
+    assert rounds.run_round(executor) == 1
     retries = engine.settings.default_retries
     assert job_rows(engine) == {"first": (retries - 1, "after the handler", None),
                                 "second": (retries, None, None), "third": (retries, None, None)}
@@ -99,3 +99,22 @@ def test_a_round_cut_short_leaves_no_job_done_or_locked(engine, round_of_three, 
         rounds.run_round(JobExecutor(engine, owner="worker"))
     assert job_rows(engine) == {name: (engine.settings.default_retries, None, None)
                                 for name in ("first", "second", "third")}
+
+
+def test_cheap_jobs_share_a_transaction_for_the_rounds_time(engine, monkeypatch):
+    """A round acquires again in the same transaction while it is within ROUND_SECONDS; with
+    no time left it stops after one acquisition."""
+    monkeypatch.setitem(jobs.HANDLERS, "test-ok", _ok)
+    DONE.clear()
+    with engine.transaction() as session:
+        definition = jobs.create_definition(session, job_type="test", configuration="cheap")
+        session.flush()
+        jobs.insert_jobs(session, [jobs.new_job_row(definition=definition, handler_type="test-ok",
+                                                    configuration=str(n), settings=engine.settings)
+                                   for n in range(10)])
+    executor = JobExecutor(engine, owner="worker")
+    monkeypatch.setattr(rounds, "ROUND_SECONDS", 0)
+    assert rounds.run_round(executor) == engine.settings.job_acquisition_size
+    monkeypatch.setattr(rounds, "ROUND_SECONDS", 60)
+    assert rounds.run_round(executor) == 10 - engine.settings.job_acquisition_size
+    assert sorted(DONE, key=int) == [str(n) for n in range(10)] and job_rows(engine) == {}
