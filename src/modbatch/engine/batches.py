@@ -150,8 +150,14 @@ RANGE_MODIFIED = ("UPDATE batch_item SET status = 'modified', message = NULL WHE
 ITEMS_MODIFIED = ("UPDATE batch_item SET status = 'modified', message = NULL "
                   "WHERE batch_id = ? AND seq {ids}")
 ITEM_FAILED = "UPDATE batch_item SET status = 'failed', message = ? WHERE batch_id = ? AND seq = ?"
-EXECUTION_STARTED = {table: f"UPDATE {table} SET execution_start_time = ? WHERE id = ? "
-                            "AND execution_start_time IS NULL" for table in ("batch", "historic_batch")}
+# the first job to modify an instance sets the batch's execution start; on PostgreSQL a job
+# that finds another one setting it (row locked) leaves it to that one instead of waiting
+EXECUTION_STARTED = {
+    postgres: [f"UPDATE {table} SET execution_start_time = ? WHERE id IN (SELECT id FROM {table} "
+               "WHERE id = ? AND execution_start_time IS NULL FOR UPDATE SKIP LOCKED)"
+               if postgres else f"UPDATE {table} SET execution_start_time = ? WHERE id = ? "
+               "AND execution_start_time IS NULL" for table in ("batch", "historic_batch")]
+    for postgres in (False, True)}
 
 
 class BatchRow(NamedTuple):
@@ -201,7 +207,7 @@ def run_execution_job(session: Session, job: Job, settings: Settings) -> JobOutc
         else:
             raw.execute_in(ITEMS_MODIFIED, [seq_of[i] for i in result.modified], (batch.id,))
         if batch.execution_start_time is None:
-            for statement in EXECUTION_STARTED.values():
+            for statement in EXECUTION_STARTED[raw.postgres]:
                 raw.execute(statement, (raw.timestamp(clock.now()), batch.id))
     if result.failed:
         raw.executemany(ITEM_FAILED, [(message, batch.id, seq_of[i])
