@@ -96,16 +96,15 @@ def _create(session: Session, instance_ids: list[str], configuration: dict[str, 
         monitor_job_definition_id=monitor.id, batch_job_definition_id=execution.id,
         tenant_id=tenant_id, start_time=now))
     session.flush()
-    Raw.of(session).executemany(INSERT_ITEM, [(batch_id, seq, instance_id)
-                                           for seq, instance_id in enumerate(instance_ids)])
+    Raw.of(session).insert(BatchItem.__table__, ITEM_COLUMNS, [
+        (batch_id, seq, instance_id, "pending", None) for seq, instance_id in enumerate(instance_ids)])
     jobs.insert_jobs(session, [jobs.new_job_row(definition=seed, handler_type=SEED,
                                                 configuration=batch_id, batch_id=batch_id,
                                                 settings=settings)])
     return batch
 
 
-INSERT_ITEM = ("INSERT INTO batch_item (batch_id, seq, process_instance_id, status, message) "
-               "VALUES (?, ?, ?, 'pending', NULL)")
+ITEM_COLUMNS = ("batch_id", "seq", "process_instance_id", "status", "message")
 
 
 # ---------------------------------------------------------------------------- job handlers

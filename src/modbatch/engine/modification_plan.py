@@ -27,7 +27,7 @@ from modbatch.engine.bpmn.model import Activity, ProcessModel
 from modbatch.engine.runtime import activity_instance_id, history, new_id
 from modbatch.engine.history import millis
 from modbatch.errors import ModbatchError
-from modbatch.store.fastsql import Raw, insert_sql
+from modbatch.store.fastsql import SEPARATOR, Raw, insert_sql
 from modbatch.store.tables import ActivityInstance, HistoricActivityInstance, Task
 
 CANCEL, START = "cancel", "start"
@@ -136,23 +136,24 @@ DELETE_ACTIVITY_INSTANCES = "DELETE FROM activity_instance WHERE id {ids}"
 LOCAL_VARIABLES = ("SELECT id, activity_instance_id FROM variable WHERE process_instance_id {ids} "
                    "AND activity_instance_id IS NOT NULL")
 DELETE_VARIABLES = "DELETE FROM variable WHERE id {ids}"
-INSERT_AI_COLUMNS = ("id", "process_instance_id", "parent_id", "activity_id", "activity_type",
-                     "activity_name", "execution_id", "seq", "async_phase", "compensating_for")
-INSERT_AI = insert_sql(AI, INSERT_AI_COLUMNS)
-INSERT_TASK = insert_sql(TASK, (
-    "id", "process_instance_id", "activity_instance_id", "execution_id", "process_definition_id",
-    "task_definition_key", "name", "tenant_id", "created", "priority", "suspended", "assignee"))
-INSERT_HAI = insert_sql(HAI, (
-    "id", "parent_activity_instance_id", "activity_id", "activity_name", "activity_type",
-    "process_definition_key", "process_definition_id", "process_instance_id", "execution_id",
-    "task_id", "assignee", "called_process_instance_id", "start_time", "end_time",
-    "duration_in_millis", "canceled", "complete_scope", "tenant_id", "removal_time",
-    "root_process_instance_id", "sequence_counter", "start_millis"))
+INSERT_AI = ("id", "process_instance_id", "parent_id", "activity_id", "activity_type",
+             "activity_name", "execution_id", "seq", "async_phase", "compensating_for")
+INSERT_TASK = ("id", "process_instance_id", "activity_instance_id", "execution_id",
+               "process_definition_id", "task_definition_key", "name", "tenant_id", "created",
+               "priority", "suspended", "assignee")
+INSERT_HAI = ("id", "parent_activity_instance_id", "activity_id", "activity_name", "activity_type",
+              "process_definition_key", "process_definition_id", "process_instance_id",
+              "execution_id", "task_id", "assignee", "called_process_instance_id", "start_time",
+              "end_time", "duration_in_millis", "canceled", "complete_scope", "tenant_id",
+              "removal_time", "root_process_instance_id", "sequence_counter", "start_millis")
+for _table, _columns in ((AI, INSERT_AI), (TASK, INSERT_TASK), (HAI, INSERT_HAI)):
+    insert_sql(_table, _columns)  # a misspelt column fails at import, not in a job
 END_HAI = ("UPDATE historic_activity_instance SET end_time = ?, canceled = ?, complete_scope = ?, "
            "duration_in_millis = ? - start_millis WHERE id {ids}")
 # optimistic locking where writers run concurrently (PostgreSQL); SQLite serialises writers
 BUMP_REVISIONS = ("UPDATE process_instance AS p SET revision = p.revision + 1 "
-                  "FROM unnest(?::text[], ?::int[]) AS v(id, revision) "
+                  "FROM unnest(string_to_array(?, chr(31)), string_to_array(?, chr(31))::int[]) "
+                  "AS v(id, revision) "
                   "WHERE p.id = v.id AND p.revision = v.revision")
 
 
@@ -197,7 +198,8 @@ def apply(session: Session, plan: Plan, instance_ids: list[str]) -> tuple[list[s
 
     if raw.postgres and modified:
         revisions = [found[pi][4] for pi in modified]
-        if raw.execute(BUMP_REVISIONS, (modified, revisions)) != len(modified):
+        if raw.execute(BUMP_REVISIONS, (SEPARATOR.join(modified),
+                                        SEPARATOR.join(map(str, revisions)))) != len(modified):
             from modbatch.engine.persistence import OptimisticLockingError
             raise OptimisticLockingError(
                 "ENGINE-03005 Execution of 'UPDATE ProcessInstance' failed. Entity was updated "
@@ -212,15 +214,15 @@ def apply(session: Session, plan: Plan, instance_ids: list[str]) -> tuple[list[s
         raw.execute_in(DELETE_ACTIVITY_INSTANCES, cancelled)
     stamp = raw.timestamp(now)
     alive = [(pi, n) for pi, n in created if not n.cancelled]
-    raw.executemany(INSERT_AI, [
+    raw.insert(AI, INSERT_AI, [
         (n.id, pi, pi, n.activity.id, n.activity.type, n.activity.name, n.execution_id, n.seq,
          None, None) for pi, n in alive])
-    raw.executemany(INSERT_TASK, [
+    raw.insert(TASK, INSERT_TASK, [
         (n.task_id, pi, n.id, n.execution_id, plan.definition_id, n.activity.id, n.activity.name,
          found[pi][2], stamp, 50, found[pi][3], n.assignee) for pi, n in alive])
     if records:
         start_millis = millis(now)
-        raw.executemany(INSERT_HAI, [
+        raw.insert(HAI, INSERT_HAI, [
             (n.id, pi, n.activity.id, n.activity.name, n.activity.type, found[pi][5],
              plan.definition_id, pi, n.execution_id, None if n.cancelled else n.task_id,
              None if n.cancelled else n.assignee, None, stamp, stamp if n.cancelled else None,

@@ -22,7 +22,7 @@ from modbatch.engine.runtime import new_id
 from modbatch.engine.runtime.job_definitions import job_definition_id  # noqa: F401  (re-exported)
 from modbatch.errors import InvalidRequest, ModbatchError, ProcessEngineError, RestError
 from modbatch.settings import Settings
-from modbatch.store.fastsql import Raw, insert_sql
+from modbatch.store.fastsql import Raw
 from modbatch.store.tables import ActivityInstance, Incident, Job, JobDefinition, ProcessDefinition
 
 
@@ -96,7 +96,7 @@ def insert_jobs(session: Session, rows: list[dict[str, Any]]) -> None:
                 and column.default.is_scalar}
     raw = Raw.of(session)
     extra = tuple(defaults.values())
-    raw.executemany(insert_sql(Job.__table__, names + list(defaults)), [
+    raw.insert(Job.__table__, tuple(names + list(defaults)), [
         tuple(raw.timestamp(row[name]) if isinstance(row[name], datetime) else row[name]
               for name in names) + extra for row in rows])
 
