@@ -11,8 +11,9 @@ default invocationsPerBatchJob) and the CPU time each spends per instance.
 
 On SQLite (the default) both run in this process, one job executor thread. With
 ``--database-url`` of a PostgreSQL server (an admin URL: each run creates and drops its own
-database) the floor runs the same statements with psycopg in W processes and modbatch runs as W
-``modbatch worker`` processes, for each W of ``--workers``; it adds the workers' CPU per
+database) the floor runs the same statements with psycopg in W processes (inserting with COPY,
+as modbatch does there) and modbatch runs as W ``modbatch worker`` processes, for each W of
+``--workers``; it adds the workers' CPU per
 instance (their own CPU time, from /proc) and the database's lock waits during the run
 (pg_locks sampled every 20 ms, and pg_stat_database deadlocks).
 
@@ -187,8 +188,10 @@ def _pg_floor_worker(conninfo: str, go, done) -> None:
     import psycopg
 
     db = psycopg.connect(conninfo)
+    [(backend,)] = db.execute("SELECT pg_backend_pid()").fetchall()
+    db.commit()
     go.wait()
-    cpu = time.process_time()
+    cpu, server = time.process_time(), _cpu_seconds(backend)
     while True:
         with db.transaction():
             job = db.execute("SELECT id, lo, hi FROM job WHERE lock IS NULL LIMIT 1 "
@@ -203,18 +206,22 @@ def _pg_floor_worker(conninfo: str, go, done) -> None:
             db.execute("DELETE FROM task WHERE pi = ANY(%s)", (batch,))
             db.execute("DELETE FROM ai WHERE pi = ANY(%s)", (batch,))
             new = [(f"theTask:{uuid.uuid4()}", i) for i in batch]
-            with db.cursor() as cursor:
-                cursor.executemany("INSERT INTO ai VALUES (%s, %s, 'theTask')", new)
-                cursor.executemany("INSERT INTO task VALUES (%s, %s, %s)",
-                                   [(str(uuid.uuid4()), i, a) for a, i in new])
+            with db.cursor() as cursor:  # COPY: PostgreSQL's cheapest insert of many rows
+                with cursor.copy("COPY ai (id, pi, activity) FROM STDIN") as copy:
+                    for a, i in new:
+                        copy.write_row((a, i, "theTask"))
+                with cursor.copy("COPY task (id, pi, ai) FROM STDIN") as copy:
+                    for a, i in new:
+                        copy.write_row((str(uuid.uuid4()), i, a))
             db.execute("UPDATE pi SET rev = rev + 1 WHERE id = ANY(%s)", (batch,))
             db.execute("DELETE FROM job WHERE id = %s", (job_id,))
-    done.put(time.process_time() - cpu)
+    done.put((time.process_time() - cpu, _cpu_seconds(backend) - server))
     db.close()
 
 
-def pg_floor_rate(server: Server, count: int, k: int, workers: int) -> tuple[float, float]:
-    """The floor on PostgreSQL in ``workers`` processes: (instances/s, worker CPU s/instance)."""
+def pg_floor_rate(server: Server, count: int, k: int, workers: int) -> tuple[float, float, float]:
+    """The floor on PostgreSQL in ``workers`` processes: (instances/s, worker CPU s/instance,
+    server CPU s/instance)."""
     import psycopg
 
     conninfo = server.conninfo(server.fresh(f"floor{k}w{workers}"))
@@ -248,11 +255,11 @@ def pg_floor_rate(server: Server, count: int, k: int, workers: int) -> tuple[flo
     time.sleep(0.5)  # connected and waiting
     started = time.perf_counter()
     go.set()
-    cpu = sum(done.get() for _ in processes)
+    spent = [done.get() for _ in processes]
     elapsed = time.perf_counter() - started
     for process in processes:
         process.join()
-    return count / elapsed, cpu / count
+    return count / elapsed, sum(c for c, _ in spent) / count, sum(s for _, s in spent) / count
 
 
 def _cpu_seconds(pid: int) -> float:
@@ -260,6 +267,18 @@ def _cpu_seconds(pid: int) -> float:
     with open(f"/proc/{pid}/stat") as stat:
         fields = stat.read().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _backends(db) -> dict[int, float]:
+    """CPU seconds of the server processes serving this database, by pid (a local server)."""
+    result = {}
+    for (pid,) in db.execute("SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+                             "AND pid <> pg_backend_pid()").fetchall():
+        try:
+            result[pid] = _cpu_seconds(pid)
+        except OSError:  # ended meanwhile, or a server on another machine
+            pass
+    return result
 
 
 class LockWatch(threading.Thread):
@@ -303,7 +322,7 @@ def pg_modbatch_rate(server: Server, count: int, k: int, workers: int,
     engine, definition = prepare(settings, count)
     with psycopg.connect(server.conninfo(database), autocommit=True) as db:
         db.execute("ANALYZE")
-    env = {**os.environ, "MODBATCH_HISTORY_LEVEL": history_level, "MODBATCH_JOB_IDLE_WAIT_MS": "20",
+    env = {**os.environ, "MODBATCH_HISTORY_LEVEL": history_level,
            "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
     logs, processes = [], []
     for number in range(workers):
@@ -316,6 +335,7 @@ def pg_modbatch_rate(server: Server, count: int, k: int, workers: int,
         process.stdout.readline()  # "modbatch worker ...: executing jobs from ..."
     cpu = [_cpu_seconds(p.pid) for p in processes]
     with psycopg.connect(server.conninfo(database), autocommit=True) as db:
+        backends = _backends(db)
         [(deadlocks,)] = db.execute("SELECT deadlocks FROM pg_stat_database "
                                     "WHERE datname = current_database()").fetchall()
         watch = LockWatch(server.conninfo(database))
@@ -327,6 +347,7 @@ def pg_modbatch_rate(server: Server, count: int, k: int, workers: int,
             time.sleep(0.01)
         elapsed = time.perf_counter() - started
         cpu = sum(_cpu_seconds(p.pid) - before for p, before in zip(processes, cpu))
+        server_cpu = sum(spent - backends.get(pid, 0.0) for pid, spent in _backends(db).items())
         watch.halt.set()
         watch.join()
         [(deadlocks_after,)] = db.execute("SELECT deadlocks FROM pg_stat_database "
@@ -341,7 +362,8 @@ def pg_modbatch_rate(server: Server, count: int, k: int, workers: int,
     with engine.read() as session:
         assert instances.count(session, {"activityIdIn": ["theTask"]}) == count
     engine.close()
-    return {"rate": count / elapsed, "cpu": cpu / count, "lock_samples": watch.samples,
+    return {"rate": count / elapsed, "cpu": cpu / count, "server_cpu": server_cpu / count,
+            "lock_samples": watch.samples,
             "lock_waiting": watch.waiting, "lock_peak": watch.peak,
             "deadlocks": deadlocks_after - deadlocks, "failed_runs": failures}
 
@@ -384,19 +406,22 @@ def postgres(args, ks: list[int]) -> None:
     workers = [int(w) for w in args.workers.split(",")]
     print(f"{args.instances:,} instances per run, PostgreSQL at {server.url.host}:{server.url.port}, "
           f"history level {args.history_level}; W floor processes / W 'modbatch worker' processes\n")
+    print("CPU in us per instance: 'client' = the floor's or modbatch's worker processes, "
+          "'server' = their PostgreSQL backends\n")
     print(f"{'K':>6} {'W':>3} {'floor inst/s':>14} {'modbatch inst/s':>16} {'modbatch/floor':>15} "
-          f"{'floor CPU us/inst':>18} {'worker CPU us/inst':>19} {'lock waits':>11} "
-          f"{'deadlocks':>10} {'failed runs':>12}")
+          f"{'floor client':>13} {'floor server':>13} {'modbatch client':>16} "
+          f"{'modbatch server':>16} {'lock waits':>11} {'deadlocks':>10} {'failed runs':>12}")
     try:
         for k in ks:
             count = min(args.instances, 2_000) if k == 1 else args.instances
             for w in workers:
-                floor, floor_cpu = pg_floor_rate(server, count, k, w)
+                floor, floor_cpu, floor_server = pg_floor_rate(server, count, k, w)
                 result = pg_modbatch_rate(server, count, k, w, args.history_level)
                 waits = f"{result['lock_waiting']}/{result['lock_samples']}"
                 print(f"{k:>6} {w:>3} {floor:>14,.0f} {result['rate']:>16,.0f} "
-                      f"{result['rate'] / floor:>15.2f} {floor_cpu * 1e6:>18,.0f} "
-                      f"{result['cpu'] * 1e6:>19,.0f} {waits:>11} {result['deadlocks']:>10} "
+                      f"{result['rate'] / floor:>15.2f} {floor_cpu * 1e6:>13,.0f} "
+                      f"{floor_server * 1e6:>13,.0f} {result['cpu'] * 1e6:>16,.0f} "
+                      f"{result['server_cpu'] * 1e6:>16,.0f} {waits:>11} {result['deadlocks']:>10} "
                       f"{result['failed_runs']:>12}", flush=True)
                 server.drop_all()
     finally:
