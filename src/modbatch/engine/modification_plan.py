@@ -27,6 +27,7 @@ from modbatch.engine.bpmn.model import Activity, ProcessModel
 from modbatch.engine.runtime import activity_instance_id, history, new_id
 from modbatch.engine.history import millis
 from modbatch.errors import ModbatchError
+from modbatch.store.database import serialises_writers
 from modbatch.store.fastsql import SEPARATOR, Raw, insert_sql
 from modbatch.store.tables import ActivityInstance, HistoricActivityInstance, Task
 
@@ -196,7 +197,7 @@ def apply(session: Session, plan: Plan, instance_ids: list[str]) -> tuple[list[s
         cancelled += gone
         created += [(pi, n) for n in new]
 
-    if raw.postgres and modified:
+    if modified and not serialises_writers(session.get_bind()):
         revisions = [found[pi][4] for pi in modified]
         if raw.execute(BUMP_REVISIONS, (SEPARATOR.join(modified),
                                         SEPARATOR.join(map(str, revisions)))) != len(modified):

@@ -24,6 +24,7 @@ from modbatch.engine.runtime import (
 )
 from modbatch.engine.variables import from_columns, to_columns
 from modbatch.errors import ProcessEngineError
+from modbatch.store.database import serialises_writers
 from modbatch.store.tables import (
     ActivityInstance,
     EventSubscription,
@@ -152,16 +153,18 @@ def flush(session: Session, states: Iterable[InstanceState]) -> None:
     existing = [s for s in changed if not s.is_new]
     ended = [s for s in existing if s.ended]
 
-    # optimistic locking: one UPDATE for all touched instances, then compare the row count
-    for part_states in _chunked_states(existing):
-        result = conn.execute(BUMP_REVISION, [
-            {"b_id": s.id, "b_rev": s.revision, "b_new": s.revision + 1} for s in part_states])
-        if result.rowcount != len(part_states):
-            raise OptimisticLockingError(
-                "ENGINE-03005 Execution of 'UPDATE ProcessInstance' failed. Entity was updated "
-                "by another transaction concurrently.")
-    for s in existing:
-        s.revision += 1
+    # optimistic locking: one UPDATE for all touched instances, then compare the row count;
+    # not on SQLite, whose one writer at a time loads what it flushes in its own transaction
+    if not serialises_writers(conn.engine):
+        for part_states in _chunked_states(existing):
+            result = conn.execute(BUMP_REVISION, [
+                {"b_id": s.id, "b_rev": s.revision, "b_new": s.revision + 1} for s in part_states])
+            if result.rowcount != len(part_states):
+                raise OptimisticLockingError(
+                    "ENGINE-03005 Execution of 'UPDATE ProcessInstance' failed. Entity was updated "
+                    "by another transaction concurrently.")
+        for s in existing:
+            s.revision += 1
 
     if new:
         conn.execute(INSERT_INSTANCE, [{
