@@ -14,7 +14,7 @@ import functools
 from datetime import datetime
 from typing import Any, Iterable, Sequence
 
-from sqlalchemy import Table
+from sqlalchemy import Connection, Table
 from sqlalchemy.orm import Session
 
 # SQLite accepts at most 32766 bound parameters per statement; stay well below for IN lists.
@@ -29,8 +29,9 @@ class Raw:
 
     __slots__ = ("postgres", "_dbapi")
 
-    def __init__(self, session: Session) -> None:
-        connection = session.connection()  # begins the session's transaction if needed
+    def __init__(self, session: Session | Connection) -> None:
+        # a session's connection (which begins the session's transaction if needed)
+        connection = session if isinstance(session, Connection) else session.connection()
         self.postgres = connection.dialect.name == "postgresql"
         self._dbapi = connection.connection.dbapi_connection
 
@@ -77,6 +78,15 @@ class Raw:
             with cursor.copy(f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as copy:
                 for row in rows:
                     copy.write_row(row)
+
+    def insert_dicts(self, table: Table, rows: list[dict[str, Any]]) -> None:
+        """``insert`` for rows given as dicts with the same keys (datetimes bound as stored)."""
+        if not rows:
+            return
+        names = tuple(rows[0])
+        self.insert(table, names, [
+            tuple(self.timestamp(row[name]) if isinstance(row[name], datetime) else row[name]
+                  for name in names) for row in rows])
 
     def rows(self, text: str, params: Sequence[Any] = ()) -> list[tuple]:
         cursor = self._dbapi.cursor()
