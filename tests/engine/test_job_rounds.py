@@ -102,8 +102,8 @@ def test_a_round_cut_short_leaves_no_job_done_or_locked(engine, round_of_three, 
 
 
 def test_cheap_jobs_share_a_transaction_for_the_rounds_time(engine, monkeypatch):
-    """A round acquires again in the same transaction while it is within ROUND_SECONDS; with
-    no time left it stops after one acquisition."""
+    """A round acquires again in the same transaction while acquisitions come back full and it
+    is within ROUND_SECONDS; with no time left it stops after one acquisition."""
     monkeypatch.setitem(jobs.HANDLERS, "test-ok", _ok)
     DONE.clear()
     with engine.transaction() as session:

@@ -1,8 +1,8 @@
 """One transaction per acquisition round where the database runs one writer at a time (SQLite).
 
 On SQLite nothing runs beside a writing transaction anyway, so the executor runs the jobs of a
-round inside the transaction that acquired them (and acquires again in it while the jobs are
-cheap, see ``ROUND_SECONDS``): a round pays one commit instead of one per job plus the
+round inside the transaction that acquired them (and acquires again in it while acquisitions
+come back full and the jobs are cheap, see ``ROUND_SECONDS``): a round pays one commit instead of one per job plus the
 acquisition's, and writes each page it changed once instead of once per job. A job's
 failure stays its own, as ``jobs.run`` records a failing handler inside its savepoint. An error
 escaping ``jobs.run`` itself (a database error) rolls the whole round back, which leaves every
@@ -41,8 +41,9 @@ ROUND_SECONDS = 0.02
 
 
 def run_round(executor) -> int:
-    """Acquire and run jobs in one transaction, acquisition after acquisition for up to
-    ``ROUND_SECONDS``; returns how many ran (those of a round rolled back included)."""
+    """Acquire and run jobs in one transaction, acquisition after acquisition while each comes
+    back full, for up to ``ROUND_SECONDS``; returns how many ran (those of a round rolled back
+    included)."""
     settings = executor.settings
     current, ran = None, 0
     try:
@@ -65,8 +66,10 @@ def run_round(executor) -> int:
                     if not outcome.ok:
                         failed = True
                         log.info("job %s failed: %s", job_id, outcome.failure)
+                # go on while acquisitions come back full (more jobs wait) and time is left;
                 # a failed job is due again at once: not again in this round
-                if failed or time.perf_counter() - started >= ROUND_SECONDS:
+                if failed or len(job_ids) < settings.job_acquisition_size \
+                        or time.perf_counter() - started >= ROUND_SECONDS:
                     break
     except Exception as error:
         if current is None:
