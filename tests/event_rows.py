@@ -29,8 +29,11 @@ class Rows:
     tick: int = 0
     definitions: dict[str, ProcessDefinition] = field(default_factory=dict)
 
-    def definition(self, key: str, *, version: int = 1, tenant_id: str | None = None,
+    def definition(self, key: str, *, version: int | None = None, tenant_id: str | None = None,
                    suspended: bool = False) -> ProcessDefinition:
+        if version is None:  # the next version of the key, as a deployment would number it
+            version = 1 + max((d.version for d in self.definitions.values()
+                               if d.key == key and d.tenant_id == tenant_id), default=0)
         deployment = Deployment(id=new_id(), name=key, tenant_id=tenant_id, deployment_time=T0)
         self.session.add(deployment)
         self.session.flush()

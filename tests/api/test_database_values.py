@@ -126,3 +126,35 @@ def test_nul_in_a_deployment_name_is_a_400(client):
                            data={"deployment-name": "bad\x00name"})
     _invalid(response, "Form parameter 'deployment-name' must not contain NUL characters (\\u0000)")
     assert client.get("/engine-rest/deployment/count").json() == {"count": 0}
+
+
+@pytest.fixture
+def settings(database_url):
+    """This module's engine gives up on a row lock after 300 ms (PostgreSQL's lock_timeout)."""
+    from modbatch.settings import Settings
+
+    return Settings(database_url=database_url, job_executor=False, db_lock_timeout_ms=300)
+
+
+def test_a_row_locked_elsewhere_answers_a_conflict_and_writes_nothing(databases, api, client,
+                                                                       engine):
+    """While another node holds an instance's row lock, deleting the instance answers Camunda's
+    OptimisticLockingException after the lock timeout instead of an anonymous 500."""
+    if not databases.postgres:
+        pytest.skip("SQLite has no row locks: its writers queue on one database lock")
+    from sqlalchemy import create_engine, text
+
+    api.deploy("oneTaskProcess.bpmn20.xml")
+    instance = api.start("oneTaskProcess")
+    other_node = create_engine(engine.settings.database_url)
+    with other_node.begin() as connection:
+        connection.execute(text("SELECT id FROM process_instance WHERE id = :id FOR UPDATE"),
+                           {"id": instance["id"]})
+        response = client.delete(f"/engine-rest/process-instance/{instance['id']}")
+    other_node.dispose()
+    assert response.status_code == 500
+    assert response.json() == {
+        "type": "OptimisticLockingException",
+        "message": "The request conflicted with a concurrent change (a row lock or optimistic "
+                   "lock); nothing was written: try again", "code": 0}
+    assert client.get(f"/engine-rest/process-instance/{instance['id']}").status_code == 200

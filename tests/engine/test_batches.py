@@ -227,7 +227,7 @@ def test_last_execution_job_wakes_the_monitor(batch_engine):
     for job_id in job_ids(batch_engine, batch_id, "instance-modification"):
         run_job(batch_engine, job_id)
     with batch_engine.transaction() as session:
-        assert session.get(Job, monitor).due_date <= clock.now()
+        assert session.get(Job, monitor).due_date is None  # due at once, whatever the clock
     assert batch_engine.job_executor.run_once() == 1
     with batch_engine.transaction() as session:
         assert session.get(Batch, batch_id) is None

@@ -102,8 +102,9 @@ def test_a_round_cut_short_leaves_no_job_done_or_locked(engine, round_of_three, 
 
 
 def test_cheap_jobs_share_a_transaction_for_the_rounds_time(engine, monkeypatch):
-    """A round acquires again in the same transaction while acquisitions come back full and it
-    is within ROUND_SECONDS; with no time left it stops after one acquisition."""
+    """The executor's own loops (``more``) acquire again in the same transaction while
+    acquisitions come back full and time is left (ROUND_SECONDS); without ``more``, or with no
+    time left, a round is one acquisition."""
     monkeypatch.setitem(jobs.HANDLERS, "test-ok", _ok)
     DONE.clear()
     with engine.transaction() as session:
@@ -114,7 +115,8 @@ def test_cheap_jobs_share_a_transaction_for_the_rounds_time(engine, monkeypatch)
                                    for n in range(10)])
     executor = JobExecutor(engine, owner="worker")
     monkeypatch.setattr(rounds, "ROUND_SECONDS", 0)
-    assert rounds.run_round(executor) == engine.settings.job_acquisition_size
+    assert rounds.run_round(executor, more=True) == engine.settings.job_acquisition_size
     monkeypatch.setattr(rounds, "ROUND_SECONDS", 60)
-    assert rounds.run_round(executor) == 10 - engine.settings.job_acquisition_size
+    assert rounds.run_round(executor) == engine.settings.job_acquisition_size  # one round only
+    assert rounds.run_round(executor, more=True) == 10 - 2 * engine.settings.job_acquisition_size
     assert sorted(DONE, key=int) == [str(n) for n in range(10)] and job_rows(engine) == {}

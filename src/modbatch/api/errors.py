@@ -12,6 +12,7 @@ from connexion.lifecycle import ConnexionRequest, ConnexionResponse
 from starlette.exceptions import HTTPException
 from starlette.formparsers import MultiPartException
 
+from modbatch.engine.process_engine import database_failure
 from modbatch.errors import ModbatchError
 
 log = logging.getLogger("modbatch.api")
@@ -92,6 +93,10 @@ def unexpected(_request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
             "InvalidRequestException", "The request body is not valid UTF-8", None))
     if isinstance(exc, MultiPartException):  # a multipart body Starlette cannot parse
         return _response(400, exception_body("InvalidRequestException", exc.message, None))
+    failure = database_failure(exc)
+    if failure is not None:
+        log.warning("%s: %s (%s)", failure.type, failure.message, str(exc).split("\n")[0])
+        return modbatch_error(_request, failure)
     log.exception("unexpected error", exc_info=exc)
     return _response(500, exception_body(type(exc).__name__, "An internal error occurred", None))
 

@@ -141,7 +141,8 @@ def run_seed_job(session: Session, job: Job, settings: Settings) -> JobOutcome:
 # An execution job's own statements run on the driver (``store.fastsql``): once per job, so at
 # Camunda's one instance per job they are most of what the job costs.
 BATCH_ROW = ("SELECT id, configuration, seed_cursor, total_items, execution_start_time, "
-             "batch_job_definition_id, monitor_job_definition_id FROM batch WHERE id = ?")
+             "batch_job_definition_id, monitor_job_definition_id, seed_job_definition_id "
+             "FROM batch WHERE id = ?")
 JOB_ITEMS = ("SELECT seq, process_instance_id FROM batch_item WHERE batch_id = ? AND seq >= ? "
              "AND seq <= ? AND status <> 'modified' ORDER BY seq")
 RANGE_MODIFIED = ("UPDATE batch_item SET status = 'modified', message = NULL WHERE batch_id = ? "
@@ -169,6 +170,7 @@ class BatchRow(NamedTuple):
     execution_start_time: Any
     batch_job_definition_id: str
     monitor_job_definition_id: str
+    seed_job_definition_id: str
 
 
 # batch id -> its parsed configuration and instructions (a batch's configuration never changes)
@@ -221,19 +223,36 @@ def run_execution_job(session: Session, job: Job, settings: Settings) -> JobOutc
     return JobOutcome()
 
 
+def _lock_batch(session: Session, batch_id: str) -> BatchRow | None:
+    """Lock the batch row until commit (``FOR UPDATE``; SQLite's single writer needs nothing)
+    and read it afresh: the "am I the last job" check and the monitor's decision take this
+    lock first, so they happen one after the other, each seeing the others' commits."""
+    raw = Raw.of(session)
+    found = raw.rows(BATCH_ROW + (" FOR UPDATE" if raw.postgres else ""), (batch_id,))
+    return BatchRow(*found[0]) if found else None
+
+
 def _wake_monitor_if_last(session: Session, batch: Batch, job: Job) -> None:
-    """The last execution job brings the monitor's due date forward to now."""
+    """The last execution job makes the monitor due at once (a null due date, whatever the
+    node's clock says) instead of leaving the batch to the next poll.
+
+    Under READ COMMITTED two last jobs committing together would each still see the other's
+    row and neither would wake the monitor. With the batch row locked first, the second check
+    waits for the first job's commit and sees its row gone; a monitor re-polling meanwhile
+    either decides after this job's commit or has committed its next job before this check.
+    """
+    batch = _lock_batch(session, batch.id) or batch
     if batch.seed_cursor < batch.total_items:
         return
     if jobs.has_jobs(session, batch.batch_job_definition_id, excluding=job.id):
         return
     session.execute(update(Job).where(Job.job_definition_id == batch.monitor_job_definition_id)
-                    .values(due_date=clock.now()))
+                    .values(due_date=None))
 
 
 @jobs.handler(MONITOR)
 def run_monitor_job(session: Session, job: Job, settings: Settings) -> JobOutcome:
-    batch = session.get(Batch, job.handler_configuration)
+    batch = _lock_batch(session, job.handler_configuration)  # see _wake_monitor_if_last
     if batch is None:
         return JobOutcome()
     if batch.seed_cursor < batch.total_items or jobs.has_jobs(session, batch.batch_job_definition_id):
@@ -281,7 +300,7 @@ def get(session: Session, batch_id: str) -> Batch | None:
 
 
 def delete_batch(session: Session, batch_id: str, *, cascade: bool) -> None:
-    batch = session.get(Batch, batch_id)
+    batch = _lock_batch(session, batch_id)  # first, as the jobs do: no deadlock with them
     if batch is None:
         raise InvalidRequest(f"Unable to delete batch with id '{batch_id}'", code=0)
     _remove_runtime(session, batch)

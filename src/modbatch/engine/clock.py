@@ -17,6 +17,11 @@ def now() -> datetime:
     return current.replace(microsecond=current.microsecond // 1000 * 1000)
 
 
+def pinned() -> bool:
+    """Whether a test froze the clock (then it, not the database, times job locks too)."""
+    return _pinned is not None
+
+
 def pin(moment: datetime | None) -> None:
     """Freeze (or with None, release) the clock; tests step time with it."""
     global _pinned

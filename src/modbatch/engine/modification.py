@@ -425,6 +425,8 @@ def _one_by_one(session: Session, instance_ids: list[str], failed: dict[str, str
             modify(state, instructions, skip_io_mappings=skip_io_mappings,
                    skip_custom_listeners=skip_custom_listeners)
             instances.save(session, [state])
+        except persistence.OptimisticLockingError:
+            raise  # a concurrent change fails the whole job, which runs again (no item failure)
         except ProcessEngineError as error:
             failed[instance_id] = error.message
             continue

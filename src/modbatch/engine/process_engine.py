@@ -13,6 +13,8 @@ from sqlalchemy.orm import Session
 from modbatch.engine import history
 from modbatch.engine.jobs.executor import JobExecutor
 from modbatch.settings import Settings
+from modbatch.errors import ProcessEngineError
+from modbatch.store.acquisition import is_conflict, is_statement_timeout, is_unavailable
 from modbatch.store.database import Database, PoolOptions, is_unique_conflict
 
 T = TypeVar("T")
@@ -73,6 +75,23 @@ class ProcessEngine:
         if self._job_executor is not None:
             self._job_executor.stop()
         self.database.dispose()
+
+
+def database_failure(exc: BaseException) -> ProcessEngineError | None:
+    """What a client is told when the database, not the request, made a call fail (the REST layer
+    shows no SQL): a lost race, a timeout, or a database that is not there."""
+    if is_conflict(exc):
+        return ProcessEngineError(
+            "The request conflicted with a concurrent change (a row lock or optimistic lock); "
+            "nothing was written: try again", type="OptimisticLockingException")
+    if is_statement_timeout(exc):
+        return ProcessEngineError(
+            "The database cancelled a statement that ran longer than "
+            "MODBATCH_DB_STATEMENT_TIMEOUT_MS; nothing was written")
+    if is_unavailable(exc):
+        return ProcessEngineError("The database is not available; nothing was written: try "
+                                  "again", status=503)
+    return None
 
 
 _current: ProcessEngine | None = None

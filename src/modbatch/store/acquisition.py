@@ -1,52 +1,74 @@
-"""Job acquisition, the one statement whose SQL differs by dialect.
+"""Job acquisition and lock release, the statements whose SQL differs by dialect.
 
 PostgreSQL claims rows with ``FOR UPDATE SKIP LOCKED`` so that many executors share the work
 without waiting on each other; SQLite has a single writer (``BEGIN IMMEDIATE``) and needs no
-row locks.
+row locks. This module also tells which database errors are worth running a job again for.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
+from typing import Iterable
 
-from sqlalchemy import DateTime, Integer, bindparam, exists, or_, select, update
+from sqlalchemy import DateTime, Integer, Interval, bindparam, exists, func, or_, select, update
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, aliased
 
 from modbatch.store.tables import Job
 
 
-def _candidates(postgres: bool):
-    """The acquisition query, built once per dialect: building it (an aliased table, an EXISTS)
-    costs more than running it."""
-    locked = aliased(Job)
+def lock_clock(session: Session, now: datetime, *, database_clock: bool):
+    """What lock expiry is measured against: the database's clock on PostgreSQL, so that every
+    node compares and sets ``lock_expiration_time`` with the same clock whatever its own says;
+    ``now`` (the process clock) on SQLite, whose clock is the process's, and whenever
+    ``database_clock`` is off (a test pinned the engine's clock)."""
+    if database_clock and session.get_bind().dialect.name == "postgresql":
+        return func.timezone("UTC", func.now(), type_=DateTime())  # naive UTC, like the columns
+    return now
+
+
+def _statements(postgres: bool, database_clock: bool):
+    """The acquisition query and the lock update, built once per dialect and clock: building
+    them (an aliased table, an EXISTS) costs more than running them."""
     now = bindparam("now", type_=DateTime())
+    lock_now = func.timezone("UTC", func.now(), type_=DateTime()) if postgres and database_clock \
+        else now  # see lock_clock
+    locked = aliased(Job)
     # an exclusive job waits while another exclusive job of its process instance is locked
     busy_instance = exists().where(locked.process_instance_id == Job.process_instance_id,
-                                   locked.exclusive.is_(True), locked.lock_expiration_time >= now,
+                                   locked.exclusive.is_(True), locked.lock_expiration_time >= lock_now,
                                    locked.id != Job.id)
     stmt = (select(Job.id, Job.process_instance_id, Job.exclusive)
             .where(Job.suspended.is_(False), Job.retries > 0,
                    or_(Job.due_date.is_(None), Job.due_date <= now),
-                   or_(Job.lock_expiration_time.is_(None), Job.lock_expiration_time < now),
+                   or_(Job.lock_expiration_time.is_(None), Job.lock_expiration_time < lock_now),
                    or_(Job.process_instance_id.is_(None), Job.exclusive.is_(False),
                        ~busy_instance))
             .order_by(Job.priority.desc(), Job.create_time, Job.id)
             .limit(bindparam("limit", type_=Integer())))
     if postgres:
         stmt = stmt.with_for_update(of=Job, skip_locked=True)
-    return stmt
+    until = lock_now + bindparam("lock_time", type_=Interval()) if lock_now is not now \
+        else bindparam("until", type_=DateTime())
+    lock = (update(Job.__table__).where(Job.__table__.c.id.in_(bindparam("ids", expanding=True)))
+            .values(lock_owner=bindparam("owner"), lock_expiration_time=until))
+    return stmt, lock
 
 
-_CANDIDATES = {postgres: _candidates(postgres) for postgres in (False, True)}
-_LOCK = (update(Job.__table__).where(Job.__table__.c.id.in_(bindparam("ids", expanding=True)))
-         .values(lock_owner=bindparam("owner"), lock_expiration_time=bindparam("until")))
+_STATEMENTS = {(postgres, database_clock): _statements(postgres, database_clock)
+               for postgres in (False, True) for database_clock in (False, True)}
 
 
-def acquire(session: Session, *, owner: str, now: datetime, lock_until: datetime,
-            limit: int) -> list[str]:
-    """Lock up to ``limit`` executable jobs for ``owner`` and return their ids."""
+def acquire(session: Session, *, owner: str, now: datetime, lock_time: timedelta, limit: int,
+            database_clock: bool = True) -> list[str]:
+    """Lock up to ``limit`` executable jobs for ``owner`` for ``lock_time``; return their ids.
+
+    Due dates are compared with ``now`` (they were computed from process clocks); locks with
+    ``lock_clock``.
+    """
     connection = session.connection()
-    stmt = _CANDIDATES[connection.dialect.name == "postgresql"]
+    postgres = connection.dialect.name == "postgresql"
+    stmt, lock = _STATEMENTS[postgres, database_clock and postgres]
     ids, instances = [], set()
     for row in connection.execute(stmt, {"now": now, "limit": limit}).all():
         if row.exclusive and row.process_instance_id is not None:
@@ -55,5 +77,54 @@ def acquire(session: Session, *, owner: str, now: datetime, lock_until: datetime
             instances.add(row.process_instance_id)
         ids.append(row.id)
     if ids:
-        connection.execute(_LOCK, {"ids": ids, "owner": owner, "until": lock_until})
+        connection.execute(lock, {"ids": ids, "owner": owner, "until": now + lock_time,
+                                  "lock_time": lock_time})
     return ids
+
+
+def release(session: Session, *, owner: str, job_ids: Iterable[str]) -> int:
+    """Unlock the jobs among ``job_ids`` that ``owner`` still holds; returns how many."""
+    ids = list(job_ids)
+    if not ids:
+        return 0
+    return session.execute(update(Job).where(Job.id.in_(ids), Job.lock_owner == owner)
+                           .values(lock_owner=None, lock_expiration_time=None)).rowcount
+
+
+# PostgreSQL error classes: another transaction got in the way (serialization failure,
+# deadlock, lock_timeout), or the session is gone (connection exceptions, shutdown, start-up,
+# idle_in_transaction_session_timeout)
+_CONFLICT_STATES = {"40001", "40P01", "55P03"}
+_UNAVAILABLE_STATES = {"57P01", "57P02", "57P03", "25P03"}
+
+
+def _sqlstate(error: DBAPIError) -> str | None:
+    return getattr(error.orig, "sqlstate", None)
+
+
+def is_conflict(error: BaseException) -> bool:
+    """A concurrent transaction made this one fail; running it again is expected to succeed."""
+    if not isinstance(error, DBAPIError):
+        return False
+    if _sqlstate(error) in _CONFLICT_STATES:
+        return True
+    # SQLite: the busy timeout ran out waiting for the writer lock
+    return getattr(error.orig, "sqlite_errorname", None) in ("SQLITE_BUSY", "SQLITE_LOCKED")
+
+
+def is_statement_timeout(error: BaseException) -> bool:
+    """PostgreSQL cancelled a statement that ran longer than ``statement_timeout``."""
+    return isinstance(error, DBAPIError) and _sqlstate(error) == "57014"
+
+
+def is_unavailable(error: BaseException) -> bool:
+    """The database connection was lost or refused (a restart, a network failure)."""
+    if not isinstance(error, DBAPIError):
+        return False
+    if error.connection_invalidated:
+        return True
+    state = _sqlstate(error)
+    if state is not None:
+        return state.startswith("08") or state in _UNAVAILABLE_STATES
+    # psycopg reports refused and broken connections as OperationalError without a state
+    return isinstance(error, OperationalError) and hasattr(error.orig, "sqlstate")

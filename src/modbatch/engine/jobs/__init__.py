@@ -22,6 +22,7 @@ from modbatch.engine.runtime import new_id
 from modbatch.engine.runtime.job_definitions import job_definition_id  # noqa: F401  (re-exported)
 from modbatch.errors import InvalidRequest, ModbatchError, ProcessEngineError, RestError
 from modbatch.settings import Settings
+from modbatch.store import acquisition
 from modbatch.store.fastsql import Raw
 from modbatch.store.tables import ActivityInstance, Incident, Job, JobDefinition, ProcessDefinition
 
@@ -113,6 +114,8 @@ def run(session: Session, job: Job, settings: Settings) -> JobOutcome:
 
     A timer with a cycle (``Job.repeat``) first schedules its successor, outside the handler's
     savepoint: as in Camunda, the next job exists whether this run succeeds or fails.
+    A concurrent change (``is_conflict``) or a lost database connection is not the job's
+    failure: it propagates, the caller's transaction rolls back and no retry is spent.
     """
     if job.type == "timer" and job.repeat:
         schedule_successor(session, job)
@@ -122,10 +125,12 @@ def run(session: Session, job: Job, settings: Settings) -> JobOutcome:
             if function is None:
                 raise ProcessEngineError(f"No job handler for type '{job.handler_type}'")
             outcome = function(session, job, settings)
-    except ModbatchError as error:
-        outcome = JobOutcome(error.message, traceback.format_exc())
     except Exception as error:  # a bug or a database failure: the job keeps its retries logic
-        outcome = JobOutcome(str(error) or type(error).__name__, traceback.format_exc())
+        if is_conflict(error) or acquisition.is_unavailable(error):
+            raise  # not the job's fault: its executor runs it again without spending a retry
+        message = error.message if isinstance(error, ModbatchError) else \
+            str(error) or type(error).__name__
+        outcome = JobOutcome(message, traceback.format_exc())
     if outcome.ok:
         Raw.of(session).execute(DELETE_JOB, (job.id,))
         if job.retries == 0:  # only a job without retries can have an open incident
@@ -134,6 +139,15 @@ def run(session: Session, job: Job, settings: Settings) -> JobOutcome:
     else:
         record_failure(session, job, outcome.failure or "", outcome.stacktrace)
     return outcome
+
+
+def is_conflict(error: BaseException) -> bool:
+    """A concurrent transaction got in the way (Camunda's OptimisticLockingException, a
+    deadlock, a lock or busy timeout): running the job again is expected to succeed."""
+    # imported here: persistence imports the repository, which imports this module
+    from modbatch.engine.persistence import OptimisticLockingError
+
+    return isinstance(error, OptimisticLockingError) or acquisition.is_conflict(error)
 
 
 def schedule_successor(session: Session, job: Job) -> Job | None:

@@ -24,7 +24,7 @@ from sqlalchemy import bindparam, select
 
 from modbatch.engine import clock, jobs
 from modbatch.errors import ModbatchError
-from modbatch.store.acquisition import acquire
+from modbatch.store.acquisition import acquire, is_unavailable, release
 from modbatch.store.tables import Job
 
 log = logging.getLogger("modbatch.jobexecutor")
@@ -40,43 +40,51 @@ LOAD_JOBS = select(Job.__table__).where(Job.__table__.c.id.in_(bindparam("ids", 
 ROUND_SECONDS = 0.02
 
 
-def run_round(executor) -> int:
-    """Acquire and run jobs in one transaction, acquisition after acquisition while each comes
-    back full, for up to ``ROUND_SECONDS``; returns how many ran (those of a round rolled back
-    included)."""
+def run_round(executor, *, more: bool = False) -> int:
+    """Acquire and run a round of jobs in one transaction; with ``more``, acquisition after
+    acquisition while each comes back full, for up to ``ROUND_SECONDS``. Returns how many ran
+    (those of a round rolled back included)."""
     settings = executor.settings
+    lock_time = timedelta(milliseconds=settings.job_lock_time_ms)
     current, ran = None, 0
     try:
         with executor.engine.transaction() as session:
             started = time.perf_counter()
             while True:
-                now = clock.now()
-                job_ids = acquire(session, owner=executor.owner, now=now,
-                                  lock_until=now + timedelta(milliseconds=settings.job_lock_time_ms),
-                                  limit=settings.job_acquisition_size)
+                job_ids = acquire(session, owner=executor.owner, now=clock.now(),
+                                  lock_time=lock_time, limit=settings.job_acquisition_size,
+                                  database_clock=not clock.pinned())
                 if not job_ids:
                     break
                 loaded = {row.id: SimpleNamespace(**row) for row in
                           session.connection().execute(LOAD_JOBS, {"ids": job_ids}).mappings()}
                 failed = False
-                for job_id in job_ids:
+                for index, job_id in enumerate(job_ids):
+                    if executor._stop.is_set():  # stopping: the rest are unlocked at once
+                        release(session, owner=executor.owner, job_ids=job_ids[index:])
+                        return ran
                     current = job_id
                     outcome = jobs.run(session, loaded[job_id], settings)
                     ran += 1
                     if not outcome.ok:
                         failed = True
-                        log.info("job %s failed: %s", job_id, outcome.failure)
+                        log.info("job %s failed (failure recorded): %s", job_id, outcome.failure)
                 # go on while acquisitions come back full (more jobs wait) and time is left;
                 # a failed job is due again at once: not again in this round
-                if failed or len(job_ids) < settings.job_acquisition_size \
+                if not more or failed or len(job_ids) < settings.job_acquisition_size \
                         or time.perf_counter() - started >= ROUND_SECONDS:
                     break
     except Exception as error:
         if current is None:
             raise  # the acquisition itself failed: the executor's loop reports it
-        log.exception("execution of job %s failed; its round was rolled back", current)
-        _record_failure(executor, current, error)
-        return ran + 1  # the jobs of the round run again in the next one
+        if jobs.is_conflict(error) or is_unavailable(error):
+            # not the job's fault (jobs.run): nothing was committed, the jobs run again
+            log.warning("execution of job %s met a concurrent change or lost the database; "
+                        "its round was rolled back: %s", current, error)
+        else:
+            log.exception("execution of job %s failed; its round was rolled back", current)
+            _record_failure(executor, current, error)
+        return ran + 1  # the other jobs of the round run again in the next one
     return ran
 
 
