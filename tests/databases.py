@@ -61,6 +61,24 @@ class Databases:
         self._created.append(name)
         return self.url_of(name)
 
+    def copy(self, url: str, folder: Path) -> str:
+        """A second database holding exactly what ``url`` holds (nobody may be connected to it)."""
+        if not self.server_url:
+            import sqlite3
+
+            target = folder / "modbatch-copy.db"
+            source, copy = sqlite3.connect(make_url(url).database), sqlite3.connect(target)
+            try:
+                source.backup(copy)
+            finally:
+                source.close()
+                copy.close()
+            return f"sqlite:///{target}"
+        name = f"{self._prefix}_{next(self._counter)}"
+        self._execute(f'CREATE DATABASE "{name}" TEMPLATE "{make_url(url).database}"')
+        self._created.append(name)
+        return self.url_of(name)
+
     def drop(self, url: str) -> None:
         name = make_url(url).database
         if self.server_url and name in self._created:

@@ -19,6 +19,7 @@ from sqlalchemy.exc import OperationalError
 
 from modbatch.demo import run as run_demo
 from modbatch.engine import clock, instances, jobs
+from modbatch.engine.jobs import rounds
 from modbatch.engine.jobs.executor import CONFLICT_ATTEMPTS, JobExecutor
 from modbatch.engine.modification import Instruction
 from modbatch.engine.persistence import OptimisticLockingError
@@ -263,6 +264,7 @@ def test_an_unreachable_database_unlocks_the_round_once_it_answers(small_jobs, m
     before its next acquisition."""
     batch_id = seeded_batch(small_jobs, 3)
     executor = JobExecutor(small_jobs, owner="cut-off")
+    executor.one_transaction_per_round = False  # a round in one transaction commits no lock
     real_release = executor.release.__func__
     monkeypatch.setattr(jobs, "run", failing_run(lost_connection()))
     down = True
@@ -288,11 +290,12 @@ def test_acquisition_errors_are_logged_as_such(small_jobs, monkeypatch, caplog):
     executor = JobExecutor(small_jobs, owner="executor")
     failures = []
 
-    def acquire():
+    def acquire(*args, **kwargs):
         failures.append(1)
         raise OperationalError("SELECT job ...", {}, Exception("connection refused"))
 
     monkeypatch.setattr(executor, "acquire", acquire)
+    monkeypatch.setattr(rounds, "acquire", acquire)  # SQLite: acquired in the round's transaction
     with caplog.at_level(logging.ERROR, logger="modbatch.jobexecutor"):
         executor.start()
         deadline = time.monotonic() + 30

@@ -15,9 +15,9 @@ import json
 import math
 import traceback
 from datetime import timedelta
-from typing import Any, Mapping
+from typing import Any, Mapping, NamedTuple
 
-from sqlalchemy import bindparam, delete, func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from modbatch.engine import clock, history, jobs, modification, queries
@@ -27,6 +27,7 @@ from modbatch.engine.runtime import new_id
 from modbatch.errors import InvalidRequest
 from modbatch.settings import Settings
 from modbatch.store import bulk
+from modbatch.store.fastsql import Raw
 from modbatch.store.tables import Batch, BatchItem, HistoricBatch, Incident, Job, JobDefinition
 
 TYPE_MODIFICATION = "instance-modification"
@@ -155,39 +156,81 @@ def run_seed_job(session: Session, job: Job, settings: Settings) -> JobOutcome:
     return JobOutcome()
 
 
+# An execution job's own statements run on the driver (``store.fastsql``): once per job, so at
+# Camunda's one instance per job they are most of what the job costs.
+BATCH_ROW = ("SELECT id, configuration, seed_cursor, total_items, execution_start_time, "
+             "batch_job_definition_id, monitor_job_definition_id, seed_job_definition_id "
+             "FROM batch WHERE id = ?")
+JOB_ITEMS = ("SELECT seq, process_instance_id FROM batch_item WHERE batch_id = ? AND seq >= ? "
+             "AND seq <= ? AND status <> 'modified' ORDER BY seq")
+RANGE_MODIFIED = ("UPDATE batch_item SET status = 'modified', message = NULL WHERE batch_id = ? "
+                  "AND seq >= ? AND seq <= ? AND status <> 'modified'")
+ITEMS_MODIFIED = ("UPDATE batch_item SET status = 'modified', message = NULL "
+                  "WHERE batch_id = ? AND seq {ids}")
+ITEM_FAILED = "UPDATE batch_item SET status = 'failed', message = ? WHERE batch_id = ? AND seq = ?"
+# the first job to modify an instance sets the batch's execution start; on PostgreSQL a job
+# that finds another one setting it (row locked) leaves it to that one instead of waiting
+EXECUTION_STARTED = {
+    postgres: [f"UPDATE {table} SET execution_start_time = ? WHERE id IN (SELECT id FROM {table} "
+               "WHERE id = ? AND execution_start_time IS NULL FOR UPDATE SKIP LOCKED)"
+               if postgres else f"UPDATE {table} SET execution_start_time = ? WHERE id = ? "
+               "AND execution_start_time IS NULL" for table in ("batch", "historic_batch")]
+    for postgres in (False, True)}
+
+
+class BatchRow(NamedTuple):
+    """What an execution job reads of its batch."""
+
+    id: str
+    configuration: str
+    seed_cursor: int
+    total_items: int
+    execution_start_time: Any
+    batch_job_definition_id: str
+    monitor_job_definition_id: str
+    seed_job_definition_id: str
+
+
+# batch id -> its parsed configuration and instructions (a batch's configuration never changes)
+_configurations: dict[str, tuple[dict[str, Any], list[Instruction]]] = {}
+
+
+def _configuration(batch: BatchRow) -> tuple[dict[str, Any], list[Instruction]]:
+    parsed = _configurations.get(batch.id)
+    if parsed is None:
+        if len(_configurations) > 256:
+            _configurations.clear()
+        configuration = json.loads(batch.configuration)
+        parsed = _configurations[batch.id] = (configuration, instructions_of(configuration))
+    return parsed
+
+
 @jobs.handler(TYPE_MODIFICATION)
 def run_execution_job(session: Session, job: Job, settings: Settings) -> JobOutcome:
-    batch = session.get(Batch, job.batch_id)
-    if batch is None:
+    raw = Raw.of(session)
+    found = raw.rows(BATCH_ROW, (job.batch_id,))
+    if not found:
         return JobOutcome()
-    configuration = json.loads(batch.configuration)
-    items = session.execute(select(BatchItem.seq, BatchItem.process_instance_id).where(
-        BatchItem.batch_id == batch.id, BatchItem.seq >= job.item_from,
-        BatchItem.seq <= job.item_to, BatchItem.status != "modified").order_by(BatchItem.seq)).all()
-    seq_of = {item.process_instance_id: item.seq for item in items}
+    batch = BatchRow(*found[0])
+    configuration, instructions = _configuration(batch)
+    seq_of = {instance_id: seq for seq, instance_id in
+              raw.rows(JOB_ITEMS, (batch.id, job.item_from, job.item_to))}
     result = modification.execute_partial(
-        session, list(seq_of), instructions_of(configuration),
+        session, list(seq_of), instructions,
         process_definition_id=configuration.get("processDefinitionId"),
         skip_io_mappings=bool(configuration.get("skipIoMappings")),
         skip_custom_listeners=bool(configuration.get("skipCustomListeners")))
     if result.modified:
-        session.execute(update(BatchItem.__table__).where(
-            BatchItem.batch_id == batch.id,
-            BatchItem.seq.in_([seq_of[i] for i in result.modified])).values(
-            status="modified", message=None))
+        if len(result.modified) == len(seq_of):  # the whole range: no id list to send
+            raw.execute(RANGE_MODIFIED, (batch.id, job.item_from, job.item_to))
+        else:
+            raw.execute_in(ITEMS_MODIFIED, [seq_of[i] for i in result.modified], (batch.id,))
         if batch.execution_start_time is None:
-            for table in (Batch, HistoricBatch):
-                session.execute(update(table).where(
-                    table.id == batch.id, table.execution_start_time.is_(None)).values(
-                    execution_start_time=clock.now()))
+            for statement in EXECUTION_STARTED[raw.postgres]:
+                raw.execute(statement, (raw.timestamp(clock.now()), batch.id))
     if result.failed:
-        session.execute(
-            update(BatchItem.__table__).where(BatchItem.batch_id == bindparam("b_batch"),
-                                              BatchItem.seq == bindparam("b_seq"))
-            .values(status="failed", message=bindparam("b_message")),
-            [{"b_batch": batch.id, "b_seq": seq_of[i], "b_message": m}
-             for i, m in result.failed.items()],
-            execution_options={"synchronize_session": False})
+        raw.executemany(ITEM_FAILED, [(message, batch.id, seq_of[i])
+                                      for i, message in result.failed.items()])
         first_id, first_message = next(iter(result.failed.items()))
         others = len(result.failed) - 1
         summary = first_message + (f" (and {others} more of this job's instances failed; see "
@@ -198,12 +241,13 @@ def run_execution_job(session: Session, job: Job, settings: Settings) -> JobOutc
     return JobOutcome()
 
 
-def _lock_batch(session: Session, batch_id: str) -> Batch | None:
+def _lock_batch(session: Session, batch_id: str) -> BatchRow | None:
     """Lock the batch row until commit (``FOR UPDATE``; SQLite's single writer needs nothing)
     and read it afresh: the "am I the last job" check and the monitor's decision take this
     lock first, so they happen one after the other, each seeing the others' commits."""
-    return session.execute(select(Batch).where(Batch.id == batch_id).with_for_update()
-                           .execution_options(populate_existing=True)).scalar_one_or_none()
+    raw = Raw.of(session)
+    found = raw.rows(BATCH_ROW + (" FOR UPDATE" if raw.postgres else ""), (batch_id,))
+    return BatchRow(*found[0]) if found else None
 
 
 def _wake_monitor_if_last(session: Session, batch: Batch, job: Job) -> None:

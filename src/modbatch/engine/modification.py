@@ -12,7 +12,7 @@ from typing import Any, Iterable, Mapping
 
 from sqlalchemy.orm import Session
 
-from modbatch.engine import calls, instances, persistence, repository
+from modbatch.engine import calls, instances, modification_plan, persistence, repository
 from modbatch.engine.history import queries as history_queries
 from modbatch.engine.runtime import InstanceState, Runtime
 from modbatch.engine.variables import TypedValue, from_dto
@@ -385,7 +385,27 @@ class PartialResult:
 def execute_partial(session: Session, instance_ids: list[str], instructions: list[Instruction], *,
                     process_definition_id: str | None, skip_io_mappings: bool,
                     skip_custom_listeners: bool = False) -> PartialResult:
-    """Modify what can be modified, keep going past failing instances, write the successes."""
+    """Modify what can be modified, keep going past failing instances, write the successes.
+
+    Instructions that only move tokens between plain user tasks run as a compiled plan
+    (``modification_plan``); the instances it leaves over take the general path below."""
+    plan = modification_plan.plan_for(session, process_definition_id, instructions,
+                                      skip_io_mappings=skip_io_mappings,
+                                      skip_custom_listeners=skip_custom_listeners)
+    if plan is not None:
+        planned, instance_ids = modification_plan.apply(session, plan, instance_ids)
+        if not instance_ids:
+            return PartialResult(planned, {})
+        rest = _general_partial(session, instance_ids, instructions, process_definition_id,
+                                skip_io_mappings, skip_custom_listeners)
+        return PartialResult(planned + rest.modified, rest.failed)
+    return _general_partial(session, instance_ids, instructions, process_definition_id,
+                            skip_io_mappings, skip_custom_listeners)
+
+
+def _general_partial(session: Session, instance_ids: list[str], instructions: list[Instruction],
+                     process_definition_id: str | None, skip_io_mappings: bool,
+                     skip_custom_listeners: bool) -> PartialResult:
     states = persistence.load(session, instance_ids)
     modified, failed = [], {}
     for instance_id in instance_ids:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Iterable, Sequence
 
-from sqlalchemy import bindparam, delete, insert, select, update
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.orm import Session
 
 from modbatch.engine import clock, decisions, history, repository
@@ -24,6 +24,8 @@ from modbatch.engine.runtime import (
 )
 from modbatch.engine.variables import from_columns, to_columns
 from modbatch.errors import ProcessEngineError
+from modbatch.store.database import serialises_writers
+from modbatch.store.fastsql import Raw
 from modbatch.store.tables import (
     ActivityInstance,
     EventSubscription,
@@ -66,13 +68,6 @@ BUMP_REVISION = (update(ProcessInstance.__table__)
                  .where(ProcessInstance.id == bindparam("b_id"),
                         ProcessInstance.revision == bindparam("b_rev"))
                  .values(revision=bindparam("b_new")))
-INSERT_INSTANCE = insert(ProcessInstance.__table__)
-INSERT_ACTIVITY_INSTANCE = insert(ActivityInstance.__table__)
-INSERT_TASK = insert(Task.__table__)
-INSERT_VARIABLE = insert(Variable.__table__)
-INSERT_JOB = insert(Job.__table__)
-INSERT_SUBSCRIPTION = insert(EventSubscription.__table__)
-INSERT_EXTERNAL_TASK = insert(ExternalTask.__table__)
 DELETE_INCIDENTS_OF = delete(Incident.__table__).where(Incident.configuration.in_(_IDS))
 UPDATE_VARIABLE = (update(Variable.__table__).where(Variable.id == bindparam("b_id")).values(
     type=bindparam("type"), text_value=bindparam("text_value"),
@@ -152,19 +147,22 @@ def flush(session: Session, states: Iterable[InstanceState]) -> None:
     existing = [s for s in changed if not s.is_new]
     ended = [s for s in existing if s.ended]
 
-    # optimistic locking: one UPDATE for all touched instances, then compare the row count
-    for part_states in _chunked_states(existing):
-        result = conn.execute(BUMP_REVISION, [
-            {"b_id": s.id, "b_rev": s.revision, "b_new": s.revision + 1} for s in part_states])
-        if result.rowcount != len(part_states):
-            raise OptimisticLockingError(
-                "ENGINE-03005 Execution of 'UPDATE ProcessInstance' failed. Entity was updated "
-                "by another transaction concurrently.")
-    for s in existing:
-        s.revision += 1
+    # optimistic locking: one UPDATE for all touched instances, then compare the row count;
+    # not on SQLite, whose one writer at a time loads what it flushes in its own transaction
+    if not serialises_writers(conn.engine):
+        for part_states in _chunked_states(existing):
+            result = conn.execute(BUMP_REVISION, [
+                {"b_id": s.id, "b_rev": s.revision, "b_new": s.revision + 1} for s in part_states])
+            if result.rowcount != len(part_states):
+                raise OptimisticLockingError(
+                    "ENGINE-03005 Execution of 'UPDATE ProcessInstance' failed. Entity was updated "
+                    "by another transaction concurrently.")
+        for s in existing:
+            s.revision += 1
 
+    raw = Raw(conn)
     if new:
-        conn.execute(INSERT_INSTANCE, [{
+        raw.insert_dicts(ProcessInstance.__table__, [{
             "id": s.id, "process_definition_id": s.process_definition_id,
             "process_definition_key": s.process_definition_key, "business_key": s.business_key,
             "tenant_id": s.tenant_id, "suspended": s.suspended, "start_time": s.start_time,
@@ -207,8 +205,7 @@ def flush(session: Session, states: Iterable[InstanceState]) -> None:
                 "async_phase": ai.async_phase, "compensating_for": ai.compensating_for}
                for s in rows for ai in s.activity_instances.values()
                if ai.id not in s.loaded_activity_instances]
-    if ai_rows:
-        conn.execute(INSERT_ACTIVITY_INSTANCE, ai_rows)
+    raw.insert_dicts(ActivityInstance.__table__, ai_rows)
     task_rows = [{"id": t.id, "process_instance_id": s.id,
                   "activity_instance_id": t.activity_instance_id, "execution_id": t.execution_id,
                   "process_definition_id": s.process_definition_id,
@@ -216,28 +213,24 @@ def flush(session: Session, states: Iterable[InstanceState]) -> None:
                   "tenant_id": s.tenant_id, "created": t.created, "priority": t.priority,
                   "suspended": s.suspended, "assignee": t.assignee}
                  for s in rows for t in s.tasks.values() if t.id not in s.loaded_tasks]
-    if task_rows:
-        conn.execute(INSERT_TASK, task_rows)
+    raw.insert_dicts(Task.__table__, task_rows)
     var_rows = [{"id": v.id, "process_instance_id": s.id, "activity_instance_id": v.scope,
                  "name": v.name, **to_columns(v.value)}
                 for s in rows for v in s.variables.values() if v.id not in s.loaded_variables]
-    if var_rows:
-        conn.execute(INSERT_VARIABLE, var_rows)
+    raw.insert_dicts(Variable.__table__, var_rows)
     dirty = [{"b_id": v.id, **to_columns(v.value)} for s in rows
              for v in s.variables.values() if v.id in s.dirty_variables and v.id in s.loaded_variables]
     if dirty:
         conn.execute(UPDATE_VARIABLE, dirty)
     job_rows = [_job_row(s, j, now) for s in rows for j in s.jobs.values() if j.id not in s.loaded_jobs]
-    if job_rows:
-        conn.execute(INSERT_JOB, job_rows)
+    raw.insert_dicts(Job.__table__, job_rows)
     sub_rows = [{"id": e.id, "event_type": e.event_type, "event_name": e.event_name,
                  "process_instance_id": s.id, "activity_instance_id": e.owner,
                  "execution_id": _execution_of(s, e.owner), "activity_id": e.activity_id,
                  "process_definition_id": s.process_definition_id, "tenant_id": s.tenant_id,
                  "created": e.created, "configuration": e.configuration, "seq": e.seq}
                 for s in rows for e in s.subscriptions.values() if e.id not in s.loaded_subscriptions]
-    if sub_rows:
-        conn.execute(INSERT_SUBSCRIPTION, sub_rows)
+    raw.insert_dicts(EventSubscription.__table__, sub_rows)
     ext_rows = [{"id": t.id, "topic_name": t.topic_name, "worker_id": None,
                  "lock_expiration_time": None, "retries": None, "error_message": None,
                  "error_details": None, "priority": t.priority, "suspended": s.suspended,
@@ -248,8 +241,7 @@ def flush(session: Session, states: Iterable[InstanceState]) -> None:
                  "process_definition_version_tag": s.model.version_tag, "tenant_id": s.tenant_id,
                  "business_key": s.business_key, "create_time": t.created}
                 for s in rows for t in s.external_tasks.values() if t.id not in s.loaded_external_tasks]
-    if ext_rows:
-        conn.execute(INSERT_EXTERNAL_TASK, ext_rows)
+    raw.insert_dicts(ExternalTask.__table__, ext_rows)
     for s in changed:
         s.is_new = False
         if not s.ended:

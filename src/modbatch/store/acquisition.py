@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Iterable
 
-from sqlalchemy import DateTime, exists, func, or_, select, update
+from sqlalchemy import DateTime, Integer, Interval, bindparam, exists, func, or_, select, update
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, aliased
 
@@ -27,14 +27,12 @@ def lock_clock(session: Session, now: datetime, *, database_clock: bool):
     return now
 
 
-def acquire(session: Session, *, owner: str, now: datetime, lock_time: timedelta, limit: int,
-            database_clock: bool = True) -> list[str]:
-    """Lock up to ``limit`` executable jobs for ``owner`` for ``lock_time``; return their ids.
-
-    Due dates are compared with ``now`` (they were computed from process clocks); locks with
-    ``lock_clock``.
-    """
-    lock_now = lock_clock(session, now, database_clock=database_clock)
+def _statements(postgres: bool, database_clock: bool):
+    """The acquisition query and the lock update, built once per dialect and clock: building
+    them (an aliased table, an EXISTS) costs more than running them."""
+    now = bindparam("now", type_=DateTime())
+    lock_now = func.timezone("UTC", func.now(), type_=DateTime()) if postgres and database_clock \
+        else now  # see lock_clock
     locked = aliased(Job)
     # an exclusive job waits while another exclusive job of its process instance is locked
     busy_instance = exists().where(locked.process_instance_id == Job.process_instance_id,
@@ -47,19 +45,40 @@ def acquire(session: Session, *, owner: str, now: datetime, lock_time: timedelta
                    or_(Job.process_instance_id.is_(None), Job.exclusive.is_(False),
                        ~busy_instance))
             .order_by(Job.priority.desc(), Job.create_time, Job.id)
-            .limit(limit))
-    if session.get_bind().dialect.name == "postgresql":
+            .limit(bindparam("limit", type_=Integer())))
+    if postgres:
         stmt = stmt.with_for_update(of=Job, skip_locked=True)
+    until = lock_now + bindparam("lock_time", type_=Interval()) if lock_now is not now \
+        else bindparam("until", type_=DateTime())
+    lock = (update(Job.__table__).where(Job.__table__.c.id.in_(bindparam("ids", expanding=True)))
+            .values(lock_owner=bindparam("owner"), lock_expiration_time=until))
+    return stmt, lock
+
+
+_STATEMENTS = {(postgres, database_clock): _statements(postgres, database_clock)
+               for postgres in (False, True) for database_clock in (False, True)}
+
+
+def acquire(session: Session, *, owner: str, now: datetime, lock_time: timedelta, limit: int,
+            database_clock: bool = True) -> list[str]:
+    """Lock up to ``limit`` executable jobs for ``owner`` for ``lock_time``; return their ids.
+
+    Due dates are compared with ``now`` (they were computed from process clocks); locks with
+    ``lock_clock``.
+    """
+    connection = session.connection()
+    postgres = connection.dialect.name == "postgresql"
+    stmt, lock = _STATEMENTS[postgres, database_clock and postgres]
     ids, instances = [], set()
-    for row in session.execute(stmt).all():
+    for row in connection.execute(stmt, {"now": now, "limit": limit}).all():
         if row.exclusive and row.process_instance_id is not None:
             if row.process_instance_id in instances:
                 continue  # one exclusive job per instance and round
             instances.add(row.process_instance_id)
         ids.append(row.id)
     if ids:
-        session.execute(update(Job).where(Job.id.in_(ids))
-                        .values(lock_owner=owner, lock_expiration_time=lock_now + lock_time))
+        connection.execute(lock, {"ids": ids, "owner": owner, "until": now + lock_time,
+                                  "lock_time": lock_time})
     return ids
 
 

@@ -27,6 +27,13 @@ def is_sqlite(engine: Engine) -> bool:
     return engine.dialect.name == "sqlite"
 
 
+def serialises_writers(engine: Engine) -> bool:
+    """Whether the database runs one writing transaction at a time (SQLite, ``BEGIN
+    IMMEDIATE``): then no other writer can change a row between a transaction's read and its
+    write, and the executor runs a whole acquisition round in one transaction."""
+    return is_sqlite(engine)
+
+
 def is_unique_conflict(exc: BaseException) -> bool:
     """A unique index refused a row another transaction committed first (a lost race)."""
     return isinstance(exc, IntegrityError) and "uq_" in str(exc.orig)

@@ -1,8 +1,9 @@
 """History: written in bulk from the runtime's logs, and at incident creation and end.
 
-``write`` is called by ``persistence.flush`` with every changed instance: one executemany per
+``write`` is called by ``persistence.flush`` with every changed instance: one statement per
 kind of row (historic process instances inserted and ended, activity instances inserted and
-ended, variable instances inserted and updated), whatever the number of instances. The level
+ended, variable instances inserted and updated), whatever the number of instances; inserts and
+the ends of activity instances go to the driver (``store.fastsql``). The level
 (``MODBATCH_HISTORY_LEVEL``, ``runtime.history``) decides what is written.
 """
 
@@ -11,13 +12,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Iterable
 
-from sqlalchemy import bindparam, delete, insert, select, update
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.orm import Session
 
 from modbatch.engine import clock
 from modbatch.engine.runtime import history as log
 from modbatch.engine.runtime import InstanceState
 from modbatch.engine.variables import to_columns
+from modbatch.store.fastsql import Raw
 from modbatch.store.tables import (
     HistoricActivityInstance,
     HistoricIncident,
@@ -34,16 +36,11 @@ HAI = HistoricActivityInstance.__table__
 HVI = HistoricVariableInstance.__table__
 HIN = HistoricIncident.__table__
 
-INSERT_PROCESS = insert(HPI)
 END_PROCESS = (update(HPI).where(HPI.c.id == bindparam("b_id")).values(
     end_time=bindparam("b_end"), state=bindparam("b_state"),
     duration_in_millis=bindparam("b_duration"), delete_reason=bindparam("b_reason")))
-INSERT_ACTIVITY = insert(HAI)
-END_ACTIVITY = (update(HAI).where(HAI.c.id == bindparam("b_id")).values(
-    end_time=bindparam("b_end"), canceled=bindparam("b_canceled"),
-    complete_scope=bindparam("b_complete"),
-    duration_in_millis=bindparam("b_end_millis") - HAI.c.start_millis))
-INSERT_VARIABLE = insert(HVI)
+END_ACTIVITIES = ("UPDATE historic_activity_instance SET end_time = ?, canceled = ?, "
+                  "complete_scope = ?, duration_in_millis = ? - start_millis WHERE id {ids}")
 UPDATE_VARIABLE = (update(HVI).where(HVI.c.id == bindparam("b_id")).values(
     type=bindparam("type"), text_value=bindparam("text_value"),
     long_value=bindparam("long_value"), double_value=bindparam("double_value"),
@@ -75,7 +72,7 @@ def write(conn: Any, states: Iterable[InstanceState], now: datetime) -> None:
         return
     fresh = [s for s in states if s.is_new]
     if fresh:
-        conn.execute(INSERT_PROCESS, [_process_row(s, now) for s in fresh])
+        Raw(conn).insert_dicts(HPI, [_process_row(s, now) for s in fresh])
     ended = [s for s in states if not s.is_new and s.ended]
     if ended:
         conn.execute(END_PROCESS, [{
@@ -122,12 +119,16 @@ def write(conn: Any, states: Iterable[InstanceState], now: datetime) -> None:
                 "create_time": v.created, "removal_time": None, "root_process_instance_id": s.id})
         for var in history.variables_updated.values():
             updated_rows.append({"b_id": var.id, **to_columns(var.value)})
-    if activity_rows:
-        conn.execute(INSERT_ACTIVITY, activity_rows)
-    if ended_rows:
-        conn.execute(END_ACTIVITY, ended_rows)
-    if variable_rows:
-        conn.execute(INSERT_VARIABLE, variable_rows)
+    raw = Raw(conn)
+    raw.insert_dicts(HAI, activity_rows)
+    # ended in this unit of work: one UPDATE per (end, canceled, completeScope), rarely more than
+    # one or two, whatever the number of instances
+    by_end: dict[tuple, list[str]] = {}
+    for row in ended_rows:
+        by_end.setdefault((row["b_end"], row["b_canceled"], row["b_complete"]), []).append(row["b_id"])
+    for (end, canceled, complete), ids in by_end.items():
+        raw.execute_in(END_ACTIVITIES, ids, (raw.timestamp(end), canceled, complete, millis(end)))
+    raw.insert_dicts(HVI, variable_rows)
     if updated_rows:
         conn.execute(UPDATE_VARIABLE, updated_rows)
 

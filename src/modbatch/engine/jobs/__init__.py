@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Callable, Mapping
 
-from sqlalchemy import delete, exists, or_, select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from modbatch.engine import clock, history, queries
@@ -23,6 +23,7 @@ from modbatch.engine.runtime.job_definitions import job_definition_id  # noqa: F
 from modbatch.errors import InvalidRequest, ModbatchError, ProcessEngineError, RestError
 from modbatch.settings import Settings
 from modbatch.store import acquisition
+from modbatch.store.fastsql import Raw
 from modbatch.store.tables import ActivityInstance, Incident, Job, JobDefinition, ProcessDefinition
 
 
@@ -83,11 +84,31 @@ def new_job_row(*, definition: JobDefinition, handler_type: str, settings: Setti
 
 
 def insert_jobs(session: Session, rows: list[dict[str, Any]]) -> None:
-    if rows:
+    """One executemany on the driver (a seed job inserts a hundred at a time); columns a row
+    leaves out get their column defaults, as SQLAlchemy's insert would give them."""
+    if not rows:
+        return
+    names = list(rows[0])
+    if any(row.keys() != rows[0].keys() for row in rows):
         session.execute(Job.__table__.insert(), rows)
+        return
+    defaults = {column.name: column.default.arg for column in Job.__table__.c
+                if column.name not in rows[0] and column.default is not None
+                and column.default.is_scalar}
+    raw = Raw.of(session)
+    extra = tuple(defaults.values())
+    raw.insert(Job.__table__, tuple(names + list(defaults)), [
+        tuple(raw.timestamp(row[name]) if isinstance(row[name], datetime) else row[name]
+              for name in names) + extra for row in rows])
 
 
 # ---------------------------------------------------------------------------- execution
+# on the driver: every job run ends with the delete, and has_jobs runs once per execution job
+DELETE_JOB = "DELETE FROM job WHERE id = ?"
+_HAS_JOBS = "SELECT 1 FROM job WHERE job_definition_id = ? LIMIT 1"
+_HAS_OTHER_JOBS = "SELECT 1 FROM job WHERE job_definition_id = ? AND id <> ? LIMIT 1"
+
+
 def run(session: Session, job: Job, settings: Settings) -> JobOutcome:
     """Run ``job`` inside the caller's transaction and settle it: delete or record the failure.
 
@@ -111,7 +132,7 @@ def run(session: Session, job: Job, settings: Settings) -> JobOutcome:
             str(error) or type(error).__name__
         outcome = JobOutcome(message, traceback.format_exc())
     if outcome.ok:
-        session.execute(delete(Job).where(Job.id == job.id))
+        Raw.of(session).execute(DELETE_JOB, (job.id,))
         if job.retries == 0:  # only a job without retries can have an open incident
             history.incidents_ended(session, Incident.configuration == job.id, resolved=True)
             session.execute(delete(Incident).where(Incident.configuration == job.id))
@@ -478,7 +499,6 @@ def count_incidents(session: Session, filters: Mapping[str, Any]) -> int:
 
 
 def has_jobs(session: Session, definition_id: str, *, excluding: str | None = None) -> bool:
-    condition = [Job.job_definition_id == definition_id]
-    if excluding is not None:
-        condition.append(Job.id != excluding)
-    return session.execute(select(exists().where(*condition))).scalar_one()
+    if excluding is None:
+        return bool(Raw.of(session).rows(_HAS_JOBS, (definition_id,)))
+    return bool(Raw.of(session).rows(_HAS_OTHER_JOBS, (definition_id, excluding)))

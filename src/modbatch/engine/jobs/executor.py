@@ -21,8 +21,10 @@ from typing import Iterable
 from modbatch.engine import batches as _batches  # noqa: F401  (registers the batch job handlers)
 from modbatch.engine.jobs import process as _process_jobs  # noqa: F401  (and the process ones)
 from modbatch.engine import clock, jobs
+from modbatch.engine.jobs import rounds
 from modbatch.errors import ModbatchError
 from modbatch.store.acquisition import acquire, is_unavailable, release
+from modbatch.store.database import serialises_writers
 from modbatch.store.tables import Job
 
 log = logging.getLogger("modbatch.jobexecutor")
@@ -40,6 +42,8 @@ class JobExecutor:
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
         self._unreleased: set[str] = set()  # locks a release could not clear yet
+        # SQLite: a round's jobs run in the transaction that acquired them (jobs.rounds)
+        self.one_transaction_per_round = serialises_writers(engine.database.engine)
 
     def acquire(self) -> list[str]:
         """Lock the next round of jobs; the locks expire by the database's clock (see
@@ -129,9 +133,13 @@ class JobExecutor:
             log.exception("could not record the failure of job %s", job_id)
             self.release([job_id])
 
-    def run_once(self) -> int:
+    def run_once(self, *, more: bool = False) -> int:
         """Acquire one round of jobs and run them; returns how many ran. Jobs of the round not
-        started when the executor is stopping or its database is away are unlocked at once."""
+        started when the executor is stopping or its database is away are unlocked at once.
+        On SQLite the round runs in one transaction (``jobs.rounds``); with ``more`` (the
+        executor's own loops) it goes on acquiring in it while jobs keep coming."""
+        if self.one_transaction_per_round:
+            return rounds.run_round(self, more=more)
         if self._unreleased:
             self.release()
         job_ids = self.acquire()
@@ -146,7 +154,7 @@ class JobExecutor:
     def run_until_idle(self, max_rounds: int = 100_000) -> int:
         total = 0
         for _ in range(max_rounds):
-            ran = self.run_once()
+            ran = self.run_once(more=True)
             if not ran:
                 break
             total += ran
@@ -178,7 +186,7 @@ class JobExecutor:
         idle = self.settings.job_idle_wait_ms / 1000
         while not self._stop.is_set():
             try:
-                ran = self.run_once()
+                ran = self.run_once(more=True)
             except Exception:  # the database may be briefly unavailable; keep the executor alive
                 log.exception("job acquisition failed")
                 ran = 0

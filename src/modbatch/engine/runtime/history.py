@@ -34,6 +34,11 @@ _level = DEFAULT_LEVEL
 _sequence = itertools.count(int(time.time() * 1000) * 1000)
 
 
+def next_sequence() -> int:
+    """The next history sequence counter (for writers that record history without a log)."""
+    return next(_sequence)
+
+
 def configure(level: str) -> None:
     global _level
     if level not in LEVELS:

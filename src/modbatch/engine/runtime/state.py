@@ -8,7 +8,10 @@ modification all clean up in the same place.
 
 from __future__ import annotations
 
-import uuid
+import itertools
+import os
+import random
+import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -19,8 +22,22 @@ from modbatch.engine.runtime import history as _history
 from modbatch.engine.variables import TypedValue, plain
 
 
+_counter = itertools.count()
+_random = random.Random()
+os.register_at_fork(after_in_child=_random.seed)  # a forked worker must not repeat the parent's
+
+
 def new_id() -> str:
-    return str(uuid.uuid4())
+    """A time-ordered UUID (version 7 layout: milliseconds, a counter, 62 random bits).
+
+    Ids created later sort later, so the rows a batch inserts land at the right edge of each
+    B-tree index instead of on a random page, and the rows of instances started together sit
+    together when a batch deletes them.
+    """
+    value = (time.time_ns() // 1_000_000 << 80 | 0x7 << 76 | (next(_counter) & 0xFFF) << 64
+             | 0x2 << 62 | _random.getrandbits(62))
+    h = f"{value:032x}"
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
 def activity_instance_id(activity_id: str) -> str:
