@@ -1,8 +1,8 @@
 """Shared by the bench scripts: databases, a fast set-based instance seeder, a served modbatch.
 
-``seed_instances`` starts ONE instance through the engine (so its rows are exactly what the
+``deploy_and_seed`` starts ONE instance through the engine (so its rows are exactly what the
 engine writes) and then clones that template instance N times with one ``INSERT ... SELECT``
-per table, every id in it replaced by a fresh UUID4 generated in SQL. A million instances take
+per table, every id in it replaced by a fresh id in the engine's layout generated in SQL. A million instances take
 seconds instead of minutes, and the rows are identical in shape to started ones.
 """
 
@@ -41,7 +41,7 @@ MODEL = b"""<?xml version="1.0" encoding="UTF-8"?>
   </process>
 </definitions>"""
 
-UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}")
+UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[89ab][0-9a-f]{3}-[0-9a-f]{12}")
 # tables holding the rows of one instance, and the column naming the instance
 INSTANCE_TABLES = {
     "process_instance": "id", "activity_instance": "process_instance_id",
@@ -135,7 +135,7 @@ def deploy_and_seed(url: str, count: int, *, history_level: str = "full") -> str
 
 
 def clone_instance(engine, template: str, copies: int) -> None:
-    """Copy every row of instance ``template`` ``copies`` times, set-based, fresh UUIDs."""
+    """Copy every row of instance ``template`` ``copies`` times, set-based, with fresh ids."""
     tables = {name: SQLModel.metadata.tables[name] for name in INSTANCE_TABLES}
     postgres = engine.dialect.name == "postgresql"
     with engine.begin() as connection:
@@ -153,21 +153,29 @@ def clone_instance(engine, template: str, copies: int) -> None:
         definition_uuid = rows["process_instance"][0]["process_definition_id"].rsplit(":", 1)[-1]
         found = [u for u in found if u != definition_uuid]
         connection.execute(text("DROP TABLE IF EXISTS clone_ids"))
+        # ids in the engine's layout (engine.runtime.new_id, UUID version 7): the template's
+        # millisecond, as if 4,096 instances started per millisecond, a counter, random bits
+        t0 = int(template.replace("-", "")[:12], 16)
         if postgres:
-            uuids = ", ".join(f"gen_random_uuid()::text AS u{k}" for k in range(len(found)))
+            t = f"lpad(to_hex({t0} + i / 4096), 12, '0')"
+            uuids = ", ".join(
+                f"substr({t},1,8)||'-'||substr({t},9,4)||'-7'||lpad(to_hex(i % 4096),3,'0')||'-'||"
+                f"substr('89ab',1+floor(random()*4)::int,1)||substr(md5(random()::text),1,3)||'-'||"
+                f"substr(md5(random()::text),1,12) AS u{k}" for k in range(len(found)))
             connection.execute(text(
                 f"CREATE TEMP TABLE clone_ids AS SELECT i, {uuids} "
                 f"FROM generate_series(1, {copies}) AS i"))
         else:
-            blobs = ", ".join(f"lower(hex(randomblob(16))) AS h{k}" for k in range(len(found)))
+            blobs = ", ".join(f"lower(hex(randomblob(8))) AS h{k}" for k in range(len(found)))
             connection.execute(text(
                 f"CREATE TEMP TABLE clone_hex AS WITH RECURSIVE n(i) AS "
                 f"(SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < {copies}) "
-                f"SELECT i, {blobs} FROM n"))
+                f"SELECT i, printf('%012x', {t0} + i / 4096) AS t, printf('%03x', i % 4096) AS c, "
+                f"{blobs} FROM n"))
             formatted = ", ".join(
-                f"substr(h{k},1,8)||'-'||substr(h{k},9,4)||'-4'||substr(h{k},14,3)||'-'||"
-                f"substr('89ab',1+(unicode(substr(h{k},17,1))%4),1)||substr(h{k},18,3)||'-'||"
-                f"substr(h{k},21,12) AS u{k}" for k in range(len(found)))
+                f"substr(t,1,8)||'-'||substr(t,9,4)||'-7'||c||'-'||"
+                f"substr('89ab',1+(unicode(substr(h{k},1,1))%4),1)||substr(h{k},2,3)||'-'||"
+                f"substr(h{k},5,12) AS u{k}" for k in range(len(found)))
             connection.execute(text(f"CREATE TEMP TABLE clone_ids AS SELECT i, {formatted} "
                                     f"FROM clone_hex"))
             connection.execute(text("DROP TABLE clone_hex"))
