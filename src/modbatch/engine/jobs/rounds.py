@@ -29,9 +29,15 @@ from modbatch.store.tables import Job
 
 log = logging.getLogger("modbatch.jobexecutor")
 
-# the round's jobs as plain values: handlers only read a job, and an ORM object costs more to
-# build than the job it describes when the job modifies one instance
+# jobs as plain values: handlers only read a job, and an ORM object costs more to build than
+# the job it describes when the job modifies one instance
 LOAD_JOBS = select(Job.__table__).where(Job.__table__.c.id.in_(bindparam("ids", expanding=True)))
+
+
+def load_jobs(session, job_ids: list[str]) -> dict[str, SimpleNamespace]:
+    """The jobs that exist among ``job_ids``, by id, as plain values."""
+    return {row.id: SimpleNamespace(**row) for row in
+            session.connection().execute(LOAD_JOBS, {"ids": job_ids}).mappings()}
 
 
 # Cheap jobs (one instance each) share a transaction with the next acquisitions for this long:
@@ -56,8 +62,7 @@ def run_round(executor, *, more: bool = False) -> int:
                                   database_clock=not clock.pinned())
                 if not job_ids:
                     break
-                loaded = {row.id: SimpleNamespace(**row) for row in
-                          session.connection().execute(LOAD_JOBS, {"ids": job_ids}).mappings()}
+                loaded = load_jobs(session, job_ids)
                 failed = False
                 for index, job_id in enumerate(job_ids):
                     if executor._stop.is_set():  # stopping: the rest are unlocked at once
