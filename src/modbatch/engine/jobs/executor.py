@@ -113,6 +113,7 @@ class JobExecutor:
                 return False
             seen["batch_id"] = job.batch_id
             outcome = jobs.run(session, job, self.settings)
+        outcome.committed(self.engine)
         if not outcome.ok:
             log.info("%s failed (failure recorded): %s", _describe(job_id, seen["batch_id"]),
                      outcome.failure)
