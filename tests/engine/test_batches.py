@@ -56,8 +56,11 @@ def job_ids(engine, batch_id, handler_type):
 
 
 def run_job(engine, job_id):
+    """Run a job in its own transaction and what follows its commit, as the executor does."""
     with engine.transaction() as session:
-        return jobs.run(session, session.get(Job, job_id), engine.settings)
+        outcome = jobs.run(session, session.get(Job, job_id), engine.settings)
+    outcome.committed(engine)
+    return outcome
 
 
 def stats(engine, batch_id):

@@ -308,11 +308,14 @@ def test_acquisition_errors_are_logged_as_such(small_jobs, monkeypatch, caplog):
 
 # ------------------------------------------------------------------ the monitor wake-up
 def run_uncommitted(engine, job_id, ran: threading.Event, commit: threading.Event):
-    """Run a job in a transaction that commits only when ``commit`` is set."""
+    """Run a job in a transaction that commits only when ``commit`` is set (then what
+    follows its commit, as the executor does)."""
     with engine.transaction() as session:
-        assert jobs.run(session, session.get(Job, job_id), engine.settings).ok
+        outcome = jobs.run(session, session.get(Job, job_id), engine.settings)
+        assert outcome.ok
         ran.set()
         assert commit.wait(60)
+    outcome.committed(engine)
 
 
 def race(engine, first_job: str, second_job: str) -> None:

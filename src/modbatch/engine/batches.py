@@ -11,6 +11,7 @@ finished batch does not wait for the next poll.
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import traceback
@@ -27,6 +28,7 @@ from modbatch.engine.runtime import new_id
 from modbatch.errors import InvalidRequest
 from modbatch.settings import Settings
 from modbatch.store import bulk
+from modbatch.store.database import serialises_writers
 from modbatch.store.fastsql import Raw
 from modbatch.store.tables import Batch, BatchItem, HistoricBatch, Incident, Job, JobDefinition
 
@@ -237,8 +239,7 @@ def run_execution_job(session: Session, job: Job, settings: Settings) -> JobOutc
                                    f"GET /batch/{batch.id}/items?status=failed)" if others else "")
         details = "\n".join(f"{i}: {m}" for i, m in result.failed.items())
         return JobOutcome(summary, f"{details}\n\n{traceback.format_stack()[-1]}")
-    _wake_monitor_if_last(session, batch, job)
-    return JobOutcome()
+    return JobOutcome(after_commit=_wake_monitor_if_last(session, batch, job))
 
 
 def _lock_batch(session: Session, batch_id: str) -> BatchRow | None:
@@ -250,19 +251,43 @@ def _lock_batch(session: Session, batch_id: str) -> BatchRow | None:
     return BatchRow(*found[0]) if found else None
 
 
-def _wake_monitor_if_last(session: Session, batch: Batch, job: Job) -> None:
+def _wake_monitor_if_last(session: Session, batch: BatchRow, job: Job):
     """The last execution job makes the monitor due at once (a null due date, whatever the
     node's clock says) instead of leaving the batch to the next poll.
 
     Under READ COMMITTED two last jobs committing together would each still see the other's
-    row and neither would wake the monitor. With the batch row locked first, the second check
-    waits for the first job's commit and sees its row gone; a monitor re-polling meanwhile
-    either decides after this job's commit or has committed its next job before this check.
+    row and neither would wake the monitor. So where writers run concurrently the check comes
+    after the job's commit (returned as its ``after_commit``, ``wake_monitor_after_commit``):
+    the later of two jobs committing together sees the earlier one gone. SQLite runs one writer
+    at a time: the check runs in the job's own transaction.
     """
-    batch = _lock_batch(session, batch.id) or batch
-    if batch.seed_cursor < batch.total_items:
+    if serialises_writers(session.get_bind()):
+        _wake_monitor_if_no_jobs_left(session, batch.id, excluding=job.id)
+        return None
+    return functools.partial(wake_monitor_after_commit, batch_id=batch.id,
+                             execution_definition_id=batch.batch_job_definition_id)
+
+
+def wake_monitor_after_commit(engine, *, batch_id: str, execution_definition_id: str) -> None:
+    """After an execution job committed: wake the monitor if no execution job is left.
+
+    A first look takes no lock: an execution job still there commits later and looks after its
+    commit, seeing this one gone; so only the last jobs lock the batch row, and only they can
+    wait for each other or for the monitor. That lock makes the wake-up and the monitor's
+    decision happen one after the other: a monitor re-polling meanwhile either decides after
+    this wake-up or has committed its next poll (which this wake-up then moves to now)."""
+    with engine.transaction() as session:
+        if jobs.has_jobs(session, execution_definition_id):
+            return
+        _wake_monitor_if_no_jobs_left(session, batch_id)
+
+
+def _wake_monitor_if_no_jobs_left(session: Session, batch_id: str, *,
+                                  excluding: str | None = None) -> None:
+    batch = _lock_batch(session, batch_id)
+    if batch is None or batch.seed_cursor < batch.total_items:
         return
-    if jobs.has_jobs(session, batch.batch_job_definition_id, excluding=job.id):
+    if jobs.has_jobs(session, batch.batch_job_definition_id, excluding=excluding):
         return
     session.execute(update(Job).where(Job.job_definition_id == batch.monitor_job_definition_id)
                     .values(due_date=None))

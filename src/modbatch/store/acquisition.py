@@ -12,7 +12,7 @@ from typing import Iterable
 
 from sqlalchemy import DateTime, Integer, Interval, bindparam, exists, func, or_, select, update
 from sqlalchemy.exc import DBAPIError, OperationalError
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 
 from modbatch.store.tables import Job
 
@@ -28,29 +28,31 @@ def lock_clock(session: Session, now: datetime, *, database_clock: bool):
 
 
 def _statements(postgres: bool, database_clock: bool):
-    """The acquisition query and the lock update, built once per dialect and clock: building
-    them (an aliased table, an EXISTS) costs more than running them."""
+    """The acquisition query and the lock update, built once per dialect and clock on the
+    table (no ORM entity: an ORM statement is compiled again on every execution)."""
+    job = Job.__table__
     now = bindparam("now", type_=DateTime())
     lock_now = func.timezone("UTC", func.now(), type_=DateTime()) if postgres and database_clock \
         else now  # see lock_clock
-    locked = aliased(Job)
+    locked = job.alias("locked")
     # an exclusive job waits while another exclusive job of its process instance is locked
-    busy_instance = exists().where(locked.process_instance_id == Job.process_instance_id,
-                                   locked.exclusive.is_(True), locked.lock_expiration_time >= lock_now,
-                                   locked.id != Job.id)
-    stmt = (select(Job.id, Job.process_instance_id, Job.exclusive)
-            .where(Job.suspended.is_(False), Job.retries > 0,
-                   or_(Job.due_date.is_(None), Job.due_date <= now),
-                   or_(Job.lock_expiration_time.is_(None), Job.lock_expiration_time < lock_now),
-                   or_(Job.process_instance_id.is_(None), Job.exclusive.is_(False),
+    busy_instance = exists().where(locked.c.process_instance_id == job.c.process_instance_id,
+                                   locked.c.exclusive.is_(True),
+                                   locked.c.lock_expiration_time >= lock_now,
+                                   locked.c.id != job.c.id)
+    stmt = (select(job.c.id, job.c.process_instance_id, job.c.exclusive)
+            .where(job.c.suspended.is_(False), job.c.retries > 0,
+                   or_(job.c.due_date.is_(None), job.c.due_date <= now),
+                   or_(job.c.lock_expiration_time.is_(None), job.c.lock_expiration_time < lock_now),
+                   or_(job.c.process_instance_id.is_(None), job.c.exclusive.is_(False),
                        ~busy_instance))
-            .order_by(Job.priority.desc(), Job.create_time, Job.id)
+            .order_by(job.c.priority.desc(), job.c.create_time, job.c.id)
             .limit(bindparam("limit", type_=Integer())))
     if postgres:
-        stmt = stmt.with_for_update(of=Job, skip_locked=True)
+        stmt = stmt.with_for_update(of=job, skip_locked=True)
     until = lock_now + bindparam("lock_time", type_=Interval()) if lock_now is not now \
         else bindparam("until", type_=DateTime())
-    lock = (update(Job.__table__).where(Job.__table__.c.id.in_(bindparam("ids", expanding=True)))
+    lock = (update(job).where(job.c.id.in_(bindparam("ids", expanding=True)))
             .values(lock_owner=bindparam("owner"), lock_expiration_time=until))
     return stmt, lock
 

@@ -8,6 +8,7 @@ zero) is written instead.
 
 from __future__ import annotations
 
+import logging
 import traceback
 from dataclasses import dataclass
 from datetime import datetime
@@ -33,12 +34,26 @@ class JobOutcome:
 
     failure: str | None = None
     stacktrace: str | None = None
+    # work for once the job's transaction committed, given the engine (the last execution job's
+    # monitor wake-up where writers run concurrently, see engine.batches); whoever commits the
+    # job's transaction calls ``committed``
+    after_commit: Callable[[Any], None] | None = None
 
     @property
     def ok(self) -> bool:
         return self.failure is None
 
+    def committed(self, engine) -> None:
+        """The job's transaction committed: run ``after_commit``. Its failure is not the job's
+        (the job is done); it is logged."""
+        if self.after_commit is not None:
+            try:
+                self.after_commit(engine)
+            except Exception:
+                log.exception("the step after a job's commit failed")
 
+
+log = logging.getLogger("modbatch.jobexecutor")
 Handler = Callable[[Session, Job, Settings], JobOutcome]
 HANDLERS: dict[str, Handler] = {}
 
@@ -229,6 +244,7 @@ def execute(engine, job_id: str) -> None:
         if job is None:
             raise InvalidRequest(f"ENGINE-14026 No job found with id '{job_id}'", status=404)
         outcome = run(session, job, engine.settings)
+    outcome.committed(engine)
     if not outcome.ok:
         raise JobFailed(outcome.failure or "")
 

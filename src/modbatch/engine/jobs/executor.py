@@ -108,11 +108,12 @@ class JobExecutor:
 
     def _run(self, job_id: str, seen: dict[str, str | None]) -> bool:
         with self.engine.transaction() as session:
-            job = session.get(Job, job_id)
+            job = rounds.load_jobs(session, [job_id]).get(job_id)  # plain values: see rounds
             if job is None or job.lock_owner != self.owner:
                 return False
             seen["batch_id"] = job.batch_id
             outcome = jobs.run(session, job, self.settings)
+        outcome.committed(self.engine)
         if not outcome.ok:
             log.info("%s failed (failure recorded): %s", _describe(job_id, seen["batch_id"]),
                      outcome.failure)

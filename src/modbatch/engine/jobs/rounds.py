@@ -29,9 +29,15 @@ from modbatch.store.tables import Job
 
 log = logging.getLogger("modbatch.jobexecutor")
 
-# the round's jobs as plain values: handlers only read a job, and an ORM object costs more to
-# build than the job it describes when the job modifies one instance
+# jobs as plain values: handlers only read a job, and an ORM object costs more to build than
+# the job it describes when the job modifies one instance
 LOAD_JOBS = select(Job.__table__).where(Job.__table__.c.id.in_(bindparam("ids", expanding=True)))
+
+
+def load_jobs(session, job_ids: list[str]) -> dict[str, SimpleNamespace]:
+    """The jobs that exist among ``job_ids``, by id, as plain values."""
+    return {row.id: SimpleNamespace(**row) for row in
+            session.connection().execute(LOAD_JOBS, {"ids": job_ids}).mappings()}
 
 
 # Cheap jobs (one instance each) share a transaction with the next acquisitions for this long:
@@ -46,7 +52,7 @@ def run_round(executor, *, more: bool = False) -> int:
     (those of a round rolled back included)."""
     settings = executor.settings
     lock_time = timedelta(milliseconds=settings.job_lock_time_ms)
-    current, ran = None, 0
+    current, ran, outcomes = None, 0, []
     try:
         with executor.engine.transaction() as session:
             started = time.perf_counter()
@@ -56,22 +62,23 @@ def run_round(executor, *, more: bool = False) -> int:
                                   database_clock=not clock.pinned())
                 if not job_ids:
                     break
-                loaded = {row.id: SimpleNamespace(**row) for row in
-                          session.connection().execute(LOAD_JOBS, {"ids": job_ids}).mappings()}
+                loaded = load_jobs(session, job_ids)
                 failed = False
                 for index, job_id in enumerate(job_ids):
                     if executor._stop.is_set():  # stopping: the rest are unlocked at once
                         release(session, owner=executor.owner, job_ids=job_ids[index:])
-                        return ran
+                        break
                     current = job_id
                     outcome = jobs.run(session, loaded[job_id], settings)
+                    outcomes.append(outcome)
                     ran += 1
                     if not outcome.ok:
                         failed = True
                         log.info("job %s failed (failure recorded): %s", job_id, outcome.failure)
                 # go on while acquisitions come back full (more jobs wait) and time is left;
                 # a failed job is due again at once: not again in this round
-                if not more or failed or len(job_ids) < settings.job_acquisition_size \
+                if not more or failed or executor._stop.is_set() \
+                        or len(job_ids) < settings.job_acquisition_size \
                         or time.perf_counter() - started >= ROUND_SECONDS:
                     break
     except Exception as error:
@@ -85,6 +92,8 @@ def run_round(executor, *, more: bool = False) -> int:
             log.exception("execution of job %s failed; its round was rolled back", current)
             _record_failure(executor, current, error)
         return ran + 1  # the other jobs of the round run again in the next one
+    for outcome in outcomes:
+        outcome.committed(executor.engine)
     return ran
 
 
