@@ -4,12 +4,9 @@ once, and two servers deploying one model at the same time. Runs on SQLite and o
 from __future__ import annotations
 
 import concurrent.futures
-import os
 import subprocess
 import sys
-import time
 import warnings
-from pathlib import Path
 
 import httpx
 import pytest
@@ -21,15 +18,12 @@ from sqlmodel import SQLModel
 
 from modbatch.store import schema
 from modbatch.store.database import database_engine
-from tests.conftest import free_port, model_path
+from tests.conftest import model_path
+from tests.postgres.processes import Cluster, environment
 
-ENV = {**os.environ, "PYTHONPATH": os.pathsep.join(
-    [str(Path(__file__).resolve().parents[2] / "src"), os.environ.get("PYTHONPATH", "")])}
-
-
-def _modbatch(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "modbatch.cli", *args], env=ENV,
-                          capture_output=True, text=True, timeout=timeout)
+def _modbatch(url: str, *args: str, timeout: float = 120) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "modbatch.cli", *args, "--database-url", url],
+                          env=environment(url), capture_output=True, text=True, timeout=timeout)
 
 
 @pytest.fixture
@@ -81,7 +75,7 @@ def test_a_database_from_before_migrations_is_upgraded_and_keeps_its_rows(empty_
             "'2026-01-01 00:00:00')"))
     engine.dispose()
 
-    result = _modbatch("db", "upgrade", "--database-url", empty_url)
+    result = _modbatch(empty_url, "db", "upgrade")
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == (
         f"modbatch db: schema at revision {schema.head()} (upgraded from unversioned)")
@@ -94,7 +88,7 @@ def test_a_database_from_before_migrations_is_upgraded_and_keeps_its_rows(empty_
             ":priority, true)"), {"priority": 2**63 - 1})
         assert connection.execute(text("SELECT priority FROM job")).scalar_one() == 2**63 - 1
     engine.dispose()
-    again = _modbatch("db", "upgrade", "--database-url", empty_url)
+    again = _modbatch(empty_url, "db", "upgrade")
     assert again.stdout.strip() == f"modbatch db: schema at revision {schema.head()} (unchanged)"
 
 
@@ -103,7 +97,7 @@ def test_several_nodes_upgrading_at_once_all_succeed(empty_url):
     the schema, the others find it done; none fails."""
     processes = [subprocess.Popen(
         [sys.executable, "-m", "modbatch.cli", "db", "upgrade", "--database-url", empty_url],
-        env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(4)]
+        env=environment(empty_url), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(4)]
     outputs = [process.communicate(timeout=120) for process in processes]
     assert [process.returncode for process in processes] == [0, 0, 0, 0], outputs
     changes = sorted(out.strip().rsplit("(", 1)[1] for out, _ in outputs)
@@ -118,47 +112,28 @@ def test_a_worker_refuses_a_postgresql_database_without_the_schema(databases, em
     empty database stops at once with one line naming that command."""
     if not databases.postgres:
         pytest.skip("on SQLite the server creates and upgrades its schema by itself")
-    result = _modbatch("worker", "--database-url", empty_url, timeout=60)
+    result = _modbatch(empty_url, "worker", timeout=60)
     assert result.returncode == 1
     assert result.stderr.strip().splitlines()[-1] == (
         f"modbatch: the database has no modbatch schema, this modbatch needs {schema.head()}: "
         f"run 'modbatch db upgrade' (with the same MODBATCH_DATABASE_URL) first")
 
 
-def _serve(url: str, log: Path) -> tuple[subprocess.Popen, str]:
-    port = free_port()
-    with log.open("wb") as output:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "modbatch.cli", "serve", "--port", str(port),
-             "--no-job-executor", "--database-url", url],
-            env=ENV, stdout=output, stderr=subprocess.STDOUT)
-    return process, f"http://127.0.0.1:{port}/engine-rest"
-
-
-def _wait_until_up(process: subprocess.Popen, base: str, log: Path) -> None:
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            if httpx.get(f"{base}/deployment/count", timeout=2).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        if process.poll() is not None or time.monotonic() > deadline:
-            raise RuntimeError(log.read_text(errors="replace"))
-        time.sleep(0.1)
-
-
 def test_two_servers_deploying_one_model_at_once_give_distinct_versions(database_url, tmp_path):
     """Twenty deployments of one model through two servers at the same time: every one
     succeeds, and the versions are 1 to 20, each once."""
-    servers = [_serve(database_url, tmp_path / f"server{i}.log") for i in range(2)]
+    folders = [tmp_path / f"node{i}" for i in range(2)]
+    for folder in folders:
+        folder.mkdir()
+    clusters = [Cluster(folder) for folder in folders]
     try:
-        for i, (process, base) in enumerate(servers):
-            _wait_until_up(process, base, tmp_path / f"server{i}.log")
+        for cluster in clusters:
+            cluster.launch(database_url, workers=0)
+        bases = [cluster.ready()[0] for cluster in clusters]
         xml = model_path("oneTaskProcess.bpmn20.xml").read_bytes()
 
         def deploy(n: int) -> int:
-            base = servers[n % 2][1]
+            base = bases[n % 2]
             response = httpx.post(f"{base}/deployment/create", timeout=60,
                                   files={"data": ("one.bpmn", xml, "text/xml")},
                                   data={"deployment-name": f"d{n}"})
@@ -167,16 +142,15 @@ def test_two_servers_deploying_one_model_at_once_give_distinct_versions(database
         with concurrent.futures.ThreadPoolExecutor(8) as pool:
             statuses = list(pool.map(deploy, range(20)))
         assert statuses == [200] * 20
-        definitions = httpx.get(f"{servers[0][1]}/process-definition",
+        definitions = httpx.get(f"{bases[0]}/process-definition",
                                 params={"key": "oneTaskProcess", "sortBy": "version",
                                         "sortOrder": "asc"}).json()
         assert [d["version"] for d in definitions] == list(range(1, 21))
-        latest = httpx.get(f"{servers[1][1]}/process-definition/key/oneTaskProcess").json()
+        latest = httpx.get(f"{bases[1]}/process-definition/key/oneTaskProcess").json()
         assert latest["version"] == 20
     finally:
-        for process, _ in servers:
-            process.terminate()
-            process.wait(timeout=30)
+        for cluster in clusters:
+            cluster.close()
 
 
 def test_postgresql_connections_carry_the_configured_timeouts(databases, database_url):
