@@ -6,7 +6,7 @@ import threading
 
 from sqlalchemy.exc import OperationalError
 
-from modbatch.store.acquisition import is_conflict
+from modbatch.store.database import is_conflict
 from modbatch.store.database import WriterQueue
 
 

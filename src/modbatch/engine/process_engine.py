@@ -14,8 +14,8 @@ from modbatch.engine import history
 from modbatch.engine.jobs.executor import JobExecutor
 from modbatch.settings import Settings
 from modbatch.errors import ProcessEngineError
-from modbatch.store.acquisition import is_conflict, is_statement_timeout, is_unavailable
-from modbatch.store.database import Database, PoolOptions, is_unique_conflict
+from modbatch.store.database import (Database, PoolOptions, is_conflict, is_statement_timeout,
+                                     is_unavailable, is_unique_conflict)
 
 T = TypeVar("T")
 

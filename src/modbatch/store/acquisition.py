@@ -2,7 +2,7 @@
 
 PostgreSQL claims rows with ``FOR UPDATE SKIP LOCKED`` so that many executors share the work
 without waiting on each other; SQLite has a single writer (``BEGIN IMMEDIATE``) and needs no
-row locks. This module also tells which database errors are worth running a job again for.
+row locks.
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ from datetime import datetime, timedelta
 from typing import Iterable
 
 from sqlalchemy import DateTime, Integer, Interval, bindparam, exists, func, or_, select, update
-from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session
 
 from modbatch.store.tables import Job
@@ -91,42 +90,3 @@ def release(session: Session, *, owner: str, job_ids: Iterable[str]) -> int:
         return 0
     return session.execute(update(Job).where(Job.id.in_(ids), Job.lock_owner == owner)
                            .values(lock_owner=None, lock_expiration_time=None)).rowcount
-
-
-# PostgreSQL error classes: another transaction got in the way (serialization failure,
-# deadlock, lock_timeout), or the session is gone (connection exceptions, shutdown, start-up,
-# idle_in_transaction_session_timeout)
-_CONFLICT_STATES = {"40001", "40P01", "55P03"}
-_UNAVAILABLE_STATES = {"57P01", "57P02", "57P03", "25P03"}
-
-
-def _sqlstate(error: DBAPIError) -> str | None:
-    return getattr(error.orig, "sqlstate", None)
-
-
-def is_conflict(error: BaseException) -> bool:
-    """A concurrent transaction made this one fail; running it again is expected to succeed."""
-    if not isinstance(error, DBAPIError):
-        return False
-    if _sqlstate(error) in _CONFLICT_STATES:
-        return True
-    # SQLite: the busy timeout ran out waiting for the writer lock
-    return getattr(error.orig, "sqlite_errorname", None) in ("SQLITE_BUSY", "SQLITE_LOCKED")
-
-
-def is_statement_timeout(error: BaseException) -> bool:
-    """PostgreSQL cancelled a statement that ran longer than ``statement_timeout``."""
-    return isinstance(error, DBAPIError) and _sqlstate(error) == "57014"
-
-
-def is_unavailable(error: BaseException) -> bool:
-    """The database connection was lost or refused (a restart, a network failure)."""
-    if not isinstance(error, DBAPIError):
-        return False
-    if error.connection_invalidated:
-        return True
-    state = _sqlstate(error)
-    if state is not None:
-        return state.startswith("08") or state in _UNAVAILABLE_STATES
-    # psycopg reports refused and broken connections as OperationalError without a state
-    return isinstance(error, OperationalError) and hasattr(error.orig, "sqlstate")

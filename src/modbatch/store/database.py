@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import ContextManager, Iterator
 
 from sqlalchemy import Engine, create_engine, event, text
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from modbatch.store import schema
@@ -32,6 +32,45 @@ def serialises_writers(engine: Engine) -> bool:
     IMMEDIATE``): then no other writer can change a row between a transaction's read and its
     write, and the executor runs a whole acquisition round in one transaction."""
     return is_sqlite(engine)
+
+
+# PostgreSQL error classes: another transaction got in the way (serialization failure,
+# deadlock, lock_timeout), or the session is gone (connection exceptions, shutdown, start-up,
+# idle_in_transaction_session_timeout)
+_CONFLICT_STATES = {"40001", "40P01", "55P03"}
+_UNAVAILABLE_STATES = {"57P01", "57P02", "57P03", "25P03"}
+
+
+def _sqlstate(error: DBAPIError) -> str | None:
+    return getattr(error.orig, "sqlstate", None)
+
+
+def is_conflict(error: BaseException) -> bool:
+    """A concurrent transaction made this one fail; running it again is expected to succeed."""
+    if not isinstance(error, DBAPIError):
+        return False
+    if _sqlstate(error) in _CONFLICT_STATES:
+        return True
+    # SQLite: the busy timeout ran out waiting for the writer lock
+    return getattr(error.orig, "sqlite_errorname", None) in ("SQLITE_BUSY", "SQLITE_LOCKED")
+
+
+def is_statement_timeout(error: BaseException) -> bool:
+    """PostgreSQL cancelled a statement that ran longer than ``statement_timeout``."""
+    return isinstance(error, DBAPIError) and _sqlstate(error) == "57014"
+
+
+def is_unavailable(error: BaseException) -> bool:
+    """The database connection was lost or refused (a restart, a network failure)."""
+    if not isinstance(error, DBAPIError):
+        return False
+    if error.connection_invalidated:
+        return True
+    state = _sqlstate(error)
+    if state is not None:
+        return state.startswith("08") or state in _UNAVAILABLE_STATES
+    # psycopg reports refused and broken connections as OperationalError without a state
+    return isinstance(error, OperationalError) and hasattr(error.orig, "sqlstate")
 
 
 def is_unique_conflict(exc: BaseException) -> bool:

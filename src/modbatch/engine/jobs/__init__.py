@@ -23,7 +23,7 @@ from modbatch.engine.runtime import new_id
 from modbatch.engine.runtime.job_definitions import job_definition_id  # noqa: F401  (re-exported)
 from modbatch.errors import InvalidRequest, ModbatchError, ProcessEngineError, RestError
 from modbatch.settings import Settings
-from modbatch.store import acquisition
+from modbatch.store import database
 from modbatch.store.fastsql import Raw
 from modbatch.store.tables import ActivityInstance, Incident, Job, JobDefinition, ProcessDefinition
 
@@ -141,7 +141,7 @@ def run(session: Session, job: Job, settings: Settings) -> JobOutcome:
                 raise ProcessEngineError(f"No job handler for type '{job.handler_type}'")
             outcome = function(session, job, settings)
     except Exception as error:  # a bug or a database failure: the job keeps its retries logic
-        if is_conflict(error) or acquisition.is_unavailable(error):
+        if is_conflict(error) or database.is_unavailable(error):
             raise  # not the job's fault: its executor runs it again without spending a retry
         message = error.message if isinstance(error, ModbatchError) else \
             str(error) or type(error).__name__
@@ -162,7 +162,7 @@ def is_conflict(error: BaseException) -> bool:
     # imported here: persistence imports the repository, which imports this module
     from modbatch.engine.persistence import OptimisticLockingError
 
-    return isinstance(error, OptimisticLockingError) or acquisition.is_conflict(error)
+    return isinstance(error, OptimisticLockingError) or database.is_conflict(error)
 
 
 def schedule_successor(session: Session, job: Job) -> Job | None:

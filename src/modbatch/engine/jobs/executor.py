@@ -23,7 +23,8 @@ from modbatch.engine.jobs import process as _process_jobs  # noqa: F401  (and th
 from modbatch.engine import clock, jobs
 from modbatch.engine.jobs import rounds
 from modbatch.errors import ModbatchError
-from modbatch.store.acquisition import acquire, is_unavailable, release
+from modbatch.store.acquisition import acquire, release
+from modbatch.store.database import is_unavailable
 from modbatch.store.database import serialises_writers
 from modbatch.store.tables import Job
 

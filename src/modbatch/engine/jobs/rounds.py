@@ -24,7 +24,8 @@ from sqlalchemy import bindparam, select
 
 from modbatch.engine import clock, jobs
 from modbatch.errors import ModbatchError
-from modbatch.store.acquisition import acquire, is_unavailable, release
+from modbatch.store.acquisition import acquire, release
+from modbatch.store.database import is_unavailable
 from modbatch.store.tables import Job
 
 log = logging.getLogger("modbatch.jobexecutor")
