@@ -7,6 +7,7 @@ import logging
 import signal
 import threading
 
+from modbatch import logs
 from modbatch.settings import Settings
 from modbatch.store.schema import SchemaOutOfDate
 
@@ -26,6 +27,8 @@ def main(argv: list[str] | None = None) -> None:
                        help="serve the API only; run jobs with 'modbatch worker' instead")
     _database_option(serve)
     worker = commands.add_parser("worker", help="run a standalone job executor")
+    worker.add_argument("--metrics-port", type=int, default=None,
+                        help="serve Prometheus metrics on this port (MODBATCH_METRICS_PORT)")
     _database_option(worker)
     db = commands.add_parser("db", help="database schema: create or migrate it")
     db_commands = db.add_subparsers(dest="db_command", required=True)
@@ -37,8 +40,9 @@ def main(argv: list[str] | None = None) -> None:
     demo.add_argument("-n", "--instances", type=int, default=10_000, help="default 10,000")
     _database_option(demo)
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    settings = Settings.from_env(database_url=args.database_url)
+    settings = Settings.from_env(database_url=args.database_url,
+                                 metrics_port=getattr(args, "metrics_port", None))
+    logs.configure(settings)  # MODBATCH_LOG_LEVEL, MODBATCH_LOG_FORMAT
 
     try:
         if args.command == "serve":
@@ -54,7 +58,8 @@ def main(argv: list[str] | None = None) -> None:
             print(f"modbatch: REST API on http://{settings.host}:{settings.port}/engine-rest "
                   f"(Swagger UI at /engine-rest/ui/), {executor} job executor, "
                   f"database {settings.database_url}", flush=True)
-            uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning")
+            uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning",
+                        log_config=None, access_log=False)  # logs.configure's, AccessLog
         elif args.command == "db":
             from modbatch.store import schema
             from modbatch.store.database import database_engine
@@ -75,6 +80,7 @@ def main(argv: list[str] | None = None) -> None:
             for signum in (signal.SIGINT, signal.SIGTERM):
                 signal.signal(signum, lambda *_: stop.set())
             engine.job_executor.start()
+            logs.serve_metrics(settings)
             print(f"modbatch worker {engine.job_executor.owner}: executing jobs from "
                   f"{settings.database_url}", flush=True)
             stop.wait()

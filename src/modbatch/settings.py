@@ -46,6 +46,10 @@ class Settings:
     db_statement_timeout_ms: int = 120_000
     db_lock_timeout_ms: int = 30_000
     db_idle_in_transaction_timeout_ms: int = 60_000
+    # observability: log level and format (text or json), worker's Prometheus port (0 = none)
+    log_level: str = "INFO"
+    log_format: str = "text"
+    metrics_port: int = 0
 
     def __post_init__(self) -> None:
         for name in ("batch_jobs_per_seed", "invocations_per_batch_job", "job_acquisition_size",
@@ -61,6 +65,12 @@ class Settings:
             raise ValueError("MODBATCH_INVOCATIONS_PER_BATCH_JOB_BY_TYPE values must be at least 1")
         if self.history_level not in ("none", "activity", "audit", "full"):
             raise ValueError("MODBATCH_HISTORY_LEVEL must be one of none, activity, audit, full")
+        if self.log_level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+            raise ValueError("MODBATCH_LOG_LEVEL must be one of DEBUG, INFO, WARNING, ERROR")
+        if self.log_format not in ("text", "json"):
+            raise ValueError("MODBATCH_LOG_FORMAT must be text or json")
+        if not 0 <= self.metrics_port <= 65535:
+            raise ValueError("MODBATCH_METRICS_PORT must be between 0 and 65535")
 
     @classmethod
     def from_env(cls, **overrides: object) -> "Settings":
@@ -90,5 +100,8 @@ class Settings:
             db_idle_in_transaction_timeout_ms=_int(
                 "MODBATCH_DB_IDLE_IN_TRANSACTION_TIMEOUT_MS",
                 cls.db_idle_in_transaction_timeout_ms),
+            log_level=env.get("MODBATCH_LOG_LEVEL", cls.log_level).strip().upper(),
+            log_format=env.get("MODBATCH_LOG_FORMAT", cls.log_format).strip().lower(),
+            metrics_port=_int("MODBATCH_METRICS_PORT", cls.metrics_port),
         )
         return replace(settings, **{k: v for k, v in overrides.items() if v is not None})

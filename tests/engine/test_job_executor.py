@@ -201,8 +201,13 @@ def test_an_error_escaping_the_job_transaction_is_recorded_and_unlocks(small_job
         "COMMIT", {}, Exception("could not extend file: No space left on device"))))
     with caplog.at_level(logging.ERROR, logger="modbatch.jobexecutor"):
         assert executor.execute(job_id) is True
-    assert [r.getMessage() for r in caplog.records] == [
-        f"execution of job {job_id} of batch {batch_id} failed"]
+    [record] = caplog.records
+    assert record.getMessage() == (f"execution of job {job_id} of batch {batch_id} failed "
+                                   "(batch-execution): (builtins.Exception) could not extend "
+                                   "file: No space left on device")
+    assert (record.levelname, record.job_id, record.job_type, record.batch_id, record.error) == (
+        "ERROR", job_id, "batch-execution", batch_id,
+        "(builtins.Exception) could not extend file: No space left on device")
     job = job_row(small_jobs, job_id)
     assert (job.lock_owner, job.lock_expiration_time, job.retries) == (None, None, 2)
     assert "No space left on device" in job.exception_message

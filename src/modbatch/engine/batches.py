@@ -238,8 +238,10 @@ def run_execution_job(session: Session, job: Job, settings: Settings) -> JobOutc
         summary = first_message + (f" (and {others} more of this job's instances failed; see "
                                    f"GET /batch/{batch.id}/items?status=failed)" if others else "")
         details = "\n".join(f"{i}: {m}" for i, m in result.failed.items())
-        return JobOutcome(summary, f"{details}\n\n{traceback.format_stack()[-1]}")
-    return JobOutcome(after_commit=_wake_monitor_if_last(session, batch, job))
+        return JobOutcome(summary, f"{details}\n\n{traceback.format_stack()[-1]}",
+                          items_modified=len(result.modified), items_failed=len(result.failed))
+    return JobOutcome(after_commit=_wake_monitor_if_last(session, batch, job),
+                      items_modified=len(result.modified))
 
 
 def _lock_batch(session: Session, batch_id: str) -> BatchRow | None:

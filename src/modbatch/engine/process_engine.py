@@ -11,6 +11,7 @@ from typing import Callable, Iterator, TypeVar
 from sqlalchemy.orm import Session
 
 from modbatch.engine import history
+from modbatch.engine.jobs import metrics
 from modbatch.engine.jobs.executor import JobExecutor
 from modbatch.settings import Settings
 from modbatch.errors import ProcessEngineError
@@ -30,6 +31,7 @@ class ProcessEngine:
             lock_timeout_ms=settings.db_lock_timeout_ms,
             idle_in_transaction_timeout_ms=settings.db_idle_in_transaction_timeout_ms))
         self._job_executor = None
+        metrics.watch(self)  # the database gauges of /metrics read through the latest engine
 
     @property
     def job_executor(self) -> JobExecutor:

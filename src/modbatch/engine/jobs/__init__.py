@@ -9,6 +9,7 @@ zero) is written instead.
 from __future__ import annotations
 
 import logging
+import time
 import traceback
 from dataclasses import dataclass
 from datetime import datetime
@@ -19,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from modbatch.engine import clock, history, queries
 from modbatch.engine.bpmn import timers
+from modbatch.engine.jobs import metrics
 from modbatch.engine.runtime import new_id
 from modbatch.engine.runtime.job_definitions import job_definition_id  # noqa: F401  (re-exported)
 from modbatch.errors import InvalidRequest, ModbatchError, ProcessEngineError, RestError
@@ -38,6 +40,12 @@ class JobOutcome:
     # monitor wake-up where writers run concurrently, see engine.batches); whoever commits the
     # job's transaction calls ``committed``
     after_commit: Callable[[Any], None] | None = None
+    # a batch execution job's items by outcome (metrics); the job run and how long it took
+    # (set by ``run``)
+    items_modified: int = 0
+    items_failed: int = 0
+    job: Any = None
+    seconds: float = 0.0
 
     @property
     def ok(self) -> bool:
@@ -45,7 +53,11 @@ class JobOutcome:
 
     def committed(self, engine) -> None:
         """The job's transaction committed: run ``after_commit``. Its failure is not the job's
-        (the job is done); it is logged."""
+        (the job is done); it is logged. Counts the job (``metrics``), logs its failure."""
+        if self.job is not None:
+            metrics.committed(self.job, ok=self.ok, seconds=self.seconds,
+                              items_modified=self.items_modified,
+                              items_failed=self.items_failed, failure=self.failure)
         if self.after_commit is not None:
             try:
                 self.after_commit(engine)
@@ -132,6 +144,7 @@ def run(session: Session, job: Job, settings: Settings) -> JobOutcome:
     A concurrent change (``is_conflict``) or a lost database connection is not the job's
     failure: it propagates, the caller's transaction rolls back and no retry is spent.
     """
+    started = time.perf_counter()
     if job.type == "timer" and job.repeat:
         schedule_successor(session, job)
     function = HANDLERS.get(job.handler_type)
@@ -153,6 +166,7 @@ def run(session: Session, job: Job, settings: Settings) -> JobOutcome:
             session.execute(delete(Incident).where(Incident.configuration == job.id))
     else:
         record_failure(session, job, outcome.failure or "", outcome.stacktrace)
+    outcome.job, outcome.seconds = job, time.perf_counter() - started
     return outcome
 
 

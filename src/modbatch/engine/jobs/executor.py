@@ -16,12 +16,12 @@ import time
 import traceback
 import uuid
 from datetime import timedelta
-from typing import Iterable
+from typing import Any, Iterable
 
 from modbatch.engine import batches as _batches  # noqa: F401  (registers the batch job handlers)
 from modbatch.engine.jobs import process as _process_jobs  # noqa: F401  (and the process ones)
 from modbatch.engine import clock, jobs
-from modbatch.engine.jobs import rounds
+from modbatch.engine.jobs import metrics, rounds
 from modbatch.errors import ModbatchError
 from modbatch.store.acquisition import acquire, release
 from modbatch.store.database import is_unavailable
@@ -50,11 +50,14 @@ class JobExecutor:
         """Lock the next round of jobs; the locks expire by the database's clock (see
         ``store.acquisition.lock_clock``), or by the engine's clock while a test pins it."""
         now = clock.now()
+        started = time.perf_counter()
         with self.engine.transaction() as session:
-            return acquire(session, owner=self.owner, now=now,
-                           lock_time=timedelta(milliseconds=self.settings.job_lock_time_ms),
-                           limit=self.settings.job_acquisition_size,
-                           database_clock=not clock.pinned())
+            job_ids = acquire(session, owner=self.owner, now=now,
+                              lock_time=timedelta(milliseconds=self.settings.job_lock_time_ms),
+                              limit=self.settings.job_acquisition_size,
+                              database_clock=not clock.pinned())
+        metrics.acquisition(time.perf_counter() - started, len(job_ids))
+        return job_ids
 
     def release(self, job_ids: Iterable[str] = ()) -> None:
         """Unlock jobs this executor holds, in a fresh transaction. Best effort: locks that
@@ -83,23 +86,25 @@ class JobExecutor:
         other error escaping the job's transaction is recorded as the job's failure in a fresh
         transaction (one retry less, run again at its retry time), as a handler's failure is.
         """
+        seen: dict[str, Any] = {}  # the job, once loaded
         for attempt in range(1, CONFLICT_ATTEMPTS + 1):
-            seen: dict[str, str | None] = {}
             try:
                 return self._run(job_id, seen)
             except Exception as error:
-                where = _describe(job_id, seen.get("batch_id"))
+                job = seen.get("job")
+                where = _describe(job_id, job.batch_id if job is not None else None)
+                fields = metrics.job_fields(job, job_id=job_id)
                 if jobs.is_conflict(error):
                     log.info("execution of %s met a concurrent change (attempt %d of %d): %s",
-                             where, attempt, CONFLICT_ATTEMPTS, _first_line(error))
+                             where, attempt, CONFLICT_ATTEMPTS, _first_line(error), extra=fields)
                     time.sleep(0.01 * attempt)
                     continue
                 if is_unavailable(error):
                     log.warning("execution of %s failed, database unavailable: %s", where,
-                                _first_line(error))
+                                _first_line(error), extra=fields)
                     self.release([job_id])
                     return True
-                log.exception("execution of %s failed", where)
+                metrics.failed(job, job_id, error)
                 self._record_failure(job_id, error)
                 return True
         log.warning("execution of %s: still conflicting after %d attempts; unlocked for the "
@@ -107,17 +112,16 @@ class JobExecutor:
         self.release([job_id])
         return True
 
-    def _run(self, job_id: str, seen: dict[str, str | None]) -> bool:
+    def _run(self, job_id: str, seen: dict[str, Any]) -> bool:
         with self.engine.transaction() as session:
             job = rounds.load_jobs(session, [job_id]).get(job_id)  # plain values: see rounds
             if job is None or job.lock_owner != self.owner:
                 return False
-            seen["batch_id"] = job.batch_id
+            if "job" not in seen:  # once, whatever the conflicts
+                metrics.acquired([job])
+            seen["job"] = job
             outcome = jobs.run(session, job, self.settings)
-        outcome.committed(self.engine)
-        if not outcome.ok:
-            log.info("%s failed (failure recorded): %s", _describe(job_id, seen["batch_id"]),
-                     outcome.failure)
+        outcome.committed(self.engine)  # counts it and logs a failure with the job's ids
         return True
 
     def _record_failure(self, job_id: str, error: Exception) -> None:
@@ -150,7 +154,9 @@ class JobExecutor:
             if self._stop.is_set() or self._unreleased:
                 self.release(job_ids[index:])
                 break
+            metrics.QUEUE_DEPTH.set(len(job_ids) - index - 1)
             ran += self.execute(job_id)
+        metrics.QUEUE_DEPTH.set(0)
         return ran
 
     def run_until_idle(self, max_rounds: int = 100_000) -> int:
@@ -197,9 +203,5 @@ class JobExecutor:
                 self._wake.clear()
 
 
-def _describe(job_id: str, batch_id: str | None) -> str:
-    return f"job {job_id}" + (f" of batch {batch_id}" if batch_id else "")
-
-
-def _first_line(error: BaseException) -> str:
-    return (str(error) or type(error).__name__).splitlines()[0]
+_describe = metrics.describe
+_first_line = metrics.first_line

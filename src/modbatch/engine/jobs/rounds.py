@@ -23,6 +23,7 @@ from types import SimpleNamespace
 from sqlalchemy import bindparam, select
 
 from modbatch.engine import clock, jobs
+from modbatch.engine.jobs import metrics
 from modbatch.errors import ModbatchError
 from modbatch.store.acquisition import acquire, release
 from modbatch.store.database import is_unavailable
@@ -53,29 +54,32 @@ def run_round(executor, *, more: bool = False) -> int:
     (those of a round rolled back included)."""
     settings = executor.settings
     lock_time = timedelta(milliseconds=settings.job_lock_time_ms)
-    current, ran, outcomes = None, 0, []
+    current, ran, outcomes, loaded = None, 0, [], {}
     try:
         with executor.engine.transaction() as session:
             started = time.perf_counter()
             while True:
+                acquiring = time.perf_counter()
                 job_ids = acquire(session, owner=executor.owner, now=clock.now(),
                                   lock_time=lock_time, limit=settings.job_acquisition_size,
                                   database_clock=not clock.pinned())
+                metrics.acquisition(time.perf_counter() - acquiring, len(job_ids))
                 if not job_ids:
                     break
                 loaded = load_jobs(session, job_ids)
+                metrics.acquired(loaded.values())
                 failed = False
                 for index, job_id in enumerate(job_ids):
                     if executor._stop.is_set():  # stopping: the rest are unlocked at once
                         release(session, owner=executor.owner, job_ids=job_ids[index:])
                         break
                     current = job_id
+                    metrics.QUEUE_DEPTH.set(len(job_ids) - index - 1)
                     outcome = jobs.run(session, loaded[job_id], settings)
                     outcomes.append(outcome)
                     ran += 1
-                    if not outcome.ok:
+                    if not outcome.ok:  # logged with its ids once committed (JobOutcome)
                         failed = True
-                        log.info("job %s failed (failure recorded): %s", job_id, outcome.failure)
                 # go on while acquisitions come back full (more jobs wait) and time is left;
                 # a failed job is due again at once: not again in this round
                 if not more or failed or executor._stop.is_set() \
@@ -83,16 +87,21 @@ def run_round(executor, *, more: bool = False) -> int:
                         or time.perf_counter() - started >= ROUND_SECONDS:
                     break
     except Exception as error:
+        metrics.QUEUE_DEPTH.set(0)
         if current is None:
             raise  # the acquisition itself failed: the executor's loop reports it
+        job = loaded.get(current)
         if jobs.is_conflict(error) or is_unavailable(error):
             # not the job's fault (jobs.run): nothing was committed, the jobs run again
             log.warning("execution of job %s met a concurrent change or lost the database; "
-                        "its round was rolled back: %s", current, error)
+                        "its round was rolled back: %s", current, error,
+                        extra=metrics.job_fields(job, job_id=current))
         else:
-            log.exception("execution of job %s failed; its round was rolled back", current)
+            metrics.failed(job, current, error)  # logs it with the job's ids
+            log.error("the round of job %s was rolled back; its other jobs run again", current)
             _record_failure(executor, current, error)
         return ran + 1  # the other jobs of the round run again in the next one
+    metrics.QUEUE_DEPTH.set(0)
     for outcome in outcomes:
         outcome.committed(executor.engine)
     return ran
