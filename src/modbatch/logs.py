@@ -60,6 +60,7 @@ def configure(settings: Settings, *, stream=None) -> None:
     handler.setFormatter(formatter(settings.log_format))
     root.addHandler(handler)
     root.setLevel(settings.log_level)
+    logging.captureWarnings(True)  # a library's warning is a log line too (JSON included)
     for name, level in QUIET.items():
         if settings.log_level != "DEBUG":
             logging.getLogger(name).setLevel(level)

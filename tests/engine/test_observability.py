@@ -198,6 +198,7 @@ def test_configure_sets_level_and_format_and_replaces_its_handler():
         for handler in root.handlers[len(handlers):]:
             root.removeHandler(handler)
         root.setLevel(level)
+        logging.captureWarnings(False)
     assert first.getvalue() == ""
     [line] = second.getvalue().splitlines()
     record = json.loads(line)
