@@ -7,7 +7,6 @@ import json
 import logging
 import os
 import re
-import shutil
 import subprocess
 import sys
 import time
@@ -18,8 +17,6 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import create_engine
 
-from modbatch.engine.process_engine import ProcessEngine, install
-from modbatch.settings import Settings
 from tests.api.batching import TO_TASK2, create_batch, definition_id
 from tests.conftest import free_port
 
@@ -71,24 +68,22 @@ def test_health_is_up_when_the_database_answers(client):
     assert response.json() == {"status": "UP", "database": "UP"}
 
 
-def test_health_is_down_when_the_sqlite_file_cannot_be_opened(client, tmp_path):
-    """The SQLite file's folder removed under a running engine: 503 DOWN with the reason."""
-    folder = tmp_path / "gone"
-    folder.mkdir()
-    engine = ProcessEngine(Settings(database_url=f"sqlite:///{folder}/db.sqlite",
-                                    job_executor=False))
-    install(engine)
-    try:
-        engine.database.dispose()
-        shutil.rmtree(folder)
-        response = client.get("/health")
-    finally:
-        engine.close()
+def test_health_is_down_when_the_sqlite_file_cannot_be_opened(client, engine, database_url):
+    """The SQLite file replaced by a folder under a running engine: 503 DOWN with the reason."""
+    if not database_url.startswith("sqlite"):
+        pytest.skip("a SQLite file; a stopped PostgreSQL is the next test")
+    engine.database.dispose()
+    path = Path(database_url.removeprefix("sqlite:///"))
+    for leftover in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+        leftover.unlink(missing_ok=True)
+    path.mkdir()
+    response = client.get("/health")
     assert response.status_code == 503
     assert response.headers["content-type"] == "application/json"
     assert response.json() == {"status": "DOWN", "database": "DOWN",
                                "message": "The database is not available: unable to open "
                                           "database file"}
+    path.rmdir()
 
 
 def test_health_is_down_when_postgresql_does_not_answer(client, engine, monkeypatch):

@@ -38,6 +38,28 @@ QUEUE_DEPTH = Gauge("modbatch_job_executor_queue_depth",
                     "Jobs this process acquired and has not started yet")
 
 
+class _PerType:
+    """The labelled children of one job type, looked up once (``labels()`` costs more than the
+    increment itself)."""
+
+    __slots__ = ("acquired", "executed", "failed", "seconds")
+
+    def __init__(self, kind: str) -> None:
+        self.acquired, self.executed = ACQUIRED.labels(kind), EXECUTED.labels(kind)
+        self.failed, self.seconds = FAILED.labels(kind), EXECUTION_SECONDS.labels(kind)
+
+
+_per_type: dict[str, _PerType] = {}
+_ITEMS_MODIFIED, _ITEMS_FAILED = BATCH_ITEMS.labels("modified"), BATCH_ITEMS.labels("failed")
+
+
+def _of(kind: str) -> _PerType:
+    children = _per_type.get(kind)
+    if children is None:
+        children = _per_type[kind] = _PerType(kind)
+    return children
+
+
 def job_type(job: Any) -> str:
     """The ``type`` label and log field: batch-seed, batch-execution, batch-monitor, timer,
     async-continuation, or the handler type of any other job."""
@@ -69,19 +91,20 @@ def acquisition(seconds: float, count: int) -> None:
 
 def acquired(jobs: Any) -> None:
     for job in jobs:
-        ACQUIRED.labels(job_type(job)).inc()
+        _of(job_type(job)).acquired.inc()
 
 
 def committed(job: Any, *, ok: bool, seconds: float, items_modified: int = 0,
               items_failed: int = 0, failure: str | None = None) -> None:
     """One job's run committed: count it, and log its failure with its ids."""
     kind = job_type(job)
-    (EXECUTED if ok else FAILED).labels(kind).inc()
-    EXECUTION_SECONDS.labels(kind).observe(seconds)
+    children = _of(kind)
+    (children.executed if ok else children.failed).inc()
+    children.seconds.observe(seconds)
     if items_modified:
-        BATCH_ITEMS.labels("modified").inc(items_modified)
+        _ITEMS_MODIFIED.inc(items_modified)
     if items_failed:
-        BATCH_ITEMS.labels("failed").inc(items_failed)
+        _ITEMS_FAILED.inc(items_failed)
     if not ok:
         log.warning("%s failed (%s): %s", describe(job.id, job.batch_id), kind,
                     failure, extra={**job_fields(job, kind), "error": failure})
@@ -90,7 +113,7 @@ def committed(job: Any, *, ok: bool, seconds: float, items_modified: int = 0,
 def failed(job: Any | None, job_id: str, error: BaseException) -> None:
     """An error escaped a job's transaction (it is recorded on the job afterwards)."""
     kind = job_type(job) if job is not None else "unknown"
-    FAILED.labels(kind).inc()
+    _of(kind).failed.inc()
     fields = job_fields(job, kind, job_id=job_id)
     log.error("execution of %s failed (%s): %s", describe(job_id, fields["batch_id"]), kind,
               first_line(error), exc_info=error, extra={**fields, "error": first_line(error)})
