@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import logging
 import sys
-import warnings
 from datetime import datetime, timezone
 
 from modbatch.settings import Settings
@@ -62,8 +61,6 @@ def configure(settings: Settings, *, stream=None) -> None:
     root.addHandler(handler)
     root.setLevel(settings.log_level)
     logging.captureWarnings(True)  # a library's warning is a log line too (JSON included)
-    # Connexion imports Starlette's test client on start; its deprecation is not ours to act on
-    warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
     for name, level in QUIET.items():
         if settings.log_level != "DEBUG":
             logging.getLogger(name).setLevel(level)
