@@ -6,15 +6,19 @@ from __future__ import annotations
 import io
 import json
 import logging
+import sys
+import time
 from dataclasses import replace
 from types import SimpleNamespace
 
 import pytest
 from prometheus_client import REGISTRY
+from sqlalchemy.exc import OperationalError
 
 from modbatch import logs
 from modbatch.engine import clock
-from modbatch.engine.jobs import metrics
+from modbatch.engine.jobs import metrics, rounds
+from modbatch.engine.jobs.executor import JobExecutor
 from modbatch.engine.process_engine import ProcessEngine, install
 from modbatch.settings import Settings
 from tests.engine.test_batches import create_batch, deploy_one_task, job_ids, run_job
@@ -212,7 +216,39 @@ def test_json_lines_carry_the_exception():
         raise RuntimeError("boom")
     except RuntimeError:
         record = logging.getLogger("modbatch.test").makeRecord(
-            "modbatch.test", logging.ERROR, __file__, 1, "failed", (), __import__("sys").exc_info())
+            "modbatch.test", logging.ERROR, __file__, 1, "failed", (), sys.exc_info())
     line = json.loads(logs.JsonFormatter().format(record))
     assert line["message"] == "failed" and line["level"] == "ERROR"
     assert line["exception"].startswith("Traceback") and "RuntimeError: boom" in line["exception"]
+
+
+# ---------------------------------------------------------------------------- database away
+def test_an_unavailable_database_is_logged_once_until_it_answers(one_per_job, monkeypatch,
+                                                                  caplog):
+    """While acquisitions fail because the database is away, the executor says so once at
+    WARNING (no traceback per idle wait), then once more when it answers again."""
+    executor = JobExecutor(one_per_job, owner="executor")
+    executor.settings = replace(executor.settings, job_idle_wait_ms=10)
+    calls = []
+    real_acquire = rounds.acquire
+
+    def acquire(*args, **kwargs):
+        calls.append(1)
+        if len(calls) <= 5:
+            raise OperationalError("SELECT job ...", {}, Exception("server closed the "
+                                   "connection unexpectedly"), connection_invalidated=True)
+        return real_acquire(*args, **kwargs) if args or "session" in kwargs else []
+
+    monkeypatch.setattr(rounds, "acquire", acquire)
+    monkeypatch.setattr(executor, "acquire", lambda: acquire())
+    with caplog.at_level(logging.INFO, logger="modbatch.jobexecutor"):
+        executor.start()
+        deadline = time.monotonic() + 30
+        while len(calls) < 8 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        executor.stop()
+    assert len(calls) >= 8
+    assert [(r.levelname, r.getMessage(), r.exc_info) for r in caplog.records] == [
+        ("WARNING", "job acquisition failed, database unavailable (trying again every 0.01 s): "
+                    "(builtins.Exception) server closed the connection unexpectedly", None),
+        ("WARNING", "job acquisition works again: the database answers", None)]

@@ -192,12 +192,21 @@ class JobExecutor:
 
     def _loop(self) -> None:
         idle = self.settings.job_idle_wait_ms / 1000
+        away = False  # the database was unavailable: said once, not at every idle wait
         while not self._stop.is_set():
             try:
                 ran = self.run_once(more=True)
-            except Exception:  # the database may be briefly unavailable; keep the executor alive
-                log.exception("job acquisition failed")
-                ran = 0
+            except Exception as error:  # the database may be briefly unavailable; keep going
+                if not is_unavailable(error):
+                    log.exception("job acquisition failed")
+                elif not away:
+                    log.warning("job acquisition failed, database unavailable (trying again "
+                                "every %g s): %s", idle, _first_line(error))
+                away, ran = away or is_unavailable(error), 0
+            else:
+                if away:
+                    log.warning("job acquisition works again: the database answers")
+                    away = False
             if not ran:
                 self._wake.wait(idle)
                 self._wake.clear()
