@@ -100,8 +100,8 @@ class Settings:
             db_idle_in_transaction_timeout_ms=_int(
                 "MODBATCH_DB_IDLE_IN_TRANSACTION_TIMEOUT_MS",
                 cls.db_idle_in_transaction_timeout_ms),
-            log_level=env.get("MODBATCH_LOG_LEVEL", cls.log_level).strip().upper(),
-            log_format=env.get("MODBATCH_LOG_FORMAT", cls.log_format).strip().lower(),
+            log_level=(env.get("MODBATCH_LOG_LEVEL", "").strip() or cls.log_level).upper(),
+            log_format=(env.get("MODBATCH_LOG_FORMAT", "").strip() or cls.log_format).lower(),
             metrics_port=_int("MODBATCH_METRICS_PORT", cls.metrics_port),
         )
         return replace(settings, **{k: v for k, v in overrides.items() if v is not None})
