@@ -258,3 +258,22 @@ def test_a_bad_log_level_is_one_line_naming_the_variable(tmp_path, database_url)
     assert result.returncode != 0
     assert result.stderr.strip().splitlines() == [
         "modbatch: MODBATCH_LOG_LEVEL must be one of DEBUG, INFO, WARNING, ERROR"]
+
+
+def test_a_job_failing_on_post_execute_is_logged_with_its_ids(api, client, caplog):
+    """POST /job/{id}/execute of a batch execution job whose instance is missing answers 404
+    and logs the failure at WARNING with the job's id, type and batch id."""
+    batch = create_batch(client, definition_id(api.deploy("exclusiveGateway")), ["missing"],
+                         TO_TASK2)
+    [seed] = client.get("/engine-rest/job", params={
+        "jobDefinitionId": batch["seedJobDefinitionId"]}).json()
+    assert client.post(f"/engine-rest/job/{seed['id']}/execute").status_code == 204
+    [job] = client.get("/engine-rest/job", params={
+        "jobDefinitionId": batch["batchJobDefinitionId"]}).json()
+    with caplog.at_level(logging.WARNING, logger="modbatch.jobexecutor"):
+        assert client.post(f"/engine-rest/job/{job['id']}/execute").status_code == 404
+    [record] = [r for r in caplog.records if r.name == "modbatch.jobexecutor"]
+    message = ("ENGINE-13036 Process instance 'missing' cannot be modified. The process "
+               "instance does not exist")
+    assert (record.levelname, record.job_id, record.job_type, record.batch_id, record.error) == (
+        "WARNING", job["id"], "batch-execution", batch["id"], message)
