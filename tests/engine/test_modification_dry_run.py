@@ -10,12 +10,13 @@ import re
 import threading
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import event, insert, select, text
 from sqlmodel import SQLModel
 
-from modbatch.engine import batches, instances, modification, modification_dry_run
+from modbatch.engine import batches, clock, instances, modification, modification_dry_run
+from modbatch.engine.runtime import new_id
 from modbatch.errors import InvalidRequest
-from modbatch.store.tables import BatchItem
+from modbatch.store.tables import BatchItem, ProcessInstance
 from tests.engine.test_modification import before as start_before
 from tests.engine.test_modification import modify
 from tests.engine.test_runtime import complete, inline, start
@@ -156,6 +157,29 @@ def test_counting_a_large_query_selection_reads_no_instance_state(engine, order,
                      max_results=5, sample_size=2)
     assert (result.instance_count, len(result.process_instance_ids)) == (30, 5)
     assert [len(ids) for ids in loaded] == [2]
+
+
+@pytest.mark.parametrize("selection", ["query", "ids and query"])
+def test_a_large_selection_takes_a_fixed_number_of_statements(engine, order, selection):
+    """20,000 selected instances: a handful of statements, however many there are."""
+    pids = sorted(new_id() for _ in range(20_000))
+    with engine.transaction() as session:
+        session.execute(insert(ProcessInstance.__table__), [{
+            "id": pid, "process_definition_id": order.id, "process_definition_key": "order",
+            "start_time": clock.now(), "root_process_instance_id": pid} for pid in pids])
+    dto = body(order, processInstanceQuery={"processDefinitionId": order.id},
+               **({"processInstanceIds": pids[-3:]} if selection == "ids and query" else {}))
+    statements = []
+    sqlalchemy_engine = engine.database.read_engine
+    listener = lambda *args: statements.append(args[2])  # noqa: E731
+    event.listen(sqlalchemy_engine, "before_cursor_execute", listener)
+    try:
+        result = dry_run(engine, dto, first_result=100, max_results=10, sample_size=3)
+    finally:
+        event.remove(sqlalchemy_engine, "before_cursor_execute", listener)
+    assert result.instance_count == 20_000
+    assert result.process_instance_ids == pids[100:110]
+    assert len(statements) < 25, statements
 
 
 # ------------------------------------------------------------------------------- sample
