@@ -165,7 +165,7 @@ def _defs(root: etree._Element) -> None:
 
     def marker(id_: str, ref: tuple[float, float], size: float = 20) -> etree._Element:
         return add(defs, "marker", id=id_, viewBox="0 0 20 20", refX=ref[0], refY=ref[1],
-                   markerWidth=size / 2, markerHeight=size / 2, markerUnits="userSpaceOnUse",
+                   markerWidth=size, markerHeight=size, markerUnits="userSpaceOnUse",
                    orient="auto")
 
     add(marker("mb-sequenceflow-end", (11, 10)), "path", d="M 1 5 L 11 10 L 1 15 Z",
@@ -193,11 +193,9 @@ def _task_marker(g: etree._Element, kind: str, b: Bounds) -> None:
         add(g, "path", d=f"M {_fmt(x + 11.6)} {_fmt(y + 11)} q 4.4 -3 8.8 0", fill="none",
             **thin)
     elif kind == "serviceTask":
-        for cx, cy, r in ((x + 15, y + 14, 6.0), (x + 21, y + 20, 6.0)):
-            add(g, "circle", cx=cx, cy=cy, r=r, fill=FILL, stroke=STROKE, stroke_width=3,
-                stroke_dasharray=_fmt(2 * math.pi * r / 16))
-            add(g, "circle", cx=cx, cy=cy, r=r - 1.5, fill=FILL, **thin)
-            add(g, "circle", cx=cx, cy=cy, r=2, fill=FILL, **thin)
+        add(g, "path", d=_gear(x + 16, y + 15, 8, 6, 9), fill=FILL, stroke=STROKE,
+            stroke_width=1, stroke_linejoin="round")
+        add(g, "circle", cx=x + 16, cy=y + 15, r=2.5, fill=FILL, **thin)
     elif kind == "scriptTask":
         add(g, "path", d=(f"M {_fmt(x + 11)} {_fmt(y + 7)} h 12 c -4 3 -4 6 0 9 c 4 3 4 6 0 9 "
                           f"h -12 c 4 -3 4 -6 0 -9 c -4 -3 -4 -6 0 -9 z"), fill=FILL, **thin)
@@ -221,6 +219,18 @@ def _task_marker(g: etree._Element, kind: str, b: Bounds) -> None:
         add(g, "rect", x=x + 8, y=y + 8, width=18, height=4, fill=STROKE, **thin)
         add(g, "line", x1=x + 8, y1=y + 16.5, x2=x + 26, y2=y + 16.5, **thin)
         add(g, "line", x1=x + 13, y1=y + 12, x2=x + 13, y2=y + 21, **thin)
+
+
+def _gear(cx: float, cy: float, outer: float, inner: float, teeth: int) -> str:
+    """A cog outline: ``teeth`` flat teeth between radii ``inner`` and ``outer``."""
+    corners = []
+    step = 2 * math.pi / teeth
+    for index in range(teeth):
+        base = index * step
+        for angle, radius in ((base - step * 0.3, inner), (base - step * 0.17, outer),
+                              (base + step * 0.17, outer), (base + step * 0.3, inner)):
+            corners.append((cx + radius * math.sin(angle), cy - radius * math.cos(angle)))
+    return "M " + " L ".join(f"{_fmt(px)} {_fmt(py)}" for px, py in corners) + " Z"
 
 
 def _bottom_markers(g: etree._Element, shape: Shape) -> None:
