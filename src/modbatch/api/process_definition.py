@@ -67,8 +67,8 @@ def get_process_definition_svg(id: str):
     `/diagram` answers for a definition without a diagram."""
     with current().read() as session:
         svg = diagrams.definition_svg(session, _by_id(session, id))
-    if svg is None:
-        return None, 204
+    if svg is None:  # a framework response: the operation has two media types to choose from
+        return Response(status_code=204)
     return Response(svg, headers={"Content-Type": "image/svg+xml"})
 
 
