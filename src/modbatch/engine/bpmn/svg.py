@@ -170,9 +170,9 @@ def _defs(root: etree._Element) -> None:
 
     add(marker("mb-sequenceflow-end", (11, 10)), "path", d="M 1 5 L 11 10 L 1 15 Z",
         fill=STROKE, stroke=STROKE, stroke_width=1, stroke_linejoin="round")
-    add(marker("mb-messageflow-start", (6, 6)), "circle", cx=6, cy=6, r=3.5, fill=FILL,
+    add(marker("mb-messageflow-start", (6, 6), 30), "circle", cx=6, cy=6, r=3.5, fill=FILL,
         stroke=STROKE, stroke_width=1)
-    add(marker("mb-messageflow-end", (8.5, 5)), "path", d="m 1 5 l 0 -3 l 7 3 l -7 3 z",
+    add(marker("mb-messageflow-end", (8.5, 5), 30), "path", d="m 1 5 l 0 -3 l 7 3 l -7 3 z",
         fill=FILL, stroke=STROKE, stroke_width=1, stroke_linecap="round")
     add(marker("mb-association-end", (11, 10)), "path", d="M 1 5 L 11 10 L 1 15", fill="none",
         stroke=STROKE, stroke_width=1.5, stroke_linecap="round")
