@@ -95,23 +95,16 @@ def wrap(text: str, width: float, size: float) -> list[str]:
 
 
 # --------------------------------------------------------------------------- builder
-class _Canvas:
-    def __init__(self) -> None:
-        self.root = etree.Element(f"{{{SVG_NS}}}svg", nsmap={None: SVG_NS})
-
-    @staticmethod
-    def add(parent: etree._Element, tag: str, **attributes: object) -> etree._Element:
-        el = etree.SubElement(parent, f"{{{SVG_NS}}}{tag}")
-        for key, value in attributes.items():
-            if value is None:
-                continue
-            name = key.rstrip("_").replace("_", "-")
-            el.set(name, _fmt(value) if isinstance(value, float | int) and not isinstance(
-                value, bool) else str(value))
-        return el
-
-
-add = _Canvas.add
+def add(parent: etree._Element, tag: str, **attributes: object) -> etree._Element:
+    """A child SVG element; ``stroke_width="2"`` becomes ``stroke-width``, None is left out."""
+    el = etree.SubElement(parent, f"{{{SVG_NS}}}{tag}")
+    for key, value in attributes.items():
+        if value is None:
+            continue
+        name = key.rstrip("_").replace("_", "-")
+        el.set(name, _fmt(value) if isinstance(value, float | int) and not isinstance(value, bool)
+               else str(value))
+    return el
 
 
 def _text(parent: etree._Element, lines: list[str], *, x: float, top: float, size: float,
@@ -549,8 +542,7 @@ def _layer(shape: Shape) -> int:
 
 def render_svg(diagram: Diagram) -> bytes:
     """The diagram as a UTF-8 SVG document (with XML declaration)."""
-    canvas = _Canvas()
-    root = canvas.root
+    root = etree.Element(f"{{{SVG_NS}}}svg", nsmap={None: SVG_NS})
     root.set("class", "mb-diagram")
     _defs(root)
     layers = {index: add(root, "g", class_=f"mb-layer-{index}") for index in range(7)}
@@ -570,7 +562,7 @@ def render_svg(diagram: Diagram) -> bytes:
         if _layer(shape) > 2:
             _, extra = _shape(layers[_layer(shape)], shape)
             covered += [shape.bounds, *extra]
-    for index, layer in list(layers.items()):
+    for layer in layers.values():
         if len(layer) == 0:
             root.remove(layer)
     left = min(b.x for b in covered) - PADDING
