@@ -279,3 +279,18 @@ def test_doctype_is_refused_as_at_deployment():
             + model('<userTask id="t" name="&x;"/>', shape("t", 0, 0, 100, 80)).split(b"?>", 1)[1])
     with pytest.raises(ParseError, match="DOCTYPE is not allowed"):
         read_diagram(data)
+
+
+def test_degenerate_di_still_draws_a_valid_document():
+    """Zero-sized shapes, negative sizes, a one-point edge and empty names draw without error:
+    the edge is left out, every shape is kept."""
+    body = ('<startEvent id="s" name=""/><exclusiveGateway id="g" name="   "/>'
+            '<textAnnotation id="n"/><task id="t" name="x"/>'
+            '<sequenceFlow id="f" sourceRef="s" targetRef="g"/>')
+    di = (shape("s", 0, 0, 0, 0) + shape("g", 10, 10, -5, 0) + shape("n", 0, 0, 0, 0)
+          + shape("t", 5, 5, 1, 1) + edge("f", (0, 0)))
+    svg = svg_of(model(body, di))
+    assert sorted(groups(svg, "mb-shape")) == ["g", "n", "s", "t"]
+    assert groups(svg, "mb-edge") == {}
+    assert groups(svg, "mb-shape")["g"].get("data-width") == "0"
+    assert float(svg.get("width")) > 0 and float(svg.get("height")) > 0
