@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from lxml import etree
 
+from modbatch.demo import MODEL as DEMO_MODEL
 from modbatch.engine.bpmn.diagram import Bounds, read_diagram
 from modbatch.engine.bpmn.svg import render_svg, text_width, wrap
 from modbatch.errors import ParseError
@@ -294,3 +295,10 @@ def test_degenerate_di_still_draws_a_valid_document():
     assert groups(svg, "mb-edge") == {}
     assert groups(svg, "mb-shape")["g"].get("data-width") == "0"
     assert float(svg.get("width")) > 0 and float(svg.get("height")) > 0
+
+
+def test_the_demo_model_has_a_diagram():
+    """`modbatch demo`'s model carries DI, so the console can draw it: every node and flow."""
+    svg = svg_of(DEMO_MODEL.read_bytes(), "invoiceReview")
+    assert sorted(groups(svg, "mb-shape")) == ["approve", "check", "done", "received", "review"]
+    assert sorted(groups(svg, "mb-edge")) == ["toApprove", "toCheck", "toDone", "toReview"]
