@@ -243,7 +243,8 @@ def test_pools_lanes_annotations_and_sub_processes():
 
 
 def test_the_plane_of_the_asked_process_is_chosen():
-    """With one diagram per process, the process key picks its own; unknown keys get the first."""
+    """With one diagram per process, the process key picks its own; without a key, the first;
+    an unknown key none."""
     def process(key: str, task: str) -> str:
         return f'<process id="{key}" isExecutable="true"><userTask id="{task}"/></process>'
 
@@ -257,7 +258,21 @@ def test_the_plane_of_the_asked_process_is_chosen():
             + diagram("a", "ta") + diagram("b", "tb") + '</definitions>').encode()
     assert [s.element_id for s in read_diagram(data, "b").shapes] == ["tb"]
     assert [s.element_id for s in read_diagram(data, "a").shapes] == ["ta"]
-    assert [s.element_id for s in read_diagram(data, "zzz").shapes] == ["ta"]
+    assert [s.element_id for s in read_diagram(data).shapes] == ["ta"]
+    assert read_diagram(data, "zzz") is None
+
+
+def test_a_plane_naming_no_process_is_chosen_by_what_it_draws():
+    """A plane whose bpmnElement names nothing known is still the diagram of the process whose
+    elements it draws; a process it does not draw has no diagram."""
+    data = (f'<definitions xmlns="{MODEL}" xmlns:bpmndi="{BPMNDI}" xmlns:dc="{DC}" '
+            'targetNamespace="t"><process id="a" isExecutable="true"><userTask id="ta"/>'
+            '</process><process id="b" isExecutable="true"><userTask id="tb"/></process>'
+            '<bpmndi:BPMNDiagram id="d"><bpmndi:BPMNPlane id="pl" bpmnElement="gone">'
+            + shape("tb", 0, 0, 100, 80) + '</bpmndi:BPMNPlane></bpmndi:BPMNDiagram>'
+            '</definitions>').encode()
+    assert [s.element_id for s in read_diagram(data, "b").shapes] == ["tb"]
+    assert read_diagram(data, "a") is None
 
 
 def test_di_naming_no_element_or_with_broken_numbers_is_tolerated():

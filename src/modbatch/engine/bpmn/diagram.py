@@ -106,24 +106,32 @@ def _true(value: str | None) -> bool:
 
 
 def _choose(root: etree._Element, process_key: str | None) -> etree._Element | None:
-    """The BPMNPlane that draws this process (directly or as a pool of a collaboration),
-    else the first plane with anything on it."""
+    """The BPMNPlane that draws this process: the one naming it or a collaboration it is a pool
+    of, else the one drawing most of its elements; without a key, the first plane with anything
+    on it."""
     planes = [plane for plane in root.iter(f"{{{BPMNDI_NS}}}BPMNPlane")
               if len(plane.findall(f"{{{BPMNDI_NS}}}BPMNShape"))
               + len(plane.findall(f"{{{BPMNDI_NS}}}BPMNEdge"))]
-    if not planes:
+    if not planes or process_key is None:
+        return planes[0] if planes else None
+    owners = {process_key}
+    for participant in root.iter(_bpmn("participant")):
+        if participant.get("processRef") == process_key:
+            collaboration = participant.getparent()
+            if collaboration is not None and collaboration.get("id"):
+                owners.add(collaboration.get("id"))
+    for plane in planes:
+        if plane.get("bpmnElement") in owners:
+            return plane
+    process = next((el for el in root.iter(_bpmn("process")) if el.get("id") == process_key),
+                   None)
+    if process is None:
         return None
-    if process_key is not None:
-        owners = {process_key}
-        for participant in root.iter(_bpmn("participant")):
-            if participant.get("processRef") == process_key:
-                collaboration = participant.getparent()
-                if collaboration is not None and collaboration.get("id"):
-                    owners.add(collaboration.get("id"))
-        for plane in planes:
-            if plane.get("bpmnElement") in owners:
-                return plane
-    return planes[0]
+    ids = {el.get("id") for el in process.iter() if isinstance(el.tag, str) and el.get("id")}
+    drawn = [(sum(di.get("bpmnElement") in ids for di in plane), index)
+             for index, plane in enumerate(planes)]
+    best, index = max(drawn, key=lambda pair: (pair[0], -pair[1]))
+    return planes[index] if best else None
 
 
 def _event_definition(el: etree._Element, definitions: dict[str, etree._Element]) -> str | None:
