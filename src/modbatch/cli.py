@@ -40,8 +40,11 @@ def main(argv: list[str] | None = None) -> None:
     demo.add_argument("-n", "--instances", type=int, default=10_000, help="default 10,000")
     _database_option(demo)
     args = parser.parse_args(argv)
-    settings = Settings.from_env(database_url=args.database_url,
-                                 metrics_port=getattr(args, "metrics_port", None))
+    try:
+        settings = Settings.from_env(database_url=args.database_url,
+                                     metrics_port=getattr(args, "metrics_port", None))
+    except ValueError as exc:  # a bad setting: one line naming the variable
+        raise SystemExit(f"modbatch: {exc}") from None
     logs.configure(settings)  # MODBATCH_LOG_LEVEL, MODBATCH_LOG_FORMAT
 
     try:
