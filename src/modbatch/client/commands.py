@@ -365,8 +365,15 @@ def modify_command(rest: Rest, args) -> int:
     definition = definition_of(rest, args.definition)
     body = modification_body(definition, args)
     if args.dry_run:
-        answer = rest.request("POST", "/modification/executeAsync/dry-run", json=body,
-                              params={"sampleSize": min(args.sample, 50), "maxResults": 100})
+        try:
+            answer = rest.request("POST", "/modification/executeAsync/dry-run", json=body,
+                                  params={"sampleSize": min(args.sample, 50), "maxResults": 100})
+        except RestError as exc:
+            if exc.status in (404, 405):
+                raise RestError("NotSupported", f"{rest.base_url} has no dry run (POST "
+                                "/modification/executeAsync/dry-run is a modbatch extension; "
+                                "Camunda and older modbatch servers lack it)") from None
+            raise
         if args.json:
             view.print_json(answer)
         else:

@@ -10,10 +10,11 @@ import httpx
 class RestError(Exception):
     """A request the server refused (its Camunda ``type`` and ``message``) or could not make."""
 
-    def __init__(self, type_: str, message: str) -> None:
+    def __init__(self, type_: str, message: str, status: int | None = None) -> None:
         super().__init__(f"{type_}: {message}")
         self.type = type_
         self.message = message
+        self.status = status
 
 
 class Rest:
@@ -74,9 +75,9 @@ def _error(response: httpx.Response) -> RestError:
         body = response.json()
     except ValueError:
         body = None
+    status = response.status_code
     if isinstance(body, dict) and body.get("message") is not None:
-        return RestError(str(body.get("type") or f"HTTP {response.status_code}"),
-                         str(body["message"]))
+        return RestError(str(body.get("type") or f"HTTP {status}"), str(body["message"]), status)
     text = " ".join(response.text.split())[:200]
-    return RestError(f"HTTP {response.status_code}",
-                     f"{response.request.method} {response.request.url.path}: {text or 'no body'}")
+    return RestError(f"HTTP {status}", f"{response.request.method} {response.request.url.path}: "
+                                       f"{text or 'no body'}", status)

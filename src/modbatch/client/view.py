@@ -32,8 +32,20 @@ def error(message: str) -> None:
     sys.stderr.flush()
 
 
+def show(renderable: Any = "") -> None:
+    """Print a table or line; off a terminal without the padding rich adds after the text."""
+    out = console()
+    if out.is_terminal:
+        out.print(renderable)
+        return
+    with out.capture() as captured:
+        out.print(renderable)
+    sys.stdout.write("".join(line.rstrip() + "\n" for line in captured.get().splitlines()))
+    sys.stdout.flush()
+
+
 def done(message: str) -> None:
-    console().print(Text(message))
+    show(Text(message))
 
 
 def print_json(value: Any) -> None:
@@ -51,9 +63,8 @@ STATE_STYLE = {"running": "cyan", "suspended": "yellow", "blocked": "bold red",
 
 
 def batch_table(rows: list[dict[str, Any]], states: list[str], *, finished: bool) -> None:
-    out = console()
     if not rows:
-        out.print("no batches in the history" if finished else "no running batches "
+        show("no batches in the history" if finished else "no running batches "
                   "(completed ones: modbatch batch list --finished)")
         return
     table = Table(box=None, header_style="bold", pad_edge=False)
@@ -75,11 +86,10 @@ def batch_table(rows: list[dict[str, Any]], states: list[str], *, finished: bool
                      row.get("createUserId") or "-"]
         table.add_row(Text(row["id"]), Text(row["type"]),
                       Text(state, style=STATE_STYLE.get(state, "")), *map(Text, cells))
-    out.print(table)
+    show(table)
 
 
 def batch_details(current: dict[str, Any], failed: list[dict[str, Any]], *, shown: int) -> None:
-    out = console()
     batch, items, state = current["batch"], current["items"], current["state"]
     grid = Table.grid(padding=(0, 2))
     grid.add_column(style="bold", no_wrap=True)
@@ -103,9 +113,9 @@ def batch_details(current: dict[str, Any], failed: list[dict[str, Any]], *, show
     if not current["running"]:
         grid.add_row("ended", Text(when(batch.get("endTime"))))
     grid.add_row("created by", Text(batch.get("createUserId") or "-"))
-    out.print(grid)
+    show(grid)
     if failed:
-        out.print()
+        show()
         title = (f"failed instances (first {shown})" if items["failed"] > len(failed)
                  else "failed instances")
         table = Table(title=title, title_justify="left", box=None, header_style="bold",
@@ -114,7 +124,7 @@ def batch_details(current: dict[str, Any], failed: list[dict[str, Any]], *, show
         table.add_column("MESSAGE")
         for item in failed:
             table.add_row(Text(item["processInstanceId"]), Text(item.get("message") or ""))
-        out.print(table)
+        show(table)
 
 
 def summary(current: dict[str, Any]) -> str:
@@ -171,7 +181,7 @@ class Watch:
             return
         line = summary(current)
         if line != self.last:
-            console().print(Text(line))
+            show(Text(line))
         self.last = line
 
     def __exit__(self, *exc_info: Any) -> None:
@@ -189,11 +199,10 @@ def _activities(instances: list[dict[str, Any]]) -> str:
 
 def dry_run(definition: dict[str, Any], instructions: list[dict[str, Any]],
             answer: dict[str, Any]) -> None:
-    out = console()
     steps = ", ".join(("cancel " if i["type"] == "cancel" else "start before ") + i["activityId"]
                       for i in instructions)
-    out.print(Text(f"dry run: {steps}"))
-    out.print(Text(f"would modify {answer['instanceCount']} instance(s) of {definition['key']} "
+    show(Text(f"dry run: {steps}"))
+    show(Text(f"would modify {answer['instanceCount']} instance(s) of {definition['key']} "
                    f"(version {definition['version']}, {definition['id']}); nothing was changed"))
     sample = answer.get("sample") or []
     if not sample:
@@ -211,12 +220,11 @@ def dry_run(definition: dict[str, Any], instructions: list[dict[str, Any]],
                       Text(_activities(entry.get("startedActivityInstances") or [])),
                       Text(f"{problem['type']}: {problem['message']}" if problem else "",
                            style="red"))
-    out.print(table)
+    show(table)
 
 
 def created(definition: dict[str, Any], batch: dict[str, Any], instances: int | None) -> None:
-    out = console()
     count = f"{instances} instance(s)" if instances is not None else "instances"
-    out.print(Text(f"batch {batch['id']} created: {count} of {definition['key']} (version "
+    show(Text(f"batch {batch['id']} created: {count} of {definition['key']} (version "
                    f"{definition['version']}) in {batch['totalJobs']} job(s)"))
-    out.print(Text(f"follow it with: modbatch batch watch {batch['id']}"))
+    show(Text(f"follow it with: modbatch batch watch {batch['id']}"))

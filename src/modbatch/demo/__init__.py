@@ -65,7 +65,7 @@ def _run(settings: Settings, count: int) -> dict[str, float]:
 
 def _run_on(engine: ProcessEngine, settings: Settings, count: int) -> dict[str, float]:
     install(engine)
-    print(f"modbatch demo: {count:,} instances on {engine.settings.database_url}")
+    print(f"modbatch demo: {count:,} instances on {engine.settings.database_url}", flush=True)
     with engine.transaction() as session:
         [definition] = repository.deploy(
             session, name="modbatch-demo", source="modbatch demo", tenant_id=None,
