@@ -221,6 +221,10 @@ def dry_run(definition: dict[str, Any], instructions: list[dict[str, Any]],
                       Text(f"{problem['type']}: {problem['message']}" if problem else "",
                            style="red"))
     show(table)
+    failing = sum(1 for entry in sample if entry.get("error"))
+    if failing:
+        show(Text(f"{failing} of the {len(sample)} sampled instance(s) would fail; the batch "
+                  "would record them as failed items", style="red"))
 
 
 def created(definition: dict[str, Any], batch: dict[str, Any], instances: int | None) -> None:
