@@ -19,7 +19,7 @@ from modbatch.store.schema import SchemaOutOfDate
 
 
 class Parser(argparse.ArgumentParser):
-    """Usage errors are one line naming the flag, exit status 2 (argparse prints the usage)."""
+    """Usage errors are one line naming the flag, exit status 2 (no argparse usage block)."""
 
     def error(self, message: str):
         self.exit(2, f"{self.prog}: {' '.join(message.split())} (see {self.prog} --help)\n")
@@ -38,7 +38,8 @@ def _database_option(parser: argparse.ArgumentParser) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = Parser(prog="modbatch", description=__doc__)
+    parser = Parser(prog="modbatch", description="A Camunda 7 compatible server for batch "
+                    "process instance modification, and commands to operate it.")
     parser.add_argument("--version", action="version", version=f"modbatch {_version()}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     serve = commands.add_parser("serve", help="run the REST API (with the job executor)")

@@ -19,7 +19,8 @@ def test_demo_removes_its_temporary_database():
     assert result.returncode == 0, result.stderr
     folder = TEMPORARY.search(result.stdout).group(1)
     assert "modified  30 instances" in result.stdout
-    assert result.stdout.splitlines()[-1] == f"modbatch demo: removed the temporary database {folder}"
+    assert result.stdout.splitlines()[-1] == (f"modbatch demo: removed the temporary database "
+                                              f"{folder}")
     assert not Path(folder).exists()
 
 

@@ -58,12 +58,14 @@ def test_every_server_command_checks_the_settings(tmp_path, command):
 @pytest.mark.parametrize(("args", "message"), [
     (["serve", "--port", "99999"],
      "modbatch serve: argument --port: must be a port number from 1 to 65535, not 99999"),
-    (["serve", "--port", "http"], "modbatch serve: argument --port: must be an integer, not 'http'"),
+    (["serve", "--port", "http"],
+     "modbatch serve: argument --port: must be an integer, not 'http'"),
     (["serve", "--database-url", "postgres://db/modbatch"],
      "modbatch serve: argument --database-url: names database 'postgres'; modbatch runs on SQLite "
      "and PostgreSQL (sqlite:///FILE or postgresql+psycopg://USER:PASSWORD@HOST:PORT/DB)"),
     (["demo", "-n", "0"], "modbatch demo: argument -n/--instances: must be at least 1, not 0"),
-    (["demo", "-n", "10k"], "modbatch demo: argument -n/--instances: must be an integer, not '10k'"),
+    (["demo", "-n", "10k"],
+     "modbatch demo: argument -n/--instances: must be an integer, not '10k'"),
     (["batch", "watch", "b1", "--interval", "0"],
      "modbatch batch watch: argument --interval: must be between 0.05 and 3600 seconds, not 0"),
     (["batch", "retry", "b1", "--retries", "-3"],

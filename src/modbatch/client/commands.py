@@ -15,7 +15,7 @@ from urllib.parse import quote
 
 from modbatch.client import view
 from modbatch.client.rest import Rest, RestError
-from modbatch.settings import parse_integer, parse_server_url, server_url
+from modbatch.settings import DEFAULT_URL, parse_integer, parse_server_url, server_url
 
 ITEM_STATUSES = ("pending", "modified", "failed")
 # --variable name<op>value: Camunda's variable query operators, two-character ones first
@@ -97,8 +97,7 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     """Register ``batch`` and ``modify`` on the top-level ``modbatch`` parser."""
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--url", type=flag(parse_server_url), default=None,
-                        help=f"the server's REST API (MODBATCH_URL, default "
-                             f"{'http://127.0.0.1:8080/engine-rest'})")
+                        help=f"the server's REST API (MODBATCH_URL, default {DEFAULT_URL})")
     reading = argparse.ArgumentParser(add_help=False)
     reading.add_argument("--json", action="store_true",
                          help="print the server's JSON instead of tables (for scripts)")
@@ -162,9 +161,12 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
                              ">=, <, <=, ~ for like; VALUE is JSON if it parses, else a string)")
     modify.add_argument("--instance-id", action="append", default=[], metavar="ID",
                         help="only this instance (repeatable)")
-    modify.add_argument("--annotation", default=None, help="annotation of the operation log")
-    modify.add_argument("--skip-custom-listeners", action="store_true")
-    modify.add_argument("--skip-io-mappings", action="store_true")
+    modify.add_argument("--annotation", default=None,
+                        help="why, for the operation log (executeAsync's annotation)")
+    modify.add_argument("--skip-custom-listeners", action="store_true",
+                        help="do not call the execution listeners of the activities")
+    modify.add_argument("--skip-io-mappings", action="store_true",
+                        help="do not run the input/output mappings of the activities")
     modify.add_argument("--dry-run", action="store_true",
                         help="show which instances the batch would touch and how, change nothing")
     modify.add_argument("--sample", type=flag(parse_positive), default=5,
