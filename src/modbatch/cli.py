@@ -14,7 +14,8 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 
 from modbatch.client import commands as operator
 from modbatch.client.commands import flag, parse_positive
-from modbatch.settings import Settings, SettingError, parse_database_url, parse_port
+from modbatch.settings import (Settings, SettingError, parse_database_url, parse_host,
+                               parse_port)
 from modbatch.store.schema import SchemaOutOfDate
 
 
@@ -43,7 +44,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--version", action="version", version=f"modbatch {_version()}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     serve = commands.add_parser("serve", help="run the REST API (with the job executor)")
-    serve.add_argument("--host", default=None, help="bind address (MODBATCH_HOST, 127.0.0.1)")
+    serve.add_argument("--host", default=None, type=flag(parse_host),
+                       help="bind address (MODBATCH_HOST, 127.0.0.1)")
     serve.add_argument("--port", type=flag(parse_port), default=None,
                        help="port (MODBATCH_PORT, 8080)")
     serve.add_argument("--no-job-executor", action="store_true",

@@ -29,6 +29,19 @@ def parse_port(text: str) -> int:
     return port
 
 
+def parse_host(text: str) -> str:
+    """An address or a name this machine can resolve, to listen on."""
+    import socket
+
+    host = text.strip()
+    try:
+        socket.getaddrinfo(host, None)
+    except (OSError, UnicodeError):
+        raise ValueError(f"must be an IP address or a host name that resolves, not "
+                         f"{text!r}") from None
+    return host
+
+
 def parse_boolean(text: str) -> bool:
     """Only the words true and false (any case): ``no`` or ``off`` are refused, not guessed."""
     value = BOOLEAN_WORDS.get(text.strip().lower())
@@ -179,7 +192,7 @@ class Settings:
         env = os.environ
         settings = cls(
             database_url=_env("MODBATCH_DATABASE_URL", cls.database_url, parse_database_url),
-            host=env.get("MODBATCH_HOST", cls.host),
+            host=_env("MODBATCH_HOST", cls.host, parse_host),
             port=_env("MODBATCH_PORT", cls.port, parse_port),
             max_resource_bytes=_int("MODBATCH_MAX_RESOURCE_BYTES", cls.max_resource_bytes),
             batch_jobs_per_seed=_int("MODBATCH_BATCH_JOBS_PER_SEED", cls.batch_jobs_per_seed),

@@ -15,6 +15,8 @@ from tests.cli.conftest import modbatch, one_line
     ("MODBATCH_PORT", "abc", "MODBATCH_PORT must be an integer, not 'abc'"),
     ("MODBATCH_PORT", "99999", "MODBATCH_PORT must be a port number from 1 to 65535, not 99999"),
     ("MODBATCH_PORT", "0", "MODBATCH_PORT must be a port number from 1 to 65535, not 0"),
+    ("MODBATCH_HOST", "nosuch.invalid",
+     "MODBATCH_HOST must be an IP address or a host name that resolves, not 'nosuch.invalid'"),
     ("MODBATCH_JOB_EXECUTOR", "no", "MODBATCH_JOB_EXECUTOR must be true or false, not 'no'"),
     ("MODBATCH_JOB_EXECUTOR", "1", "MODBATCH_JOB_EXECUTOR must be true or false, not '1'"),
     ("MODBATCH_DATABASE_URL", "modbatch.db",
