@@ -60,12 +60,12 @@ def test_openapi_generator_client_runs_the_execute_async_flow(server):
     and read every activity-instance tree through the client."""
     venv = cached_venv("openapi-generator", GENERATOR)
     work = CACHE / "openapi-generator"
-    output = work / "client"
+    output = work / "openapi-generator-client"
     shutil.rmtree(output, ignore_errors=True)
     # the venv's bin first, as for a newcomer with the venv activated; the jar runs on `java`
     environment = {**os.environ, "PATH": f"{venv / 'bin'}{os.pathsep}{os.environ['PATH']}"}
     generated = run(["openapi-generator-cli", "generate", "-g", "python",
-                     "-i", ROOT / "openapi.yaml", "-o", output,
+                     "-i", ROOT / "openapi.yaml", "-o", output.name,
                      "--package-name", "modbatch_client"],
                     timeout=300, what="openapi-generator-cli generate", cwd=work,
                     env=environment)
