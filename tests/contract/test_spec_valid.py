@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from datetime import datetime
 from pathlib import Path
@@ -13,6 +14,7 @@ import yaml
 from openapi_spec_validator import validate
 
 from modbatch.api import render
+from modbatch.engine import variables
 from modbatch.engine.instances import TreeNode
 from modbatch.errors import InvalidRequest, ProcessEngineError
 from modbatch.store import tables
@@ -121,6 +123,23 @@ def test_links_name_existing_operations_and_parameters(spec: dict[str, Any]) -> 
                     problems.append(f"{where}: a requestBody that is not a runtime expression "
                                     f"goes in x-modbatch-link-body")
     assert not problems, "\n".join(problems)
+
+
+def test_variable_type_pattern_takes_what_the_server_converts(spec: dict[str, Any]) -> None:
+    """A typed variable's `type` pattern (not an enum: `String` and `string` would be one member
+    name twice in generated clients) matches exactly the type names the server converts."""
+    schemas = spec["components"]["schemas"]
+    [pattern] = {schemas[name]["properties"]["type"]["pattern"]
+                 for name in ("VariableValueInputDto", "TriggerVariableValueDto")}
+    names = [case(name[:1]) + name[1:] for name in variables.TYPES for case in (str.upper, str.lower)]
+    names += ["STRING", "json ", "Object", "Bytes", "", "stRing"]
+    for name in names:
+        try:
+            variables.from_dto("v", {"type": name, "value": None})
+            converts = True
+        except InvalidRequest:
+            converts = False
+        assert bool(re.search(pattern, name)) == converts, name
 
 
 def test_handler_checked_rules_exist(spec: dict[str, Any]) -> None:
