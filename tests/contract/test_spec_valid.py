@@ -131,7 +131,8 @@ def test_variable_type_pattern_takes_what_the_server_converts(spec: dict[str, An
     schemas = spec["components"]["schemas"]
     [pattern] = {schemas[name]["properties"]["type"]["pattern"]
                  for name in ("VariableValueInputDto", "TriggerVariableValueDto")}
-    names = [case(name[:1]) + name[1:] for name in variables.TYPES for case in (str.upper, str.lower)]
+    names = [case(name[:1]) + name[1:] for name in variables.TYPES
+             for case in (str.upper, str.lower)]
     names += ["STRING", "json ", "Object", "Bytes", "", "stRing"]
     for name in names:
         try:
