@@ -16,7 +16,15 @@ import re
 import shutil
 
 from tests.conftest import model_path
-from tests.contract.venvs import CACHE, ROOT, cached_venv, python_of, run, run_script
+from tests.contract.venvs import (
+    CACHE,
+    ROOT,
+    cached_venv,
+    python_of,
+    readme_commands,
+    run,
+    run_script,
+)
 
 GENERATOR = [
     "openapi-generator-cli==7.26.0",
@@ -60,13 +68,16 @@ def test_openapi_generator_client_runs_the_execute_async_flow(server):
     and read every activity-instance tree through the client."""
     venv = cached_venv("openapi-generator", GENERATOR)
     work = CACHE / "openapi-generator"
-    output = work / "openapi-generator-client"
+    # the README's commands: the pinned generator, and the generate line run in the repository
+    assert ["pip", "install", GENERATOR[0]] in readme_commands("Generate a client", "pip")
+    [command] = readme_commands("Generate a client", "openapi-generator-cli")
+    assert "--skip-validate-spec" not in command and command[command.index("-g") + 1] == "python"
+    output = work / command[command.index("-o") + 1]
     shutil.rmtree(output, ignore_errors=True)
     # the venv's bin first, as for a newcomer with the venv activated; the jar runs on `java`
     environment = {**os.environ, "PATH": f"{venv / 'bin'}{os.pathsep}{os.environ['PATH']}"}
-    generated = run(["openapi-generator-cli", "generate", "-g", "python",
-                     "-i", ROOT / "openapi.yaml", "-o", output.name,
-                     "--package-name", "modbatch_client"],
+    generated = run([ROOT / "openapi.yaml" if word == "openapi.yaml" else word
+                     for word in command],
                     timeout=300, what="openapi-generator-cli generate", cwd=work,
                     env=environment)
     assert "SpecValidationException" not in generated, generated

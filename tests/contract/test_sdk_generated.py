@@ -15,7 +15,15 @@ import os
 import shutil
 
 from tests.conftest import model_path
-from tests.contract.venvs import CACHE, ROOT, cached_venv, python_of, run, run_script
+from tests.contract.venvs import (
+    CACHE,
+    ROOT,
+    cached_venv,
+    python_of,
+    readme_commands,
+    run,
+    run_script,
+)
 
 GENERATOR = [
     "openapi-python-client==0.29.1",
@@ -40,8 +48,12 @@ def test_generated_client_runs_the_execute_async_flow(server):
     work = CACHE / "sdk"
     output = work / "modbatch-client"  # the generator's own choice, from the spec's title
     shutil.rmtree(output, ignore_errors=True)
+    # the README's commands: the pinned generator, and the generate line run in the repository
+    assert ["pip", "install", GENERATOR[0]] in readme_commands("Generate a client", "pip")
+    [command] = readme_commands("Generate a client", "openapi-python-client")
+    assert command == ["openapi-python-client", "generate", "--path", "openapi.yaml"], command
     environment = {**os.environ, "PATH": f"{venv / 'bin'}{os.pathsep}{os.environ['PATH']}"}
-    generated = run(["openapi-python-client", "generate", "--path", ROOT / "openapi.yaml"],
+    generated = run([*command[:-1], ROOT / "openapi.yaml"],
                     timeout=180, what="openapi-python-client generate", cwd=work,
                     env=environment)
     problems = [line for line in generated.splitlines()
