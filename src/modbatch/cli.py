@@ -75,7 +75,7 @@ def main(argv: list[str] | None = None) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     try:
         settings = Settings.from_env(database_url=args.database_url)
-    except SettingError as exc:
+    except ValueError as exc:  # SettingError, or any check of Settings: names the variable
         raise SystemExit(_refuse(exc)) from None
 
     try:
@@ -139,7 +139,7 @@ def main(argv: list[str] | None = None) -> None:
         raise
 
 
-def _refuse(exc: SettingError) -> int:
+def _refuse(exc: ValueError) -> int:
     """A bad setting: one line naming the variable, exit status 2."""
     sys.stderr.write(f"modbatch: {' '.join(str(exc).split())}\n")
     return 2
