@@ -14,6 +14,7 @@ from connexion.options import SwaggerUIOptions
 import yaml
 from starlette.responses import Response
 
+from modbatch import console
 from modbatch.api import errors
 from modbatch.api.resolver import OperationResolver
 from modbatch.api.validation import VALIDATORS
@@ -68,6 +69,7 @@ def create_app(settings: Settings | None = None) -> connexion.AsyncApp:
                                             serve_spec=False),
     )
     app.add_url_rule(f"{BASE_PATH}/openapi.json", "openapi", _spec_json)
+    console.install(app)
     errors.install(app, allow=errors.allowed_methods(_spec()["paths"], BASE_PATH))
     app.engine = engine  # type: ignore[attr-defined]
     logging.getLogger("connexion").setLevel(logging.ERROR)
