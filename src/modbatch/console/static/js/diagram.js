@@ -39,19 +39,24 @@ export async function activitiesOf(definitionId) {
 export class Diagram {
   // Fetch the drawing; a model without DI (204) gives a Diagram with no svg.
   static async load(definitionId) {
-    const text = await getText(`/process-definition/${encodeURIComponent(definitionId)}/svg`,
-                               undefined, "image/svg+xml");
+    let text;
+    try {
+      text = await getText(`/process-definition/${encodeURIComponent(definitionId)}/svg`,
+                           undefined, "image/svg+xml");
+    } catch (error) {
+      return new Diagram(null, `The diagram could not be loaded: ${error.message}`);
+    }
     if (!text) return new Diagram(null);
-    const parsed = new DOMParser().parseFromString(text, "image/svg+xml");
-    const root = parsed.documentElement;
+    const root = new DOMParser().parseFromString(text, "image/svg+xml").documentElement;
     if (root.localName !== "svg" || root.namespaceURI !== SVG_NS) {
-      throw new Error("The server's diagram is not an SVG document");
+      return new Diagram(null, "The server's diagram is not an SVG document.");
     }
     return new Diagram(document.importNode(root, true));
   }
 
-  constructor(root) {
+  constructor(root, problem = null) {
     this.svg = root;
+    this.problem = problem;
     this.shapes = new Map();
     if (!root) return;
     root.classList.add("diagram-svg");
@@ -75,8 +80,8 @@ export class Diagram {
 
   element() {
     return this.drawn ? h("div", { class: "diagram" }, this.svg)
-                      : h("p", { class: "muted diagram-missing" },
-                          "This model has no diagram (no BPMN DI); its activities are listed below.");
+                      : h("p", { class: "muted diagram-missing" }, this.problem
+                          || "This model has no diagram (no BPMN DI); its activities are listed below.");
   }
 
   isActivity(id) {
