@@ -94,16 +94,19 @@ class ItemsPanel {
   }
 }
 
-function stacktraceToggle(jobId) {
-  const output = h("pre", { class: "stacktrace", hidden: true });
+// A job's stack trace, fetched on first opening, in a full-width row under the job's row.
+function stacktraceRows(jobId) {
+  const output = h("pre", { class: "stacktrace" });
+  const traceRow = h("tr", { class: "stacktrace-row", "data-stacktrace-of": jobId, hidden: true },
+                     h("td", { colspan: 4 }, output));
   const button = h("button", { type: "button", class: "link", onclick: async () => {
-    if (output.hidden && !output.textContent) {
+    if (traceRow.hidden && !output.textContent) {
       output.textContent = await getText(`/job/${encodeURIComponent(jobId)}/stacktrace`);
     }
-    output.hidden = !output.hidden;
-    button.textContent = output.hidden ? "Show stack trace" : "Hide stack trace";
+    traceRow.hidden = !traceRow.hidden;
+    button.textContent = traceRow.hidden ? "Show stack trace" : "Hide stack trace";
   } }, "Show stack trace");
-  return h("div", {}, button, output);
+  return [h("td", { class: "stacktrace-cell" }, button), traceRow];
 }
 
 export async function batchView(view, [id], context) {
@@ -191,21 +194,18 @@ export async function batchView(view, [id], context) {
 
   function showJobs(jobs) {
     const rows = jobs.map((job) => {
-      let row = shownJobs.get(job.id);
-      const cells = [
+      let shown = shownJobs.get(job.id);
+      if (!shown) {
+        const [toggle, traceRow] = stacktraceRows(job.id);
+        shown = { row: h("tr", { "data-job-id": job.id }), toggle, traceRow };
+        shownJobs.set(job.id, shown);
+      }
+      shown.row.replaceChildren(
         h("td", { class: "mono" }, shortId(job.id)),
         h("td", { class: "num", "data-col": "retries" }, String(job.retries)),
         h("td", { class: "message" }, job.exceptionMessage || ""),
-      ];
-      if (!row) {
-        row = h("tr", { "data-job-id": job.id }, cells,
-                h("td", { class: "stacktrace-cell" }, stacktraceToggle(job.id)));
-        shownJobs.set(job.id, row);
-      } else {
-        const keep = row.querySelector(".stacktrace-cell");
-        row.replaceChildren(...cells, keep);
-      }
-      return row;
+        shown.toggle);
+      return [shown.row, shown.traceRow];
     });
     replace(jobsBox, table(["Job", "Retries", "Exception", ""], rows,
                            { empty: "No failed job.", className: "failed-jobs-table" }));

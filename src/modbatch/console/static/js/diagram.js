@@ -60,6 +60,8 @@ export class Diagram {
     this.shapes = new Map();
     if (!root) return;
     root.classList.add("diagram-svg");
+    const naturalWidth = parseFloat(root.getAttribute("width"));
+    if (naturalWidth > 0) root.style.maxWidth = `${naturalWidth}px`;  // never blown up past its size
     root.removeAttribute("height");
     root.setAttribute("width", "100%");
     root.setAttribute("preserveAspectRatio", "xMinYMin meet");
