@@ -139,3 +139,35 @@ def test_delete_can_be_cancelled(console):
     expect(page.locator("dialog#confirm")).to_be_hidden()
     expect(page.locator('[data-field="state"]')).to_have_text("failed jobs")
     assert console.rest.get(f"/batch/{batch['id']}").status_code == 200
+
+
+def test_items_are_paged(console):
+    """A completed batch's items come from the history, 50 to a page."""
+    definition_id = console.deploy()
+    instances = [console.start(business_key=f"order-{n}") for n in range(60)]
+    response = console.rest.post("/modification/executeAsync", json={
+        "processDefinitionId": definition_id, "processInstanceIds": instances,
+        "instructions": [{"type": "cancel", "activityId": "review"},
+                         {"type": "startBeforeActivity", "activityId": "approve"}]})
+    assert response.status_code == 200, response.text
+    batch_id = response.json()["id"]
+    console.wait_for(lambda: console.rest.get(f"/history/batch/{batch_id}").json()["endTime"],
+                     "the batch to complete")
+
+    console.open(f"/batches/{batch_id}")
+    page = console.page
+    rows = page.locator("table.items-table tbody tr")
+    expect(page.locator(".pager span")).to_have_text("1–50 of 60")
+    expect(rows).to_have_count(50)
+    page.get_by_role("button", name="Next ›").click()
+    expect(page.locator(".pager span")).to_have_text("51–60 of 60")
+    expect(rows).to_have_count(10)
+    expect(page.get_by_role("button", name="Next ›")).to_be_disabled()
+    shown = rows.evaluate_all("rows => rows.map(r => r.dataset.processInstanceId)")
+    page.get_by_role("button", name="‹ Previous").click()
+    expect(page.locator(".pager span")).to_have_text("1–50 of 60")
+    shown += rows.evaluate_all("rows => rows.map(r => r.dataset.processInstanceId)")
+    assert sorted(shown) == sorted(instances)
+    page.locator('button.tab[data-status="failed"]').click()
+    expect(page.locator(".items-body")).to_contain_text("No item in this state.")
+    console.screenshot("batch-items-paged")

@@ -45,11 +45,16 @@ def test_pick_on_diagram_preview_and_submit(console):
         expect(row.locator('.started [data-activity-id="approve"]')).to_have_count(1)
     console.screenshot("modify-preview")
 
-    # instance ids narrow further (and the business key would too)
+    # instance ids and the business key narrow further
     page.locator("textarea[name=processInstanceIds]").fill(f"{large[0]}\n{small}")
     page.get_by_role("button", name="Preview").click()
     expect(page.locator(".preview-count strong")).to_have_text("1")
+    expect(page.locator(".preview-count")).to_contain_text("1 instance would be modified")
     page.locator("textarea[name=processInstanceIds]").fill("")
+    page.locator("input[name=businessKey]").fill("order-100")
+    page.get_by_role("button", name="Preview").click()
+    expect(page.locator(".preview-count strong")).to_have_text("0")  # order-100 has amount 100
+    page.locator("input[name=businessKey]").fill("")
 
     page.locator("input[name=annotation]").fill("approve the large orders")
     page.locator("input[name=skipIoMappings]").check()
