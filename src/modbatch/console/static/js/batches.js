@@ -26,7 +26,8 @@ export async function batchesView(view, _params, context) {
       get("/batch/statistics", { sortBy: "startTime", sortOrder: "desc" }),
       get("/history/batch", { completed: true, sortBy: "endTime", sortOrder: "desc", maxResults: 50 }),
     ]);
-    replace(running, table(["Batch", "Type", "Progress", "Remaining", "Failed jobs", "State", "Started"],
+    replace(running, table(["Batch", "Type", "Progress", ["Remaining", "num"],
+                            ["Failed jobs", "num"], "State", "Started"],
       statistics.map((batch) => h("tr", { "data-batch-id": batch.id },
         h("td", { class: "mono" }, batchLink(batch.id, shortId(batch.id))),
         h("td", {}, batch.type),
@@ -38,7 +39,7 @@ export async function batchesView(view, _params, context) {
         h("td", { "data-col": "state" }, stateTag(batch)),
         h("td", {}, formatDate(batch.startTime)))),
       { empty: "No batch is running.", className: "batches running" }));
-    replace(completed, table(["Batch", "Type", "Jobs", "Started", "Ended"],
+    replace(completed, table(["Batch", "Type", ["Jobs", "num"], "Started", "Ended"],
       history.map((batch) => h("tr", { "data-batch-id": batch.id },
         h("td", { class: "mono" }, batchLink(batch.id, shortId(batch.id))),
         h("td", {}, batch.type), h("td", { class: "num" }, String(batch.totalJobs)),
@@ -207,7 +208,7 @@ export async function batchView(view, [id], context) {
         shown.toggle);
       return [shown.row, shown.traceRow];
     });
-    replace(jobsBox, table(["Job", "Retries", "Exception", ""], rows,
+    replace(jobsBox, table(["Job", ["Retries", "num"], "Exception", ""], rows,
                            { empty: "No failed job.", className: "failed-jobs-table" }));
   }
 

@@ -34,7 +34,8 @@ export async function definitionsView(view, _params, context) {
         h("td", {}, definition.suspended ? h("span", { class: "tag warn" }, "suspended") : "active"),
         h("td", {}, h("a", { class: "button small", href: `#/definitions/${encodeURIComponent(id)}/modify` },
                       "Modify…"))));
-    replace(body, table(["Key", "Name", "Version", "Instances", "Failed jobs", "Incidents", "State", ""],
+    replace(body, table(["Key", "Name", ["Version", "num"], ["Instances", "num"],
+                         ["Failed jobs", "num"], ["Incidents", "num"], "State", ""],
                         rows, { empty: "No process definition is deployed yet.", className: "definitions" }));
   }, 2000);
 }
@@ -77,7 +78,8 @@ export async function definitionView(view, [id], context) {
         count(s.instances, "instances"), count(s.failedJobs || 0, "failed-jobs"),
         count(incidentTotal(s.incidents), "incidents"));
     });
-    replace(activityTable, table(["Activity", "Name", "Type", "Instances", "Failed jobs", "Incidents"],
+    replace(activityTable, table(["Activity", "Name", "Type", ["Instances", "num"],
+                                  ["Failed jobs", "num"], ["Incidents", "num"]],
                                  rows, { className: "activities" }));
   }, 2000);
 }

@@ -44,7 +44,8 @@ export function shortId(id) {
 export function table(headers, rows, { empty = "Nothing to show.", className = "" } = {}) {
   if (!rows.length) return h("p", { class: "muted empty" }, empty);
   return h("table", { class: "grid " + className },
-    h("thead", {}, h("tr", {}, headers.map((title) => h("th", {}, title)))),
+    h("thead", {}, h("tr", {}, headers.map((title) =>  // ["Title", "num"]: a numeric column
+      Array.isArray(title) ? h("th", { class: title[1] }, title[0]) : h("th", {}, title)))),
     h("tbody", {}, rows));
 }
 
