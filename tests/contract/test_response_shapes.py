@@ -167,12 +167,16 @@ def session(client) -> Session:  # noqa: F811 (the imported fixture)
     call("get", "/deployment/{id}", path={"id": deployment["id"]})
     call("get", "/deployment/{id}", 404, path={"id": "unknown"})
 
+    call("get", "/version")
+    call("get", "/engine")
     key = "nestedOneTaskProcess"
     call("get", "/process-definition")
     call("get", "/process-definition/count")
     call("get", "/process-definition/{id}", path={"id": definition_id})
     call("get", "/process-definition/key/{key}", path={"key": key})
     call("get", "/process-definition/{id}/xml", path={"id": definition_id})
+    call("get", "/process-definition/{id}/svg", 204, path={"id": definition_id})
+    call("get", "/process-definition/{id}/svg", 404, path={"id": "unknown"})
     first = call("post", "/process-definition/{id}/start", path={"id": definition_id}, json={
         "businessKey": "first", "withVariablesInReturn": True,
         "variables": {"amount": {"value": 3, "type": "Integer"},
