@@ -10,6 +10,7 @@ import re
 
 import httpx
 
+
 def _operation_ids(base: str) -> set[str]:
     spec = httpx.get(f"{base}/openapi.json", timeout=30).json()
     return {operation.get("operationId") for methods in spec["paths"].values()
@@ -17,7 +18,7 @@ def _operation_ids(base: str) -> set[str]:
 
 
 def install(context, base: str) -> None:
-    """Route the missing operation of the server at ``base`` (…/engine-rest) to stand-ins."""
+    """Route the missing operation of the server at ``base`` (…/engine-rest) to a stand-in."""
     operations = _operation_ids(base)
     if "dryRunModification" not in operations:
         def dry_run(route):
