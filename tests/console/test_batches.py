@@ -171,3 +171,10 @@ def test_items_are_paged(console):
     page.locator('button.tab[data-status="failed"]').click()
     expect(page.locator(".items-body")).to_contain_text("No item in this state.")
     console.screenshot("batch-items-paged")
+
+
+def test_unknown_batch_says_so(console):
+    """A batch id that is neither running nor in the history gets a plain answer."""
+    console.open("/batches/no-such-batch")
+    expect(console.page.locator("h1")).to_have_text("No such batch")
+    expect(console.page.locator("main")).to_contain_text("no-such-batch")

@@ -17,6 +17,7 @@ class RouteContext {
   constructor() {
     this.timers = [];
     this.active = true;
+    this.failing = false;
   }
 
   // Run fn now and then every `ms` after each run finishes, while the route is shown.
@@ -25,7 +26,10 @@ class RouteContext {
       if (!this.active) return;
       try {
         await fn();
+        if (this.failing) notice(null);  // the server answers again: drop the poll's error
+        this.failing = false;
       } catch (error) {
+        this.failing = true;
         if (this.active) notice(error.message);
       }
       if (this.active) this.timers.push(setTimeout(run, ms));

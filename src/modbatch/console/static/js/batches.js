@@ -214,12 +214,19 @@ export async function batchView(view, [id], context) {
 
   async function refresh() {
     const [statistics] = await get("/batch/statistics", { batchId: id });
+    let jobs, incidents;
     if (statistics) {
+      try {
+        [jobs, incidents] = await Promise.all([
+          failedJobs(statistics),
+          get("/incident", { jobDefinitionIdIn: definitionIds(statistics).join(",") }),
+          items.refresh()]);
+      } catch (error) {
+        if (error.status !== 404) throw error;  // completed meanwhile: show it from the history
+      }
+    }
+    if (jobs) {
       current = statistics;
-      const [jobs, incidents] = await Promise.all([
-        failedJobs(statistics),
-        get("/incident", { jobDefinitionIdIn: definitionIds(statistics).join(",") }),
-        items.refresh()]);
       replace(header, runtimeHeader(statistics));
       showJobs(jobs);
       replace(incidentsBox, table(["Incident", "Type", "Message", "Created"],
@@ -231,7 +238,16 @@ export async function batchView(view, [id], context) {
       return;
     }
     // no longer running: completed (or deleted without cascade); the history keeps it
-    historic = await get(`/history/batch/${encodeURIComponent(id)}`);
+    try {
+      historic = await get(`/history/batch/${encodeURIComponent(id)}`);
+    } catch (error) {
+      if (error.status !== 404) throw error;
+      context.stop();
+      replace(view, h("h1", {}, "No such batch"),
+              h("p", {}, `Neither a running nor a historic batch has the id ${id}. `,
+                h("a", { href: "#/batches" }, "All batches")));
+      return;
+    }
     items.historic = true;
     await items.refresh();
     replace(header, historicHeader(historic));
