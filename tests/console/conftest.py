@@ -39,8 +39,9 @@ def browser():
 class Console:
     """A browser page on the console plus the REST calls a test needs to set the scene."""
 
-    def __init__(self, page, base: str, test_name: str):
+    def __init__(self, page, base: str, test_name: str, database: str):
         self.page = page
+        self.database = database
         self.base = base
         self.origin = base.removesuffix("/engine-rest")
         self.rest = httpx.Client(base_url=base, timeout=30)
@@ -50,8 +51,9 @@ class Console:
         self.page.goto(f"{self.origin}/console/#{route}")
 
     def screenshot(self, name: str) -> Path:
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        path = SCREENSHOTS / f"{self.test_name}--{name}.png"
+        folder = SCREENSHOTS / self.database  # scripts/test runs the suite on both databases
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"{self.test_name}--{name}.png"
         self.page.screenshot(path=str(path), full_page=True)
         return path
 
@@ -90,7 +92,7 @@ class Console:
 
 
 @pytest.fixture
-def console(browser, server, request):
+def console(browser, server, database_url, request):
     """A fresh browser context on the served console; fails the test if the page reaches for
     anything outside the server or throws a JavaScript error."""
     origin = server.removesuffix("/engine-rest")
@@ -110,7 +112,7 @@ def console(browser, server, request):
     page = context.new_page()
     page.on("pageerror", lambda error: errors.append(str(error)))
     name = re.sub(r"[^A-Za-z0-9_.-]+", "_", request.node.name)
-    yield Console(page, server, name)
+    yield Console(page, server, name, database_url.split(":", 1)[0].split("+", 1)[0])
     context.close()
     assert outside == [], "the console fetched something from outside the server"
     assert errors == [], "the console threw JavaScript errors"

@@ -178,3 +178,4 @@ def test_unknown_batch_says_so(console):
     console.open("/batches/no-such-batch")
     expect(console.page.locator("h1")).to_have_text("No such batch")
     expect(console.page.locator("main")).to_contain_text("no-such-batch")
+    console.screenshot("batch-unknown")
