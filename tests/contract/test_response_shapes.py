@@ -215,6 +215,10 @@ def session(client) -> Session:  # noqa: F811 (the imported fixture)
          json={"instructions": [{"type": "startBeforeActivity", "activityId": "outerTask"}]})
     single = call("post", "/process-instance/{id}/modification-async", path={"id": instances[3]},
                   json={"instructions": [{"type": "cancel", "activityId": "outerTask"}]})
+    call("post", "/modification/executeAsync/dry-run", params={"sampleSize": 2}, json={
+        "processDefinitionId": definition_id, "processInstanceIds": ["unknown"],
+        "processInstanceQuery": {"processDefinitionKey": key}, "instructions": move})
+    call("post", "/modification/executeAsync/dry-run", 400, json={"processDefinitionId": definition_id})
     good = call("post", "/modification/executeAsync", json={
         "processDefinitionId": definition_id,
         "processInstanceQuery": {"processDefinitionKey": key}, "instructions": move})
