@@ -13,7 +13,6 @@ import pytest
 from playwright.sync_api import expect, sync_playwright
 
 from tests.conftest import ROOT
-from tests.console import stubs
 from tests.console.models import ORDER, ORDER_KEY
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -108,7 +107,6 @@ def console(browser, server, database_url, request):
             route.abort()
 
     context.route("**/*", only_the_server)
-    stubs.install(context, server)  # routes added later are asked first
     page = context.new_page()
     page.on("pageerror", lambda error: errors.append(str(error)))
     name = re.sub(r"[^A-Za-z0-9_.-]+", "_", request.node.name)

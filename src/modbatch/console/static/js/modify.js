@@ -121,7 +121,8 @@ export async function modifyView(view, [id], context) {
       showPreview(result);
     } catch (error) {
       previewBox.dataset.state = "error";
-      replace(previewBox, h("p", { class: "error-text" }, error.message));
+      replace(previewBox, h("p", { class: "error-text" },
+        error.status === 400 ? "executeAsync would refuse this request: " : "", error.message));
     }
   } }, "Preview");
   const showPreview = ({ instanceCount, processInstanceIds, sample }) => {
