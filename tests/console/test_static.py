@@ -3,7 +3,13 @@ takes seconds on a loaded machine)."""
 
 from __future__ import annotations
 
+import fnmatch
+import re
+import tomllib
+
 import httpx
+
+from tests.conftest import ROOT
 
 FILES = {
     "/console/": "text/html; charset=utf-8",
@@ -35,3 +41,16 @@ def test_console_files_and_nothing_else(server):
         response = httpx.get(origin + path)
         assert (path, response.status_code) == (path, 404)
         assert response.headers["content-type"].startswith("text/plain")
+
+
+def test_every_console_file_is_package_data():
+    """A `pip install .` ships every console file: each one matches a package-data pattern."""
+    package = ROOT / "src" / "modbatch"
+    patterns = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))[
+        "tool"]["setuptools"]["package-data"]["modbatch"]
+    files = [p.relative_to(package).as_posix()
+             for p in (package / "console" / "static").rglob("*") if p.is_file()]
+    assert files
+    # setuptools' globs: `*` stays within one folder
+    globs = [re.compile(fnmatch.translate(p).replace(".*", "[^/]*")) for p in patterns]
+    assert [f for f in files if not any(g.fullmatch(f) for g in globs)] == []
