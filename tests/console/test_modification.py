@@ -19,7 +19,7 @@ def test_pick_on_diagram_preview_and_submit(console):
     expect(page.locator('.badge-instances[data-activity-id="review"] text')).to_have_text("3")
     page.locator('g.mb-shape[data-element-id="review"]').click()
     page.get_by_label("a target: start before it").check()
-    page.locator('g.mb-shape[data-element-id="approve"]').click()
+    page.get_by_role("button", name="Approve order (approve)").press("Enter")  # by keyboard
     instructions = page.locator("li.instruction")
     expect(instructions).to_have_count(2)
     expect(instructions.nth(0)).to_have_attribute("data-type", "cancel")

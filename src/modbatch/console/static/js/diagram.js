@@ -145,8 +145,16 @@ export class Diagram {
     for (const [id, shape] of this.shapes) {
       if (!this.isActivity(id)) continue;
       shape.g.classList.add("pickable");
+      shape.g.setAttribute("tabindex", "0");  // keyboard users pick with Enter or Space
+      shape.g.setAttribute("role", "button");
+      shape.g.setAttribute("aria-label", `${shape.g.querySelector("title")?.textContent || id} (${id})`);
       shape.g.addEventListener("click", (event) => {
         event.stopPropagation();
+        onPick(id);
+      });
+      shape.g.addEventListener("keydown", (event) => {
+        if (event.key !== "Enter" && event.key !== " ") return;
+        event.preventDefault();
         onPick(id);
       });
     }
