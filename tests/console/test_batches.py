@@ -3,6 +3,7 @@ with stack traces, incidents, and suspend, resume, retry and delete."""
 
 from __future__ import annotations
 
+import pytest
 from playwright.sync_api import expect
 
 
@@ -179,3 +180,46 @@ def test_unknown_batch_says_so(console):
     expect(console.page.locator("h1")).to_have_text("No such batch")
     expect(console.page.locator("main")).to_contain_text("no-such-batch")
     console.screenshot("batch-unknown")
+
+
+@pytest.fixture
+def stepped_console(monkeypatch, request):
+    """The console on a server without job executor that puts one instance in each execution
+    job: the test executes the batch's jobs one by one over REST."""
+    monkeypatch.setenv("MODBATCH_JOB_EXECUTOR", "false")
+    monkeypatch.setenv("MODBATCH_INVOCATIONS_PER_BATCH_JOB", "1")
+    return request.getfixturevalue("console")  # the server starts after the settings are set
+
+
+def test_batch_list_follows_progress_live(stepped_console):
+    """Each execution job done moves the progress bar of the open list, without a reload, until
+    the batch moves to the completed list."""
+    console = stepped_console
+    definition_id = console.deploy()
+    instances = [console.start(business_key=f"order-{n}") for n in range(3)]
+    response = console.rest.post("/modification/executeAsync", json={
+        "processDefinitionId": definition_id, "processInstanceIds": instances,
+        "instructions": [{"type": "startBeforeActivity", "activityId": "approve"}]})
+    assert response.status_code == 200, response.text
+    batch = response.json()
+    console.open("/batches")
+    page = console.page
+    row = page.locator(f'table.running tr[data-batch-id="{batch["id"]}"]')
+    expect(row.locator(".progress-label")).to_have_text("0 / 3 jobs (0%)")
+    expect(row.locator('[data-col="state"]')).to_have_text("running")
+
+    def execute(definition_id):
+        jobs = console.rest.get("/job", params={"jobDefinitionId": definition_id}).json()
+        assert console.rest.post(f"/job/{jobs[0]['id']}/execute").status_code == 204
+        return jobs
+
+    execute(batch["seedJobDefinitionId"])
+    for done in (1, 2, 3):
+        execute(batch["batchJobDefinitionId"])
+        expect(row.locator(".progress-label")).to_have_text(f"{done} / 3 jobs ({100 * done // 3}%)")
+        expect(row.locator('[data-col="remaining"]')).to_have_text(str(3 - done))
+        if done == 2:
+            console.screenshot("batches-progress")
+    execute(batch["monitorJobDefinitionId"])
+    expect(row).to_have_count(0)
+    expect(page.locator(f'table.completed tr[data-batch-id="{batch["id"]}"]')).to_have_count(1)
