@@ -60,10 +60,16 @@ class ItemsPanel {
     this.filters = h("div", { class: "tabs", role: "tablist" },
       [["", "All"], ["pending", "Pending"], ["modified", "Modified"], ["failed", "Failed"]].map(
         ([status, text]) => h("button", { type: "button", class: "tab", "data-status": status,
-                                          onclick: () => { this.status = status; this.first = 0; this.refresh(); } },
-          text)));
+                                          onclick: () => this.show(status, 0) }, text)));
     this.element = h("section", { class: "card items" }, h("h2", {}, "Instances (items)"),
                      this.filters, this.body);
+  }
+
+  // Switch to a state filter or a page (on a click: errors go to the notice bar).
+  show(status, first) {
+    this.status = status;
+    this.first = first;
+    this.refresh().catch((error) => notice(error.message));
   }
 
   async refresh() {
@@ -86,12 +92,12 @@ class ItemsPanel {
         { empty: "No item in this state.", className: "items-table" }),
       h("div", { class: "pager" },
         h("button", { type: "button", class: "button small", disabled: this.first === 0,
-                      onclick: () => { this.first = Math.max(0, this.first - ITEMS_PAGE); this.refresh(); } },
+                      onclick: () => this.show(this.status, Math.max(0, this.first - ITEMS_PAGE)) },
           "‹ Previous"),
         h("span", { class: "muted", "data-count": String(count) },
           count ? ` ${this.first + 1}–${last} of ${count} ` : " 0 items "),
         h("button", { type: "button", class: "button small", disabled: last >= count,
-                      onclick: () => { this.first += ITEMS_PAGE; this.refresh(); } }, "Next ›")));
+                      onclick: () => this.show(this.status, this.first + ITEMS_PAGE) }, "Next ›")));
   }
 }
 
@@ -102,7 +108,12 @@ function stacktraceRows(jobId) {
                      h("td", { colspan: 4 }, output));
   const button = h("button", { type: "button", class: "link", onclick: async () => {
     if (traceRow.hidden && !output.textContent) {
-      output.textContent = await getText(`/job/${encodeURIComponent(jobId)}/stacktrace`);
+      try {
+        output.textContent = await getText(`/job/${encodeURIComponent(jobId)}/stacktrace`);
+      } catch (error) {  // the job ran again and succeeded meanwhile, for one
+        notice(error.message);
+        return;
+      }
     }
     traceRow.hidden = !traceRow.hidden;
     button.textContent = traceRow.hidden ? "Show stack trace" : "Hide stack trace";
@@ -116,7 +127,6 @@ export async function batchView(view, [id], context) {
   const jobsBox = h("div", {});
   const incidentsBox = h("div", {});
   const shownJobs = new Map(); // job id -> its row, kept across polls so open stack traces stay open
-  let historic = null;
 
   const act = async (work) => {
     try {
@@ -238,6 +248,7 @@ export async function batchView(view, [id], context) {
       return;
     }
     // no longer running: completed (or deleted without cascade); the history keeps it
+    let historic;
     try {
       historic = await get(`/history/batch/${encodeURIComponent(id)}`);
     } catch (error) {
