@@ -119,14 +119,15 @@ def test_links_name_existing_operations_and_parameters(spec: dict[str, Any]) -> 
 
 
 def test_handler_checked_rules_exist(spec: dict[str, Any]) -> None:
-    """``x-modbatch-checked-by-handler`` marks an enum or a pattern (modbatch.api.validation)."""
+    """``x-modbatch-checked-by-handler`` marks an enum, a pattern, required properties, a minimum
+    or a minItems (modbatch.api.validation)."""
     marked = []
 
     def walk(node: Any, where: str) -> None:
         if isinstance(node, dict):
             if node.get("x-modbatch-checked-by-handler"):
                 marked.append(where)
-                assert "enum" in node or "pattern" in node, where
+                assert {"enum", "pattern", "required", "minimum", "minItems"} & set(node), where
             for key, value in node.items():
                 walk(value, f"{where}/{key}")
         elif isinstance(node, list):

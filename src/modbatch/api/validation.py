@@ -1,9 +1,10 @@
 """Request validation from the spec, except the rules the handlers check for Camunda's messages.
 
-A schema in openapi.yaml that carries ``x-modbatch-checked-by-handler: true`` keeps its ``enum``
-and ``pattern`` as the contract, but Connexion does not enforce them: the handler does, because
-Camunda answers those with its own messages (``Cannot set query parameter 'sortBy' to value
-'x'``, ``Invalid variable comparator specified: notLike``, ``Unsupported value type 'Color'``).
+A schema in openapi.yaml that carries ``x-modbatch-checked-by-handler: true`` keeps its ``enum``,
+``pattern``, ``required``, ``minimum`` and ``minItems`` as the contract, but Connexion does not
+enforce them: the handler does, because Camunda answers those with its own messages (``Cannot set
+query parameter 'sortBy' to value 'x'``, ``Invalid variable comparator specified: notLike``,
+``Unsupported value type 'Color'``, ``workerId is null``, ``lockTime is not greater than 0``).
 Types, bounds and every unmarked rule stay Connexion's. The contract tests fuzz both sides of
 each marked rule, so the handler and the spec cannot drift apart.
 """
@@ -25,7 +26,7 @@ from jsonschema import Draft4Validator
 from jsonschema.validators import extend
 
 MARKER = "x-modbatch-checked-by-handler"
-HANDLER_RULES = ("enum", "pattern")
+HANDLER_RULES = ("enum", "pattern", "required", "minimum", "minItems")
 
 
 def _unmarked(schema: Any) -> Any:
