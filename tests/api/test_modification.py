@@ -50,8 +50,10 @@ def validation_cases(pd: str):
     unknown = "unknownDefinition:1:x"
     return [
         ({}, "processDefinitionId is null"),
+        # openapi.yaml declares processDefinitionId a required string: an explicit null fails the
+        # schema before Camunda's check
         ({"processDefinitionId": None, "instructions": [{"type": "cancel"}],
-          "processInstanceIds": [None]}, "processDefinitionId is null"),
+          "processInstanceIds": [None]}, "None is not of type 'string' - 'processDefinitionId'"),
         ({"processDefinitionId": unknown, "instructions": [{"type": "cancel"}]},
          "For instruction type 'cancel': 'activityId' must be set"),
         ({"processDefinitionId": unknown, "instructions": [{"type": "startBeforeActivity"}]},

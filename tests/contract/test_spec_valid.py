@@ -119,15 +119,20 @@ def test_links_name_existing_operations_and_parameters(spec: dict[str, Any]) -> 
 
 
 def test_handler_checked_rules_exist(spec: dict[str, Any]) -> None:
-    """``x-modbatch-checked-by-handler`` marks an enum, a pattern, required properties, a minimum
-    or a minItems (modbatch.api.validation)."""
+    """``x-modbatch-checked-by-handler: true`` marks an enum, a pattern, required properties, a
+    minimum, a minItems or a `not`; a list names the rules it marks (modbatch.api.validation)."""
     marked = []
 
     def walk(node: Any, where: str) -> None:
         if isinstance(node, dict):
-            if node.get("x-modbatch-checked-by-handler"):
+            marker = node.get("x-modbatch-checked-by-handler")
+            if marker:
                 marked.append(where)
-                assert {"enum", "pattern", "required", "minimum", "minItems"} & set(node), where
+                rules = {"enum", "pattern", "required", "minimum", "minItems", "not"}
+                if isinstance(marker, list):
+                    assert set(marker) <= rules | {"maximum"}, where
+                    rules = set(marker)
+                assert rules & set(node), where
             for key, value in node.items():
                 walk(value, f"{where}/{key}")
         elif isinstance(node, list):
