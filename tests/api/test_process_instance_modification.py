@@ -188,12 +188,14 @@ def test_ancestor_activity_instance_picks_the_parent_scope(api, client, nested):
 
 
 def test_ambiguous_parent_scope_needs_an_ancestor(api, client, nested):
-    """Two sub-process instances and no ancestor: 500; naming one of them as ancestor works."""
+    """Two sub-process instances and no ancestor: 400 (Camunda: 500); naming one of them as
+    ancestor works."""
     modify(client, nested["id"], {"instructions": [{
         "type": "startBeforeActivity", "activityId": "subProcess"}]})
     response = modify(client, nested["id"], {
         "instructions": [{"type": "startBeforeActivity", "activityId": "innerTask"}]})
-    assert response.status_code == 500
+    assert response.status_code == 400
+    assert response.headers["content-type"] == "application/json"
     assert response.json() == error(
         "ProcessEngineException",
         "Ancestor activity execution is ambiguous for activity Activity(subProcess)", 0)

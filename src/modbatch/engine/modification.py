@@ -280,10 +280,10 @@ def _start(runtime: Runtime, instruction: Instruction) -> None:
         outgoing = model.activities[source].outgoing
         if not outgoing:
             raise ProcessEngineError(f"Cannot start after activity {source}; activity has no "
-                                     "outgoing sequence flow to take")
+                                     "outgoing sequence flow to take", status=400)
         if len(outgoing) > 1:
             raise ProcessEngineError(f"Cannot start after activity {source}; activity has more "
-                                     "than one outgoing sequence flow")
+                                     "than one outgoing sequence flow", status=400)
         target = outgoing[0]
         flow_scope = model.activities[model.flows[target].target_id].scope_id
         element = target  # Camunda names the outgoing flow in its messages
@@ -332,7 +332,8 @@ def _parent_scope_instance(runtime: Runtime, instruction: Instruction, flow_scop
             if len(existing) > 1:
                 # Camunda names the target's flow scope here, not the ambiguous ancestor
                 raise ProcessEngineError(
-                    f"Ancestor activity execution is ambiguous for activity Activity({flow_scope})")
+                    f"Ancestor activity execution is ambiguous for activity Activity({flow_scope})",
+                    status=400)
             if existing:
                 parent = existing[0].id
                 break
