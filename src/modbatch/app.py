@@ -19,6 +19,7 @@ from connexion.options import SwaggerUIOptions
 import yaml
 from starlette.responses import Response
 
+from modbatch import console
 from modbatch.api import errors, observability
 from modbatch.api.resolver import OperationResolver
 from modbatch.api.validation import VALIDATORS
@@ -74,6 +75,7 @@ def create_app(settings: Settings | None = None) -> connexion.AsyncApp:
     )
     app.add_url_rule(f"{BASE_PATH}/openapi.json", "openapi", _spec_json)
     observability.install(app)  # /health, /metrics, the access log (outside the spec)
+    console.install(app)
     errors.install(app, allow=errors.allowed_methods(_spec()["paths"], BASE_PATH))
     app.engine = engine  # type: ignore[attr-defined]
     logging.getLogger("connexion").setLevel(logging.ERROR)

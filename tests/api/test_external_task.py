@@ -167,21 +167,23 @@ def test_fetch_honours_max_tasks_topics_priority_and_filters(client, parallel):
 
 
 @pytest.mark.parametrize("body, status, type_, message", [
-    ({"maxTasks": 1, "topics": []}, 500, "NullValueException", "workerId is null"),
-    ({"workerId": "w", "maxTasks": -1}, 500, "ProcessEngineException",
+    ({"maxTasks": 1, "topics": []}, 400, "NullValueException", "workerId is null"),
+    ({"workerId": "w", "maxTasks": -1}, 400, "ProcessEngineException",
      "maxResults is not greater than or equal to 0"),
-    ({"workerId": "w", "maxTasks": 1, "topics": [{"lockDuration": 5}]}, 500,
+    ({"workerId": "w", "maxTasks": 1, "topics": [{"lockDuration": 5}]}, 400,
      "NullValueException", "topicName is null"),
-    ({"workerId": "w", "maxTasks": 1, "topics": [{"topicName": "t"}]}, 500,
+    ({"workerId": "w", "maxTasks": 1, "topics": [{"topicName": "t"}]}, 400,
      "ProcessEngineException", "lockTime is not greater than 0"),
     ({"workerId": "w", "maxTasks": 1, "asyncResponseTimeout": 1_800_001}, 400,
      "InvalidRequestException", "The asynchronous response timeout cannot be set to a value "
      "greater than 1800000 milliseconds"),
 ])
 def test_fetch_rejects_what_camunda_rejects(client, body, status, type_, message):
-    """Invalid fetch requests answer Camunda's statuses, types and messages."""
+    """Invalid fetch requests answer 400 with Camunda's types and messages (the engine's
+    exceptions are Camunda's 500s)."""
     response = post(client, "/external-task/fetchAndLock", body)
-    assert_error(response, status, type_, message, None if status == 400 else 0)
+    assert_error(response, status, type_, message,
+                 None if type_ == "InvalidRequestException" else 0)
 
 
 def test_long_polling_waits_for_the_timeout_when_nothing_comes(client, api):
@@ -256,13 +258,13 @@ def test_get_unknown_task_is_404(client):
 
 
 def test_commands_without_worker_id_are_engine_errors(client, scopes):
-    """workerId missing: the engine's NullValueException, a 500."""
+    """workerId missing: the engine's NullValueException, a 400 (Camunda answers 500)."""
     [locked] = fetch(client)
     for command in ("complete", "failure", "bpmnError"):
         response = post(client, f"/external-task/{locked['id']}/{command}", {"errorCode": "E"})
-        assert_error(response, 500, "NullValueException", "workerId is null")
+        assert_error(response, 400, "NullValueException", "workerId is null")
     response = post(client, f"/external-task/{locked['id']}/bpmnError", {"workerId": "w1"})
-    assert_error(response, 500, "NullValueException", "errorCode is null")
+    assert_error(response, 400, "NullValueException", "errorCode is null")
 
 
 def test_suspended_task_cannot_be_completed(client, scopes):
@@ -359,13 +361,14 @@ def test_set_retries_of_many_tasks(client, parallel):
 
 
 def test_error_details_of_unknown_task_and_of_a_task_without_failure(client, scopes):
-    """No details yet: 204 without body; unknown task: the engine's NullValueException 500."""
+    """No details yet: 204 without body; unknown task: the engine's NullValueException, a 404
+    (Camunda answers 500)."""
     [task] = tasks_of(client)
     response = client.get(f"{ROOT}/external-task/{task['id']}/errorDetails")
     assert response.status_code == 204
     assert response.content == b""
     response = client.get(f"{ROOT}/external-task/nope/errorDetails")
-    assert_error(response, 500, "NullValueException",
+    assert_error(response, 404, "NullValueException",
                  "No external task found with id nope: externalTask is null")
 
 

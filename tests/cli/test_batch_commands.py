@@ -228,7 +228,7 @@ def test_delete_cascade_removes_the_history_too(cli, rest, review):
 
 
 def test_a_refused_request_is_one_line_with_camundas_type(cli):
-    """The server's 400 comes out as `modbatch: <type>: <message>` and exit status 1."""
+    """The server's refusal (a 404 here) comes out as `modbatch: <type>: <message>`, exit status 1."""
     result = cli("batch", "delete", "no-such-batch")
     assert result.returncode == 1
     assert one_line(result) == ("modbatch: InvalidRequestException: Unable to delete batch with "

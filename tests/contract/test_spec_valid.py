@@ -144,14 +144,20 @@ def test_variable_type_pattern_takes_what_the_server_converts(spec: dict[str, An
 
 
 def test_handler_checked_rules_exist(spec: dict[str, Any]) -> None:
-    """``x-modbatch-checked-by-handler`` marks an enum or a pattern (modbatch.api.validation)."""
+    """``x-modbatch-checked-by-handler: true`` marks an enum, a pattern, required properties, a
+    minimum, a minItems or a `not`; a list names the rules it marks (modbatch.api.validation)."""
     marked = []
 
     def walk(node: Any, where: str) -> None:
         if isinstance(node, dict):
-            if node.get("x-modbatch-checked-by-handler"):
+            marker = node.get("x-modbatch-checked-by-handler")
+            if marker:
                 marked.append(where)
-                assert "enum" in node or "pattern" in node, where
+                rules = {"enum", "pattern", "required", "minimum", "minItems", "not"}
+                if isinstance(marker, list):
+                    assert set(marker) <= rules | {"maximum"}, where
+                    rules = set(marker)
+                assert rules & set(node), where
             for key, value in node.items():
                 walk(value, f"{where}/{key}")
         elif isinstance(node, list):

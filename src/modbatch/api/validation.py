@@ -1,10 +1,12 @@
 """Request validation from the spec, except the rules the handlers check for Camunda's messages.
 
-A schema in openapi.yaml that carries ``x-modbatch-checked-by-handler: true`` keeps its ``enum``
-and ``pattern`` as the contract, but Connexion does not enforce them: the handler does, because
-Camunda answers those with its own messages (``Cannot set query parameter 'sortBy' to value
-'x'``, ``Invalid variable comparator specified: notLike``, ``Unsupported value type 'Color'``).
-Types, bounds and every unmarked rule stay Connexion's. The contract tests fuzz both sides of
+A schema in openapi.yaml that carries ``x-modbatch-checked-by-handler: true`` keeps its ``enum``,
+``pattern``, ``required``, ``minimum``, ``minItems`` and ``not`` as the contract (a list instead
+of ``true`` names the rules, e.g. ``[maximum]``), but Connexion does not enforce them: the handler
+does, because Camunda answers those with its own messages (``Cannot set query parameter 'sortBy'
+to value 'x'``, ``Invalid variable comparator specified: notLike``, ``Unsupported value type
+'Color'``, ``workerId is null``, ``lockTime is not greater than 0``). Types, unmarked bounds and
+every unmarked rule stay Connexion's. The contract tests fuzz both sides of
 each marked rule, so the handler and the spec cannot drift apart.
 """
 
@@ -25,13 +27,24 @@ from jsonschema import Draft4Validator
 from jsonschema.validators import extend
 
 MARKER = "x-modbatch-checked-by-handler"
-HANDLER_RULES = ("enum", "pattern")
+# what `true` marks; a list of rule names marks exactly those (e.g. `[maximum]`)
+HANDLER_RULES = ("enum", "pattern", "required", "minimum", "minItems", "not")
+MARKABLE_RULES = (*HANDLER_RULES, "maximum")
+
+
+def _handled(schema: Any) -> tuple[str, ...]:
+    """The rules a schema leaves to its handler."""
+    marker = schema.get(MARKER) if isinstance(schema, dict) else None
+    if isinstance(marker, list):
+        return tuple(marker)
+    return HANDLER_RULES if marker else ()
 
 
 def _unmarked(schema: Any) -> Any:
-    if not isinstance(schema, dict) or not schema.get(MARKER):
+    handled = _handled(schema)
+    if not handled:
         return schema
-    return {k: v for k, v in schema.items() if k not in HANDLER_RULES}
+    return {k: v for k, v in schema.items() if k not in handled}
 
 
 NUL_MESSAGE = "{} must not contain NUL characters (\\u0000)"
@@ -61,18 +74,18 @@ class HandlerCheckedParameters(ParameterValidator):
         super().validate(scope)
 
 
-def _skip_marked(rule: Callable[..., Iterator[Any]]) -> Callable[..., Iterator[Any]]:
+def _skip_marked(name: str, rule: Callable[..., Iterator[Any]]) -> Callable[..., Iterator[Any]]:
     def check(validator, value, instance, schema) -> Iterator[Any]:
-        if isinstance(schema, dict) and schema.get(MARKER):
+        if name in _handled(schema):
             return
         yield from rule(validator, value, instance, schema)
 
     return check
 
 
-# jsonschema keyword validators for request bodies: marked enums and patterns are skipped
-HANDLER_CHECKED_BODY_RULES = {rule: _skip_marked(Draft4RequestValidator.VALIDATORS[rule])
-                              for rule in HANDLER_RULES}
+# jsonschema keyword validators for request bodies: marked rules are skipped
+HANDLER_CHECKED_BODY_RULES = {rule: _skip_marked(rule, Draft4RequestValidator.VALIDATORS[rule])
+                              for rule in MARKABLE_RULES}
 
 
 def _items(validator, items, instance, schema):

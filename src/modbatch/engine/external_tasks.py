@@ -29,10 +29,11 @@ INCIDENT_TYPE = "failedExternalTask"
 MAX_ERROR_MESSAGE_LENGTH = 666  # ExternalTaskEntity.MAX_EXCEPTION_MESSAGE_LENGTH
 
 
-def _null(name: str, message: str | None = None) -> ProcessEngineError:
-    """EnsureUtil.ensureNotNull's NullValueException (a 500 in Camunda's REST API)."""
+def _null(name: str, message: str | None = None, *, status: int = 400) -> ProcessEngineError:
+    """EnsureUtil.ensureNotNull's NullValueException: a 500 in Camunda's REST API, a 400 (missing
+    input) or 404 (missing task) here (README)."""
     text = f"{message}: {name} is null" if message else f"{name} is null"
-    return ProcessEngineError(text, type="NullValueException")
+    return ProcessEngineError(text, type="NullValueException", status=status)
 
 
 # ---------------------------------------------------------------------------- queries
@@ -149,14 +150,14 @@ def validate(request: FetchRequest) -> None:
     if request.worker_id is None:
         raise _null("workerId")
     if request.max_tasks < 0:
-        raise ProcessEngineError("maxResults is not greater than or equal to 0")
+        raise ProcessEngineError("maxResults is not greater than or equal to 0", status=400)
     for topic in request.topics:
         if topic.topic_name is None:
             raise _null("topicName")
         if topic.lock_duration is None:
             raise _null("lockTime")
         if topic.lock_duration <= 0:
-            raise ProcessEngineError("lockTime is not greater than 0")
+            raise ProcessEngineError("lockTime is not greater than 0", status=400)
 
 
 def _process_variable_matches(name: str, value: Any):
@@ -364,9 +365,9 @@ def handle_failure(session: Session, task_id: str, *, worker_id: str | None,
     if worker_id is None:
         raise _null("workerId")
     if retries < 0:
-        raise ProcessEngineError("retries is not greater than or equal to 0")
+        raise ProcessEngineError("retries is not greater than or equal to 0", status=400)
     if retry_timeout < 0:
-        raise ProcessEngineError("retryDuration is not greater than or equal to 0")
+        raise ProcessEngineError("retryDuration is not greater than or equal to 0", status=400)
     task = _held_by(session, task_id, worker_id, lambda w: (
         f"Failure of External Task {task_id} cannot be reported by worker '{w}"))
     _ensure_active(task)
@@ -520,5 +521,5 @@ def error_details(session: Session, task_id: str) -> str | None:
     """GetExternalTaskErrorDetailsCmd (its unknown-id failure is a NullValueException)."""
     task = session.get(ExternalTask, task_id)
     if task is None:
-        raise _null("externalTask", f"No external task found with id {task_id}")
+        raise _null("externalTask", f"No external task found with id {task_id}", status=404)
     return task.error_details
