@@ -16,7 +16,7 @@ from modbatch import logs
 from modbatch.client import commands as operator
 from modbatch.client.commands import flag, parse_positive
 from modbatch.settings import (Settings, SettingError, parse_database_url, parse_host,
-                               parse_port)
+                               parse_port, shown_database_url)
 from modbatch.store.schema import SchemaOutOfDate
 
 
@@ -95,7 +95,7 @@ def main(argv: list[str] | None = None) -> None:
             executor = "with" if settings.job_executor else "without"
             print(f"modbatch: REST API on http://{settings.host}:{settings.port}/engine-rest "
                   f"(Swagger UI at /engine-rest/ui/), {executor} job executor, "
-                  f"database {settings.database_url}", flush=True)
+                  f"database {shown_database_url(settings.database_url)}", flush=True)
             uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning",
                         log_config=None, access_log=False)  # logs.configure's, AccessLog
         elif args.command == "db":
@@ -120,7 +120,7 @@ def main(argv: list[str] | None = None) -> None:
             engine.job_executor.start()
             logs.serve_metrics(settings)
             print(f"modbatch worker {engine.job_executor.owner}: executing jobs from "
-                  f"{settings.database_url}", flush=True)
+                  f"{shown_database_url(settings.database_url)}", flush=True)
             stop.wait()
             engine.close()
         else:

@@ -85,6 +85,13 @@ def parse_database_url(text: str) -> str:
     return text.strip()
 
 
+def shown_database_url(text: str) -> str:
+    """The URL as start-up lines print it: a password never reaches a terminal or a log."""
+    from sqlalchemy.engine import make_url
+
+    return make_url(text).render_as_string(hide_password=True)
+
+
 def parse_server_url(text: str) -> str:
     """The base URL of a modbatch (or Camunda) REST API, e.g. http://host:8080/engine-rest."""
     from urllib.parse import urlsplit

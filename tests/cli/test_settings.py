@@ -151,3 +151,12 @@ def test_a_port_out_of_range_is_refused_in_settings_too():
     with pytest.raises(SettingError) as refused:
         Settings(port=70000)
     assert str(refused.value) == "MODBATCH_PORT must be a port number from 1 to 65535, not 70000"
+
+
+def test_start_up_lines_never_show_a_database_password():
+    """serve, worker and demo print the database they use with the password masked."""
+    from modbatch.settings import shown_database_url
+
+    shown = shown_database_url("postgresql+psycopg://modbatch:topsecret@db:5432/modbatch")
+    assert shown == "postgresql+psycopg://modbatch:***@db:5432/modbatch"
+    assert shown_database_url("sqlite:///modbatch.db") == "sqlite:///modbatch.db"

@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from modbatch.engine import batches, instances, modification, repository
 from modbatch.engine.process_engine import ProcessEngine, install
 from modbatch.engine.variables import TypedValue
-from modbatch.settings import Settings
+from modbatch.settings import Settings, shown_database_url
 from modbatch.store.tables import BatchItem
 
 MODEL = Path(__file__).with_name("review.bpmn")
@@ -65,7 +65,7 @@ def _run(settings: Settings, count: int) -> dict[str, float]:
 
 def _run_on(engine: ProcessEngine, settings: Settings, count: int) -> dict[str, float]:
     install(engine)
-    print(f"modbatch demo: {count:,} instances on {engine.settings.database_url}", flush=True)
+    print(f"modbatch demo: {count:,} instances on {shown_database_url(engine.settings.database_url)}", flush=True)
     with engine.transaction() as session:
         [definition] = repository.deploy(
             session, name="modbatch-demo", source="modbatch demo", tenant_id=None,
