@@ -21,6 +21,8 @@ def sortings(filters: Mapping[str, Any]) -> list[tuple[str, str]]:
     sort_by, sort_order = filters.get("sortBy"), filters.get("sortOrder")
     if sort_by is not None:
         result.append((sort_by, "asc" if sort_order is None else sort_order))
+    elif sort_order is not None and sort_order not in ("asc", "desc"):
+        raise InvalidRequest(f"Cannot set query parameter 'sortOrder' to value '{sort_order}'")
     for item in filters.get("sorting") or []:
         if not isinstance(item, Mapping):
             continue
