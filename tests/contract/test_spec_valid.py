@@ -119,14 +119,22 @@ def test_links_name_existing_operations_and_parameters(spec: dict[str, Any]) -> 
 
 
 def test_handler_checked_rules_exist(spec: dict[str, Any]) -> None:
-    """``x-modbatch-checked-by-handler`` marks an enum or a pattern (modbatch.api.validation)."""
+    """``x-modbatch-checked-by-handler`` marks an enum or a pattern, or names rules the schema
+    has (modbatch.api.validation)."""
     marked = []
 
     def walk(node: Any, where: str) -> None:
         if isinstance(node, dict):
-            if node.get("x-modbatch-checked-by-handler"):
+            marker = node.get("x-modbatch-checked-by-handler")
+            if marker is True:
                 marked.append(where)
                 assert "enum" in node or "pattern" in node, where
+            elif marker is not None:
+                marked.append(where)
+                assert isinstance(marker, list) and marker, where
+                for rule in marker:
+                    assert rule in node or (rule == "null" and not node.get("nullable")), \
+                        (where, rule)
             for key, value in node.items():
                 walk(value, f"{where}/{key}")
         elif isinstance(node, list):

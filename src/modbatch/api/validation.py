@@ -6,6 +6,10 @@ Camunda answers those with its own messages (``Cannot set query parameter 'sortB
 'x'``, ``Invalid variable comparator specified: notLike``, ``Unsupported value type 'Color'``).
 Types, bounds and every unmarked rule stay Connexion's. The contract tests fuzz both sides of
 each marked rule, so the handler and the spec cannot drift apart.
+
+``true`` marks the ``enum`` and the ``pattern``; a list names the rules the handler checks, among
+``enum``, ``pattern``, ``required``, ``minimum``, ``maximum``, ``not`` and ``null`` (a null value
+the schema does not allow: the handler answers it, e.g. Camunda's `workerId is null`).
 """
 
 from __future__ import annotations
@@ -26,13 +30,22 @@ from jsonschema import Draft4Validator
 from jsonschema.validators import extend
 
 MARKER = "x-modbatch-checked-by-handler"
-HANDLER_RULES = ("enum", "pattern")
+HANDLER_RULES = ("enum", "pattern", "required", "minimum", "maximum", "not")
+
+
+def handler_rules(schema: Any) -> tuple[str, ...]:
+    """The rules of ``schema`` its handler checks (see the module docstring)."""
+    marker = schema.get(MARKER) if isinstance(schema, dict) else None
+    if marker is True:
+        return ("enum", "pattern")
+    return tuple(marker) if isinstance(marker, list) else ()
 
 
 def _unmarked(schema: Any) -> Any:
-    if not isinstance(schema, dict) or not schema.get(MARKER):
+    rules = handler_rules(schema)
+    if not rules:
         return schema
-    return {k: v for k, v in schema.items() if k not in HANDLER_RULES}
+    return {k: v for k, v in schema.items() if k not in rules}
 
 
 NUL_MESSAGE = "{} must not contain NUL characters (\\u0000)"
@@ -97,18 +110,20 @@ class HandlerCheckedParameters(ParameterValidator):
         super().validate(scope)
 
 
-def _skip_marked(rule: Callable[..., Iterator[Any]]) -> Callable[..., Iterator[Any]]:
+def _skip_marked(name: str, rule: Callable[..., Iterator[Any]]) -> Callable[..., Iterator[Any]]:
     def check(validator, value, instance, schema) -> Iterator[Any]:
-        if isinstance(schema, dict) and schema.get(MARKER):
+        if name in handler_rules(schema):
+            return
+        if name == "type" and instance is None and "null" in handler_rules(schema):
             return
         yield from rule(validator, value, instance, schema)
 
     return check
 
 
-# jsonschema keyword validators for request bodies: marked enums and patterns are skipped
-HANDLER_CHECKED_BODY_RULES = {rule: _skip_marked(Draft4RequestValidator.VALIDATORS[rule])
-                              for rule in HANDLER_RULES}
+# jsonschema keyword validators for request bodies: the rules a schema marks are skipped
+HANDLER_CHECKED_BODY_RULES = {rule: _skip_marked(rule, Draft4RequestValidator.VALIDATORS[rule])
+                              for rule in (*HANDLER_RULES, "type")}
 
 
 def _items(validator, items, instance, schema):

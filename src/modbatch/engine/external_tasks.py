@@ -29,10 +29,16 @@ INCIDENT_TYPE = "failedExternalTask"
 MAX_ERROR_MESSAGE_LENGTH = 666  # ExternalTaskEntity.MAX_EXCEPTION_MESSAGE_LENGTH
 
 
-def _null(name: str, message: str | None = None) -> ProcessEngineError:
+def _null(name: str, message: str | None = None, *, status: int = 500) -> ProcessEngineError:
     """EnsureUtil.ensureNotNull's NullValueException (a 500 in Camunda's REST API)."""
     text = f"{message}: {name} is null" if message else f"{name} is null"
-    return ProcessEngineError(text, type="NullValueException")
+    return ProcessEngineError(text, type="NullValueException", status=status)
+
+
+# A request property the spec requires (workerId, topicName, errorCode, a lock duration) or
+# bounds (maxTasks, retries, retryTimeout): Camunda answers its engine's 500, modbatch 400 with
+# the same type and message, as the spec states the rule (README, "Rules the spec states")
+REQUEST = 400
 
 
 # ---------------------------------------------------------------------------- queries
@@ -147,16 +153,16 @@ class LockedTask:
 def validate(request: FetchRequest) -> None:
     """FetchExternalTasksCmd.validateInput, in Camunda's order and words."""
     if request.worker_id is None:
-        raise _null("workerId")
+        raise _null("workerId", status=REQUEST)
     if request.max_tasks < 0:
-        raise ProcessEngineError("maxResults is not greater than or equal to 0")
+        raise ProcessEngineError("maxResults is not greater than or equal to 0", status=REQUEST)
     for topic in request.topics:
         if topic.topic_name is None:
-            raise _null("topicName")
+            raise _null("topicName", status=REQUEST)
         if topic.lock_duration is None:
-            raise _null("lockTime")
+            raise _null("lockTime", status=REQUEST)
         if topic.lock_duration <= 0:
-            raise ProcessEngineError("lockTime is not greater than 0")
+            raise ProcessEngineError("lockTime is not greater than 0", status=REQUEST)
 
 
 def _process_variable_matches(name: str, value: Any):
@@ -312,7 +318,7 @@ def _held_by(session: Session, task_id: str, worker_id: str | None,
     ``'. It is locked by worker '<holder>'.`` to it (so the extend-lock message quotes twice).
     """
     if worker_id is None:
-        raise _null("workerId")
+        raise _null("workerId", status=REQUEST)
     task = _find(session, task_id)
     if task.worker_id != worker_id:
         holder = "null" if task.worker_id is None else task.worker_id  # Java's string of null
@@ -342,9 +348,9 @@ def handle_bpmn_error(session: Session, task_id: str, *, worker_id: str | None,
                       variables: dict[str, TypedValue]) -> None:
     """HandleExternalTaskBpmnErrorCmd: throw the error at the task's activity."""
     if worker_id is None:
-        raise _null("workerId")
+        raise _null("workerId", status=REQUEST)
     if error_code is None:
-        raise _null("errorCode")
+        raise _null("errorCode", status=REQUEST)
     task = _held_by(session, task_id, worker_id, lambda w: (
         f"Bpmn error of External Task {task_id} cannot be reported by worker '{w}"))
     _ensure_active(task)
@@ -362,11 +368,11 @@ def handle_failure(session: Session, task_id: str, *, worker_id: str | None,
     The worker keeps the (new) lock until then; at 0 retries a failedExternalTask incident opens.
     """
     if worker_id is None:
-        raise _null("workerId")
+        raise _null("workerId", status=REQUEST)
     if retries < 0:
-        raise ProcessEngineError("retries is not greater than or equal to 0")
+        raise ProcessEngineError("retries is not greater than or equal to 0", status=REQUEST)
     if retry_timeout < 0:
-        raise ProcessEngineError("retryDuration is not greater than or equal to 0")
+        raise ProcessEngineError("retryDuration is not greater than or equal to 0", status=REQUEST)
     task = _held_by(session, task_id, worker_id, lambda w: (
         f"Failure of External Task {task_id} cannot be reported by worker '{w}"))
     _ensure_active(task)
@@ -400,7 +406,7 @@ def _set_variables(session: Session, task: ExternalTask, variables: dict[str, Ty
 def lock(session: Session, task_id: str, *, worker_id: str | None, lock_duration: int) -> None:
     """LockExternalTaskCmd: lock one task by id, unless another worker holds a valid lock."""
     if worker_id is None:
-        raise _null("workerId")
+        raise _null("workerId", status=REQUEST)
     if lock_duration <= 0:
         raise BadUserRequest("lockDuration is not greater than 0")
     task = _find(session, task_id)

@@ -258,8 +258,10 @@ def set_retries(session: Session, job_id: str, retries: Any, due_date: Any = ...
     if not isinstance(retries, int) or isinstance(retries, bool):
         raise InvalidRequest("retries must be an integer", status=400)
     if retries < 0:  # checked by Camunda's command constructor, before the job is looked up
+        # Camunda's 500; a 400 here, as the spec states `minimum: 0` (README, "Rules the spec
+        # states")
         raise InvalidRequest(f"ENGINE-13054 The number of job retries must be a non-negative "
-                             f"Integer, but '{retries}' has been provided.", status=500)
+                             f"Integer, but '{retries}' has been provided.", status=400)
     job = session.get(Job, job_id)
     if job is None:
         raise InvalidRequest(f"ENGINE-13053 No job found with id '{job_id}'.'", status=500)
