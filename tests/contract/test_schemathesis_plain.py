@@ -64,9 +64,11 @@ def _failures(report: Path) -> list[tuple[str, str]]:
     for case in ET.parse(report).iter("testcase"):
         for outcome in case:
             if outcome.tag in ("failure", "error"):
-                text = (outcome.get("message") or "") + "\n" + (outcome.text or "")
-                for block in re.split(r"\n(?=\d+\. Test Case ID)", text.strip()):
-                    found.append((case.get("name", ""), block))
+                # the text holds every failure of the operation, each from "<n>. Test Case ID"
+                text = (outcome.text or outcome.get("message") or "").strip()
+                blocks = [block for block in re.split(r"\n(?=\d+\. Test Case ID)", text)
+                          if "Test Case ID" in block] or [text]  # an error: the whole text
+                found += [(case.get("name", ""), block) for block in blocks]
     return found
 
 
