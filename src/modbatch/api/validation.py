@@ -8,8 +8,9 @@ Types, bounds and every unmarked rule stay Connexion's. The contract tests fuzz 
 each marked rule, so the handler and the spec cannot drift apart.
 
 ``true`` marks the ``enum`` and the ``pattern``; a list names the rules the handler checks, among
-``enum``, ``pattern``, ``required``, ``minimum``, ``maximum``, ``not`` and ``null`` (a null value
-the schema does not allow: the handler answers it, e.g. Camunda's `workerId is null`).
+``enum``, ``pattern``, ``required``, ``minimum``, ``maximum``, ``minItems``, ``not`` and ``null``
+(a null value the schema does not allow: the handler answers it, e.g. Camunda's `workerId is
+null`).
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from jsonschema import Draft4Validator
 from jsonschema.validators import extend
 
 MARKER = "x-modbatch-checked-by-handler"
-HANDLER_RULES = ("enum", "pattern", "required", "minimum", "maximum", "not")
+HANDLER_RULES = ("enum", "pattern", "required", "minimum", "maximum", "minItems", "not")
 
 
 def handler_rules(schema: Any) -> tuple[str, ...]:
