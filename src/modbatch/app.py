@@ -6,10 +6,15 @@ import functools
 import json
 import logging
 import sys
+import warnings
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-import connexion
+# Connexion imports Starlette's test client at import time, whose httpx deprecation notice would
+# greet every `modbatch serve`; the server never uses the test client
+warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
+
+import connexion  # noqa: E402
 from connexion.options import SwaggerUIOptions
 import yaml
 from starlette.responses import Response

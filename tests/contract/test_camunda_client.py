@@ -49,6 +49,8 @@ DELIBERATE: dict[str, str] = {
     "GET /batch/{id}/items/count: not in Camunda's spec": EXTENSION,
     "GET /history/batch/{id}/items: not in Camunda's spec": EXTENSION,
     "GET /history/batch/{id}/items/count: not in Camunda's spec": EXTENSION,
+    "POST /modification/executeAsync/dry-run: not in Camunda's spec": EXTENSION,
+    "GET /process-definition/{id}/svg: not in Camunda's spec": EXTENSION,
     "DELETE /job/{id}: not in Camunda's spec": LATER_CAMUNDA,
     # parameters and properties only here
     "GET /job ?batchId: not in Camunda's spec": EXTENSION,

@@ -167,12 +167,16 @@ def session(client) -> Session:  # noqa: F811 (the imported fixture)
     call("get", "/deployment/{id}", path={"id": deployment["id"]})
     call("get", "/deployment/{id}", 404, path={"id": "unknown"})
 
+    call("get", "/version")
+    call("get", "/engine")
     key = "nestedOneTaskProcess"
     call("get", "/process-definition")
     call("get", "/process-definition/count")
     call("get", "/process-definition/{id}", path={"id": definition_id})
     call("get", "/process-definition/key/{key}", path={"key": key})
     call("get", "/process-definition/{id}/xml", path={"id": definition_id})
+    call("get", "/process-definition/{id}/svg", 204, path={"id": definition_id})
+    call("get", "/process-definition/{id}/svg", 404, path={"id": "unknown"})
     first = call("post", "/process-definition/{id}/start", path={"id": definition_id}, json={
         "businessKey": "first", "withVariablesInReturn": True,
         "variables": {"amount": {"value": 3, "type": "Integer"},
@@ -211,6 +215,10 @@ def session(client) -> Session:  # noqa: F811 (the imported fixture)
          json={"instructions": [{"type": "startBeforeActivity", "activityId": "outerTask"}]})
     single = call("post", "/process-instance/{id}/modification-async", path={"id": instances[3]},
                   json={"instructions": [{"type": "cancel", "activityId": "outerTask"}]})
+    call("post", "/modification/executeAsync/dry-run", params={"sampleSize": 2}, json={
+        "processDefinitionId": definition_id, "processInstanceIds": ["unknown"],
+        "processInstanceQuery": {"processDefinitionKey": key}, "instructions": move})
+    call("post", "/modification/executeAsync/dry-run", 400, json={"processDefinitionId": definition_id})
     good = call("post", "/modification/executeAsync", json={
         "processDefinitionId": definition_id,
         "processInstanceQuery": {"processDefinitionKey": key}, "instructions": move})

@@ -261,3 +261,21 @@ class Database:
     def dispose(self) -> None:
         self.engine.dispose()
         self.read_engine.dispose()
+
+
+@contextmanager
+def refusing_writes(session: Session) -> Iterator[None]:
+    """The database itself refuses any write in the session's transaction while the block runs:
+    PostgreSQL's ``SET TRANSACTION READ ONLY`` (for the whole transaction, so call this before
+    its first query), SQLite's ``query_only`` pragma (a setting of the pooled connection, so it
+    is switched off again on the way out)."""
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        connection.exec_driver_sql("SET TRANSACTION READ ONLY")
+        yield
+        return
+    connection.exec_driver_sql("PRAGMA query_only = ON")
+    try:
+        yield
+    finally:
+        connection.exec_driver_sql("PRAGMA query_only = OFF")
