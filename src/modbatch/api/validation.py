@@ -73,10 +73,14 @@ def nul_where_used(instance: Any, schema: Any) -> bool:
     """Whether a NUL sits where the server reads it: a string the schema declares (each
     declares `pattern: '^[^\\u0000]*$'`) or leaves free-form, or a key of a map (a variable name,
     which OpenAPI 3.0 cannot constrain). An undeclared property, name and value, is ignored by
-    the server as by Camunda, so a NUL in it is accepted (README, "Rules the spec states")."""
+    the server as by Camunda, and what a schema marks ``x-modbatch-stored-as-json`` (a variable's
+    object value, its valueInfo) is kept as JSON text where NUL stays escaped, so a NUL inside
+    them is accepted (README, "Rules the spec states")."""
     if isinstance(instance, str):
         return "\x00" in instance
     schema = schema if isinstance(schema, dict) else {}
+    if schema.get("x-modbatch-stored-as-json"):  # kept as JSON text, where NUL stays escaped
+        return False
     if isinstance(instance, list):
         return any(nul_where_used(item, schema.get("items")) for item in instance)
     if not isinstance(instance, dict):
