@@ -1,16 +1,29 @@
-"""openapi.yaml makes a working client: openapi-python-client generates one without a warning,
-and that client drives the executeAsync flow against a real `modbatch serve`.
+"""openapi.yaml makes a working client: openapi-python-client, with its default settings (no
+configuration file, no option beyond the spec's path), generates one without a warning, and that
+client drives the executeAsync flow against a real `modbatch serve`.
 
 The generator and the generated package live in their own venv (`.cache/sdk/venv`), built from
-the package index on first use; the client is regenerated from the current spec on every run.
+the package index on first use; the client is regenerated from the current spec on every run,
+with the command the README shows, run as a newcomer runs it: in a directory of their own, the
+venv's `bin` on PATH (so the default post hooks find `ruff`). The package is named after the
+spec's title: `modbatch_client`, in the project directory `modbatch-client`.
 """
 
 from __future__ import annotations
 
+import os
 import shutil
 
 from tests.conftest import model_path
-from tests.contract.venvs import CACHE, ROOT, cached_venv, python_of, run, run_script
+from tests.contract.venvs import (
+    CACHE,
+    ROOT,
+    cached_venv,
+    python_of,
+    readme_commands,
+    run,
+    run_script,
+)
 
 GENERATOR = [
     "openapi-python-client==0.29.1",
@@ -25,16 +38,6 @@ GENERATOR = [
     "poetry-core==2.2.1",
 ]
 
-# No post hooks: formatting the output with ruff adds time and says nothing about the spec.
-# Enums as Literal types: Camunda's value types come in both cases (`String`, `string`), which
-# would give an Enum class two members of one name.
-CONFIG = """\
-project_name_override: modbatch-client
-package_name_override: modbatch_client
-literal_enums: true
-post_hooks: []
-"""
-
 INSTANCES = 50
 
 
@@ -43,17 +46,20 @@ def test_generated_client_runs_the_execute_async_flow(server):
     batch statistics to completion and read every activity-instance tree through the client."""
     venv = cached_venv("sdk", GENERATOR)
     work = CACHE / "sdk"
-    config = work / "config.yaml"
-    config.write_text(CONFIG)
-    output = work / "client"
+    output = work / "modbatch-client"  # the generator's own choice, from the spec's title
     shutil.rmtree(output, ignore_errors=True)
-    generated = run([venv / "bin" / "openapi-python-client", "generate",
-                     "--path", ROOT / "openapi.yaml", "--output-path", output, "--overwrite",
-                     "--config", config],
-                    timeout=180, what="openapi-python-client generate", cwd=work)
+    # the README's commands: the pinned generator, and the generate line run in the repository
+    assert ["pip", "install", GENERATOR[0]] in readme_commands("Generate a client", "pip")
+    [command] = readme_commands("Generate a client", "openapi-python-client")
+    assert command == ["openapi-python-client", "generate", "--path", "openapi.yaml"], command
+    environment = {**os.environ, "PATH": f"{venv / 'bin'}{os.pathsep}{os.environ['PATH']}"}
+    generated = run([*command[:-1], ROOT / "openapi.yaml"],
+                    timeout=180, what="openapi-python-client generate", cwd=work,
+                    env=environment)
     problems = [line for line in generated.splitlines()
                 if line.strip() and not line.startswith("Generating ")]
     assert not problems, "openapi-python-client reports on openapi.yaml:\n" + generated
+    assert (output / "modbatch_client" / "__init__.py").is_file(), sorted(work.iterdir())
     run([python_of(venv), "-m", "pip", "install", "--disable-pip-version-check", "--no-input",
          "--no-deps", "--no-build-isolation", "--force-reinstall", output],
         timeout=180, what="installing the generated client")

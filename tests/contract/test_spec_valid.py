@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from datetime import datetime
 from pathlib import Path
@@ -13,6 +14,7 @@ import yaml
 from openapi_spec_validator import validate
 
 from modbatch.api import render
+from modbatch.engine import variables
 from modbatch.engine.instances import TreeNode
 from modbatch.errors import InvalidRequest, ProcessEngineError
 from modbatch.store import tables
@@ -99,7 +101,8 @@ def test_every_request_body_has_an_example(spec: dict[str, Any]) -> None:
 
 
 def test_links_name_existing_operations_and_parameters(spec: dict[str, Any]) -> None:
-    """Every link targets an operationId of the spec and sets parameters that operation has."""
+    """Every link targets an operationId of the spec and sets parameters (and a body) that
+    operation has; a body that is not a runtime expression is in `x-modbatch-link-body`."""
     by_id = {op["operationId"]: (path, op) for path, _, op in _operations(spec)}
     problems = []
     for path, method, operation in _operations(spec):
@@ -113,9 +116,31 @@ def test_links_name_existing_operations_and_parameters(spec: dict[str, Any]) -> 
                 names = {p["name"] for p in _parameters(spec, target_path, target)}
                 problems += [f"{where}: {link['operationId']} has no parameter {p}"
                              for p in link.get("parameters", {}) if p.split(".")[-1] not in names]
-                if "requestBody" in link and "requestBody" not in target:
+                if "x-modbatch-link-body" in link and "requestBody" not in target:
                     problems.append(f"{where}: {link['operationId']} takes no body")
+                if not isinstance(link.get("requestBody", ""), str):
+                    # openapi-generator's parser refuses it ("is not of type `string`")
+                    problems.append(f"{where}: a requestBody that is not a runtime expression "
+                                    f"goes in x-modbatch-link-body")
     assert not problems, "\n".join(problems)
+
+
+def test_variable_type_pattern_takes_what_the_server_converts(spec: dict[str, Any]) -> None:
+    """A typed variable's `type` pattern (not an enum: `String` and `string` would be one member
+    name twice in generated clients) matches exactly the type names the server converts."""
+    schemas = spec["components"]["schemas"]
+    [pattern] = {schemas[name]["properties"]["type"]["pattern"]
+                 for name in ("VariableValueInputDto", "TriggerVariableValueDto")}
+    names = [case(name[:1]) + name[1:] for name in variables.TYPES
+             for case in (str.upper, str.lower)]
+    names += ["STRING", "json ", "Object", "Bytes", "", "stRing"]
+    for name in names:
+        try:
+            variables.from_dto("v", {"type": name, "value": None})
+            converts = True
+        except InvalidRequest:
+            converts = False
+        assert bool(re.search(pattern, name)) == converts, name
 
 
 def test_handler_checked_rules_exist(spec: dict[str, Any]) -> None:

@@ -9,6 +9,8 @@ reused while its stamp matches; building it needs the package index, and a build
 from __future__ import annotations
 
 import os
+import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -79,3 +81,21 @@ def run_script(venv: Path, script: str, *arguments: str | Path, timeout: float) 
                    if key not in ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV")}
     return run([python_of(venv), SCRIPTS / script, *arguments], timeout=timeout,
                what=f"{script} in {venv}", env=environment)
+
+
+def readme_commands(section: str, program: str) -> list[list[str]]:
+    """The command lines of README.md's `## <section>` shell blocks that run `program` (each
+    split as the shell would, comments dropped), so that a test runs what the README shows."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    start = readme.index(f"\n## {section}\n")
+    end = readme.find("\n## ", start + 1)
+    found = []
+    for block in re.findall(r"```sh\n(.*?)```", readme[start:end if end > 0 else None], re.S):
+        for line in block.splitlines():
+            for command in re.split(r"\s*&&\s*", line):
+                words = shlex.split(command, comments=True)
+                if words and words[0] == program:
+                    found.append(words)
+    if not found:
+        pytest.fail(f"README.md, section {section!r}, shows no `{program}` command", pytrace=False)
+    return found

@@ -29,10 +29,13 @@ from modbatch_client.models import (
     ModificationDto,
     MultiFormDeploymentDto,
     MultipleProcessInstanceModificationInstructionDto,
+    MultipleProcessInstanceModificationInstructionDtoType,
     ProcessInstanceDto,
     ProcessInstanceQueryDto,
     ProcessInstanceWithVariablesDto,
     StartProcessInstanceDto,
+    StartProcessInstanceDtoVariablesType0,
+    VariableValueInputDto,
 )
 from modbatch_client.types import File
 
@@ -42,6 +45,14 @@ KEY = "nestedOneTaskProcess"
 def check(condition: bool, message: str) -> None:
     if not condition:
         raise SystemExit(f"FAILED: {message}")
+
+
+def variables(number: int) -> StartProcessInstanceDtoVariablesType0:
+    """Typed variables, with Camunda's type names in either case (a plain `str` in the client)."""
+    typed = StartProcessInstanceDtoVariablesType0()
+    typed["number"] = VariableValueInputDto(value=number, type_="Integer")
+    typed["label"] = VariableValueInputDto(value=f"n{number}", type_="string")
+    return typed
 
 
 def main(base_url: str, bpmn: Path, instances: int) -> None:
@@ -57,17 +68,20 @@ def main(base_url: str, bpmn: Path, instances: int) -> None:
 
     for number in range(instances):
         started = start_process_instance_by_key.sync(
-            KEY, client=client, body=StartProcessInstanceDto(business_key=f"sdk-{number}"))
+            KEY, client=client, body=StartProcessInstanceDto(
+                business_key=f"sdk-{number}", variables=variables(number)))
         check(isinstance(started, ProcessInstanceWithVariablesDto), f"start: {started!r}")
 
     batch = execute_modification_async.sync(client=client, body=ModificationDto(
         process_definition_id=definition_id,
         process_instance_query=ProcessInstanceQueryDto(process_definition_key=KEY),
         instructions=[
-            MultipleProcessInstanceModificationInstructionDto(type_="cancel",
-                                                              activity_id="innerTask"),
-            MultipleProcessInstanceModificationInstructionDto(type_="startBeforeActivity",
-                                                              activity_id="outerTask"),
+            MultipleProcessInstanceModificationInstructionDto(
+                type_=MultipleProcessInstanceModificationInstructionDtoType.CANCEL,
+                activity_id="innerTask"),
+            MultipleProcessInstanceModificationInstructionDto(
+                type_=MultipleProcessInstanceModificationInstructionDtoType.STARTBEFOREACTIVITY,
+                activity_id="outerTask"),
         ]))
     check(isinstance(batch, BatchDto), f"executeModificationAsync: {batch!r}")
     check(batch.type_ == "instance-modification", f"batch type {batch.type_}")
