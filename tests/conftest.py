@@ -94,10 +94,16 @@ def free_port() -> int:
 
 
 @pytest.fixture
-def server(tmp_path, database_url):
+def server_env() -> dict[str, str]:
+    """Extra environment of the `server` process; a test module overrides it to change settings."""
+    return {}
+
+
+@pytest.fixture
+def server(tmp_path, database_url, server_env):
     """Start `modbatch serve` (job executor included) and yield its base URL."""
     port = free_port()
-    env = {**os.environ, "MODBATCH_JOB_IDLE_WAIT_MS": "50"}
+    env = {**os.environ, "MODBATCH_JOB_IDLE_WAIT_MS": "50", **server_env}
     log = tmp_path / "served.log"  # a file, not a pipe: a full pipe would stall the server
     with log.open("wb") as output:
         process = subprocess.Popen(

@@ -6,18 +6,138 @@ import os
 from dataclasses import dataclass, field, replace
 
 
-def _int(name: str, default: int) -> int:
+class SettingError(ValueError):
+    """A setting or flag that cannot be used; the message names it and says what it accepts."""
+
+
+DEFAULT_URL = "http://127.0.0.1:8080/engine-rest"
+BOOLEAN_WORDS = {"true": True, "false": False}
+
+
+def parse_integer(text: str) -> int:
+    """A decimal integer; ValueError says what was given."""
+    try:
+        return int(text.strip(), 10)
+    except ValueError:
+        raise ValueError(f"must be an integer, not {text!r}") from None
+
+
+def parse_port(text: str) -> int:
+    port = parse_integer(text)
+    if not 1 <= port <= 65535:
+        raise ValueError(f"must be a port number from 1 to 65535, not {port}")
+    return port
+
+
+def parse_host(text: str) -> str:
+    """An address or a name this machine can resolve, to listen on."""
+    import socket
+
+    host = text.strip()
+    try:
+        socket.getaddrinfo(host, None)
+    except (OSError, UnicodeError):
+        raise ValueError(f"must be an IP address or a host name that resolves, not "
+                         f"{text!r}") from None
+    return host
+
+
+def parse_boolean(text: str) -> bool:
+    """Only the words true and false (any case): ``no`` or ``off`` are refused, not guessed."""
+    value = BOOLEAN_WORDS.get(text.strip().lower())
+    if value is None:
+        raise ValueError(f"must be true or false, not {text!r}")
+    return value
+
+
+def parse_database_url(text: str) -> str:
+    """A SQLAlchemy URL of SQLite or PostgreSQL whose driver is installed."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+
+    hint = "sqlite:///FILE or postgresql+psycopg://USER:PASSWORD@HOST:PORT/DB"
+    try:
+        url = make_url(text.strip())
+    except (ArgumentError, ValueError):
+        raise ValueError(f"is not a database URL: {text!r} (expected {hint})") from None
+    if url.get_backend_name() not in ("sqlite", "postgresql"):
+        raise ValueError(f"names database {url.get_backend_name()!r}; modbatch runs on SQLite "
+                         f"and PostgreSQL ({hint})")
+    try:
+        url.get_dialect().import_dbapi()
+    except NoSuchModuleError:
+        raise ValueError(f"names driver {url.get_driver_name()!r}, which SQLAlchemy does not "
+                         f"know ({hint})") from None
+    except ImportError:
+        if url.get_backend_name() == "postgresql" and url.get_driver_name() == "psycopg":
+            raise ValueError("needs the PostgreSQL driver psycopg 3, which is not installed: "
+                             "pip install '.[postgres]' (the postgres extra)") from None
+        raise ValueError(f"names driver {url.get_driver_name()!r}, which is not installed; use "
+                         "postgresql+psycopg:// after pip install '.[postgres]'") from None
+    if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:") \
+            and not url.database.startswith("file:"):
+        from pathlib import Path
+
+        folder = Path(url.database).expanduser().absolute().parent
+        if not folder.is_dir():
+            raise ValueError(f"names a SQLite file in {str(folder)!r}, a folder that does not "
+                             "exist")
+    return text.strip()
+
+
+def parse_server_url(text: str) -> str:
+    """The base URL of a modbatch (or Camunda) REST API, e.g. http://host:8080/engine-rest."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(text.strip())
+    try:
+        parts.port
+    except ValueError:
+        raise ValueError(f"has a bad port: {text!r}") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"must be an http:// or https:// URL such as {DEFAULT_URL}, "
+                         f"not {text!r}")
+    return text.strip().rstrip("/")
+
+
+def _env(name: str, default, parse):
+    """The variable parsed, or the default when unset or empty; SettingError names it."""
     raw = os.environ.get(name)
-    return int(raw) if raw not in (None, "") else default
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        return parse(raw)
+    except ValueError as exc:
+        raise SettingError(f"{name} {exc}") from None
+
+
+def _int(name: str, default: int) -> int:
+    return _env(name, default, parse_integer)
+
+
+def _bool(name: str, default: bool) -> bool:
+    return _env(name, default, parse_boolean)
+
+
+def server_url() -> str:
+    """Where the operator commands (``modbatch batch``, ``modbatch modify``) find the server."""
+    return _env("MODBATCH_URL", DEFAULT_URL, parse_server_url)
 
 
 def _per_type(raw: str | None) -> dict[str, int]:
     """``instance-modification=100,instance-migration=10`` → dict; lets one batch type differ."""
     result: dict[str, int] = {}
     for item in (raw or "").split(","):
-        if "=" in item:
-            key, value = item.split("=", 1)
-            result[key.strip()] = int(value)
+        if not item.strip():
+            continue
+        key, equals, value = item.partition("=")
+        try:
+            if not equals or not key.strip():
+                raise ValueError
+            result[key.strip()] = parse_integer(value)
+        except ValueError:
+            raise SettingError(f"MODBATCH_INVOCATIONS_PER_BATCH_JOB_BY_TYPE needs TYPE=NUMBER "
+                               f"pairs separated by commas, not {item.strip()!r}") from None
     return result
 
 
@@ -51,24 +171,29 @@ class Settings:
         for name in ("batch_jobs_per_seed", "invocations_per_batch_job", "job_acquisition_size",
                      "job_lock_time_ms", "max_resource_bytes", "db_pool_size"):
             if getattr(self, name) < 1:
-                raise ValueError(f"MODBATCH_{name.upper()} must be at least 1")
+                raise SettingError(f"MODBATCH_{name.upper()} must be at least 1")
         for name in ("default_retries", "batch_poll_time", "job_idle_wait_ms", "db_max_overflow",
                      "db_statement_timeout_ms", "db_lock_timeout_ms",
                      "db_idle_in_transaction_timeout_ms"):
             if getattr(self, name) < 0:
-                raise ValueError(f"MODBATCH_{name.upper()} must not be negative")
+                raise SettingError(f"MODBATCH_{name.upper()} must not be negative")
         if any(v < 1 for v in self.invocations_per_batch_job_by_type.values()):
-            raise ValueError("MODBATCH_INVOCATIONS_PER_BATCH_JOB_BY_TYPE values must be at least 1")
+            raise SettingError(
+                "MODBATCH_INVOCATIONS_PER_BATCH_JOB_BY_TYPE values must be at least 1")
         if self.history_level not in ("none", "activity", "audit", "full"):
-            raise ValueError("MODBATCH_HISTORY_LEVEL must be one of none, activity, audit, full")
+            raise SettingError("MODBATCH_HISTORY_LEVEL must be one of none, activity, audit, "
+                               "full")
+        if not 1 <= self.port <= 65535:
+            raise SettingError(f"MODBATCH_PORT must be a port number from 1 to 65535, "
+                               f"not {self.port}")
 
     @classmethod
     def from_env(cls, **overrides: object) -> "Settings":
         env = os.environ
         settings = cls(
-            database_url=env.get("MODBATCH_DATABASE_URL", cls.database_url),
-            host=env.get("MODBATCH_HOST", cls.host),
-            port=_int("MODBATCH_PORT", cls.port),
+            database_url=_env("MODBATCH_DATABASE_URL", cls.database_url, parse_database_url),
+            host=_env("MODBATCH_HOST", cls.host, parse_host),
+            port=_env("MODBATCH_PORT", cls.port, parse_port),
             max_resource_bytes=_int("MODBATCH_MAX_RESOURCE_BYTES", cls.max_resource_bytes),
             batch_jobs_per_seed=_int("MODBATCH_BATCH_JOBS_PER_SEED", cls.batch_jobs_per_seed),
             invocations_per_batch_job=_int(
@@ -78,7 +203,7 @@ class Settings:
             batch_poll_time=_int("MODBATCH_BATCH_POLL_TIME", cls.batch_poll_time),
             default_retries=_int("MODBATCH_DEFAULT_RETRIES", cls.default_retries),
             job_lock_time_ms=_int("MODBATCH_JOB_LOCK_TIME_MS", cls.job_lock_time_ms),
-            job_executor=env.get("MODBATCH_JOB_EXECUTOR", "true").lower() != "false",
+            job_executor=_bool("MODBATCH_JOB_EXECUTOR", cls.job_executor),
             job_acquisition_size=_int("MODBATCH_JOB_ACQUISITION_SIZE", cls.job_acquisition_size),
             job_idle_wait_ms=_int("MODBATCH_JOB_IDLE_WAIT_MS", cls.job_idle_wait_ms),
             history_level=env.get("MODBATCH_HISTORY_LEVEL", cls.history_level).strip().lower(),

@@ -183,10 +183,12 @@ def test_delete_keeps_modifications_already_applied(api, client, app, definition
     assert client.get(f"{ROOT}/incident").json() == []
 
 
-def test_delete_unknown_batch_is_400(client):
-    """Camunda reports an unknown batch on delete as 400 with code 0 (an engine cause)."""
+def test_delete_unknown_batch_is_404(client):
+    """Camunda's message and code 0 (an engine cause) for an unknown batch on delete, as a 404
+    (Camunda answers 400)."""
     response = client.delete(f"{ROOT}/batch/nope")
-    assert response.status_code == 400
+    assert response.status_code == 404
+    assert response.headers["content-type"] == "application/json"
     assert response.json() == error("InvalidRequestException",
                                     "Unable to delete batch with id 'nope'", 0)
 
@@ -230,10 +232,12 @@ def test_activation_resumes_the_batch(api, client, app, definitions):
 
 @pytest.mark.parametrize("body, verb", [({"suspended": True}, "suspend"),
                                         ({"suspended": False}, "activate"), ({}, "activate")])
-def test_suspending_an_unknown_batch_is_400(client, body, verb):
-    """Unknown ids answer 400 naming the attempted action; a missing flag means activate."""
+def test_suspending_an_unknown_batch_is_404(client, body, verb):
+    """Unknown ids answer 404 (Camunda: 400) naming the attempted action; a missing flag means
+    activate."""
     response = client.put(f"{ROOT}/batch/nope/suspended", json=body)
-    assert response.status_code == 400
+    assert response.status_code == 404
+    assert response.headers["content-type"] == "application/json"
     assert response.json() == error("InvalidRequestException",
                                     f"Unable to {verb} batch with id 'nope'", 0)
 
@@ -470,9 +474,11 @@ def test_delete_historic_batch(client, running_and_completed):
     assert count(client, "/history/batch/count") == 1
 
 
-def test_delete_unknown_historic_batch_is_400(client):
-    """Camunda reports an unknown historic batch on delete as 400 with code 0."""
+def test_delete_unknown_historic_batch_is_404(client):
+    """Camunda's message and code 0 for an unknown historic batch on delete, as a 404 (Camunda
+    answers 400)."""
     response = client.delete(f"{ROOT}/history/batch/nope")
-    assert response.status_code == 400
+    assert response.status_code == 404
+    assert response.headers["content-type"] == "application/json"
     assert response.json() == error("InvalidRequestException",
                                     "Unable to delete historic batch with id 'nope'", 0)

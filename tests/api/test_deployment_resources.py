@@ -93,9 +93,9 @@ def test_data_is_the_file_with_camundas_media_type(client, deployment, name, con
 
 
 def test_data_of_an_unknown_resource_is_the_engines_null_value_exception(client, deployment):
-    """Camunda's engine raises NullValueException, which its REST layer answers with 500."""
+    """Camunda's engine raises NullValueException (its REST layer answers 500): a 404 here."""
     response = client.get(f"{ROOT}/deployment/{deployment['id']}/resources/nope/data")
-    assert response.status_code == 500
+    assert response.status_code == 404
     assert response.headers["content-type"] == "application/json"
     assert response.json() == error(
         "NullValueException",
@@ -108,6 +108,6 @@ def test_a_resource_of_another_deployment_is_not_found(client, deployment, api):
     other = api.deploy("oneTaskProcess.bpmn20.xml")
     [row] = resources(client, other["id"])
     response = client.get(f"{ROOT}/deployment/{deployment['id']}/resources/{row['id']}/data")
-    assert response.status_code == 500
+    assert response.status_code == 404
     response = client.get(f"{ROOT}/deployment/{deployment['id']}/resources/{row['id']}")
     assert response.status_code == 404

@@ -167,8 +167,6 @@ def test_fetch_honours_max_tasks_topics_priority_and_filters(client, parallel):
 
 
 @pytest.mark.parametrize("body, status, type_, message", [
-    # Camunda's engine answers these with 500; the spec states each rule (required, minimum),
-    # so here they are 400s with Camunda's type and message (README, "Rules the spec states")
     ({"maxTasks": 1, "topics": []}, 400, "NullValueException", "workerId is null"),
     ({"workerId": "w", "maxTasks": -1}, 400, "ProcessEngineException",
      "maxResults is not greater than or equal to 0"),
@@ -181,9 +179,11 @@ def test_fetch_honours_max_tasks_topics_priority_and_filters(client, parallel):
      "greater than 1800000 milliseconds"),
 ])
 def test_fetch_rejects_what_camunda_rejects(client, body, status, type_, message):
-    """Invalid fetch requests answer Camunda's statuses, types and messages."""
+    """Invalid fetch requests answer 400 with Camunda's types and messages (the engine's
+    exceptions are Camunda's 500s)."""
     response = post(client, "/external-task/fetchAndLock", body)
-    assert_error(response, status, type_, message, None if type_ == "InvalidRequestException" else 0)
+    assert_error(response, status, type_, message,
+                 None if type_ == "InvalidRequestException" else 0)
 
 
 def test_long_polling_waits_for_the_timeout_when_nothing_comes(client, api):
@@ -258,8 +258,7 @@ def test_get_unknown_task_is_404(client):
 
 
 def test_commands_without_worker_id_are_engine_errors(client, scopes):
-    """workerId missing: the engine's NullValueException, a 400 (Camunda's 500; the spec
-    requires workerId)."""
+    """workerId missing: the engine's NullValueException, a 400 (Camunda answers 500)."""
     [locked] = fetch(client)
     for command in ("complete", "failure", "bpmnError"):
         response = post(client, f"/external-task/{locked['id']}/{command}", {"errorCode": "E"})
@@ -362,13 +361,14 @@ def test_set_retries_of_many_tasks(client, parallel):
 
 
 def test_error_details_of_unknown_task_and_of_a_task_without_failure(client, scopes):
-    """No details yet: 204 without body; unknown task: the engine's NullValueException 500."""
+    """No details yet: 204 without body; unknown task: the engine's NullValueException, a 404
+    (Camunda answers 500)."""
     [task] = tasks_of(client)
     response = client.get(f"{ROOT}/external-task/{task['id']}/errorDetails")
     assert response.status_code == 204
     assert response.content == b""
     response = client.get(f"{ROOT}/external-task/nope/errorDetails")
-    assert_error(response, 500, "NullValueException",
+    assert_error(response, 404, "NullValueException",
                  "No external task found with id nope: externalTask is null")
 
 

@@ -61,7 +61,7 @@ def test_historic_query_matching_a_finished_instance_fails_the_sync_modification
         "processDefinitionId": definition_id,
         "historicProcessInstanceQuery": {"processDefinitionKey": "routed"},
         "instructions": MOVE})
-    assert response.status_code == 500
+    assert response.status_code == 404
     assert response.headers["content-type"].startswith("application/json")
     assert response.json()["message"].startswith(
         f"ENGINE-13036 Process instance '{finished}' cannot be modified")

@@ -274,19 +274,20 @@ def test_retries_set_to_zero_open_an_incident_without_message(client, failing):
 
 
 @pytest.mark.parametrize("job_id, retries, status, message", [
-    ("nope", 1, 500, "ENGINE-13053 No job found with id 'nope'.'"),
-    # Camunda's 500; a 400 as the spec states `minimum: 0` (README, "Rules the spec states")
+    ("nope", 1, 404, "ENGINE-13053 No job found with id 'nope'.'"),
     ("nope", -1, 400, "ENGINE-13054 The number of job retries must be a non-negative Integer, "
                       "but '-1' has been provided."),
     ("seed", -3, 400, "ENGINE-13054 The number of job retries must be a non-negative Integer, "
                       "but '-3' has been provided."),
 ])
-def test_bad_retries_are_refused(client, failing, job_id, retries, status, message):
-    """Unknown jobs answer 500, negative retries 400, InvalidRequestException; negativity wins."""
+def test_bad_retries_are_404_or_400(client, failing, job_id, retries, status, message):
+    """Camunda's InvalidRequestExceptions (its 500s): an unknown job is a 404, negative retries a
+    400; negativity wins."""
     if job_id == "seed":
         job_id = the_job(client, failing.batch, "seed")["id"]
     response = client.put(f"{ROOT}/job/{job_id}/retries", json={"retries": retries})
     assert response.status_code == status
+    assert response.headers["content-type"] == "application/json"
     assert response.json() == error("InvalidRequestException", message)
     assert the_job(client, failing.batch, "seed")["retries"] == 3
 
@@ -636,10 +637,10 @@ def test_a_null_due_date_makes_the_job_executable_now(client, process):
     assert listed(client, executable="true") == [process.message, process.timer]
 
 
-def test_set_due_date_of_unknown_job_is_500(client):
-    """Camunda answers an unknown job with a 500 InvalidRequestException."""
+def test_set_due_date_of_unknown_job_is_404(client):
+    """Camunda's InvalidRequestException for an unknown job, as a 404 (Camunda answers 500)."""
     response = client.put(f"{ROOT}/job/nope/duedate", json={"duedate": STAMP})
-    assert response.status_code == 500
+    assert response.status_code == 404
     assert response.headers["content-type"] == "application/json"
     assert response.json() == error("InvalidRequestException", "No job found with id 'nope'.")
 

@@ -50,8 +50,10 @@ def validation_cases(pd: str):
     unknown = "unknownDefinition:1:x"
     return [
         ({}, "processDefinitionId is null"),
+        # openapi.yaml declares processDefinitionId a required string: an explicit null fails the
+        # schema before Camunda's check
         ({"processDefinitionId": None, "instructions": [{"type": "cancel"}],
-          "processInstanceIds": [None]}, "processDefinitionId is null"),
+          "processInstanceIds": [None]}, "None is not of type 'string' - 'processDefinitionId'"),
         ({"processDefinitionId": unknown, "instructions": [{"type": "cancel"}]},
          "For instruction type 'cancel': 'activityId' must be set"),
         ({"processDefinitionId": unknown, "instructions": [{"type": "startBeforeActivity"}]},
@@ -85,9 +87,6 @@ def validation_cases(pd: str):
         ({"processDefinitionId": unknown, "instructions": [CANCEL_TASK1],
           "processInstanceIds": ["a", None]},
          "Process instance ids cannot be null: Process instance ids contains null value"),
-        ({"processDefinitionId": unknown, "instructions": [CANCEL_TASK1],
-          "processInstanceIds": ["a"]},
-         f"no deployed process definition found with id '{unknown}': processDefinition is null"),
     ]
 
 
@@ -100,6 +99,21 @@ def test_validation_messages_in_camundas_order(client, exclusive, endpoint):
             400, error("InvalidRequestException", message)), body
     assert client.get(f"{ROOT}/batch/count").json() == {"count": 0}
     assert client.get(f"{ROOT}/history/batch/count").json() == {"count": 0}
+
+
+@pytest.mark.parametrize("endpoint", ENDPOINTS)
+def test_an_unknown_definition_is_404(client, exclusive, endpoint):
+    """A processDefinitionId naming no definition: Camunda's InvalidRequestException and message,
+    as a 404 (Camunda answers 400), once the request itself passed the checks."""
+    unknown = "unknownDefinition:1:x"
+    response = post(client, endpoint, {"processDefinitionId": unknown,
+                                       "instructions": [CANCEL_TASK1], "processInstanceIds": ["a"]})
+    assert response.status_code == 404
+    assert response.headers["content-type"] == "application/json"
+    assert response.json() == error(
+        "InvalidRequestException",
+        f"no deployed process definition found with id '{unknown}': processDefinition is null")
+    assert client.get(f"{ROOT}/batch/count").json() == {"count": 0}
 
 
 @pytest.mark.parametrize("endpoint", ENDPOINTS)
@@ -153,12 +167,14 @@ def test_execute_with_an_unknown_element_is_400_and_changes_nothing(api, client,
     assert shapes(api, pids) == [[("task1", [])]] * 2
 
 
-def test_execute_with_a_missing_instance_is_500_and_all_or_nothing(api, client, exclusive):
-    """ENGINE-13036 for one instance rolls back the instances already modified before it."""
+def test_execute_with_a_missing_instance_is_404_and_all_or_nothing(api, client, exclusive):
+    """ENGINE-13036 for one instance (a 404 here, Camunda's 500) rolls back the instances already
+    modified before it."""
     a, b = start(api, EXCLUSIVE, 2)
     response = post(client, "execute", {"processDefinitionId": exclusive, "instructions": TO_TASK2,
                                         "processInstanceIds": [a, "missing", b]})
-    assert response.status_code == 500
+    assert response.status_code == 404
+    assert response.headers["content-type"] == "application/json"
     assert response.json() == error(
         "ProcessEngineException",
         "ENGINE-13036 Process instance 'missing' cannot be modified. The process instance does "
@@ -166,27 +182,30 @@ def test_execute_with_a_missing_instance_is_500_and_all_or_nothing(api, client, 
     assert shapes(api, [a, b]) == [[("task1", [])]] * 2
 
 
-def test_execute_on_an_instance_of_another_definition_is_500(api, client, exclusive):
-    """ENGINE-13037 names the instance's own definition and the requested one."""
+def test_execute_on_an_instance_of_another_definition_is_400(api, client, exclusive):
+    """ENGINE-13037 names the instance's own definition and the requested one (Camunda: 500)."""
     nested = definition_id(api.deploy(NESTED))
     [pid] = start(api, "nestedOneTaskProcess", 1)
     response = post(client, "execute", {"processDefinitionId": exclusive, "instructions": TO_TASK2,
                                         "processInstanceIds": [pid]})
-    assert response.status_code == 500
+    assert response.status_code == 400
+    assert response.headers["content-type"] == "application/json"
     assert response.json() == error(
         "ProcessEngineException",
         f"ENGINE-13037 Process instance '{pid}' cannot be modified. Its process definition "
         f"'{nested}' does not match given process definition '{exclusive}'", 0)
 
 
-def test_start_after_a_fork_with_two_flows_is_500(api, client):
-    """startAfterActivity needs a single outgoing flow; a plain engine error is a 500."""
+def test_start_after_a_fork_with_two_flows_is_400(api, client):
+    """startAfterActivity needs a single outgoing flow: the engine's ProcessEngineException, as a
+    400 (Camunda answers 500)."""
     pd = definition_id(api.deploy(NESTED))
     [pid] = start(api, "nestedOneTaskProcess", 1)
     response = post(client, "execute", {
         "processDefinitionId": pd, "processInstanceIds": [pid],
         "instructions": [{"type": "startAfterActivity", "activityId": "fork"}]})
-    assert response.status_code == 500
+    assert response.status_code == 400
+    assert response.headers["content-type"] == "application/json"
     assert response.json() == error(
         "ProcessEngineException",
         "Cannot start after activity fork; activity has more than one outgoing sequence flow", 0)

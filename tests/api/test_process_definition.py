@@ -388,10 +388,12 @@ def test_start_with_a_bad_variable_is_400(api, client, variable, reason):
     assert client.get("/engine-rest/process-instance/count").json() == {"count": 0}
 
 
-def test_start_unknown_id_is_500_rest_exception(client):
-    """Starting an unknown definition id answers Camunda's 500 RestException, code 0."""
+def test_start_unknown_id_is_404_rest_exception(client):
+    """Starting an unknown definition id: Camunda's RestException and message, code 0, as a 404
+    (Camunda answers 500)."""
     response = client.post("/engine-rest/process-definition/nope/start", json={})
-    assert response.status_code == 500
+    assert response.status_code == 404
+    assert response.headers["content-type"] == "application/json"
     assert response.json() == error(
         "RestException",
         "Cannot instantiate process definition nope: no deployed process definition found "

@@ -477,9 +477,10 @@ def test_variables_of_an_instance_without_variables(api, client):
     assert response.status_code == 200 and response.json() == {}
 
 
-def test_variables_of_unknown_instance_is_500(client):
-    """Camunda passes the engine's NullValueException through unwrapped: 500, code 0."""
+def test_variables_of_unknown_instance_is_404(client):
+    """The engine's NullValueException, code 0, as a 404 (Camunda passes it through as a 500)."""
     response = client.get("/engine-rest/process-instance/nope/variables")
-    assert response.status_code == 500
+    assert response.status_code == 404
+    assert response.headers["content-type"] == "application/json"
     assert response.json() == error("NullValueException",
                                     "execution nope doesn't exist: execution is null", 0)

@@ -143,10 +143,11 @@ def test_unknown_element_is_400_not_valid_and_nothing_changes(api, client, exclu
     assert shape(api.tree(exclusive["id"])) == [("task1", [])]
 
 
-def test_unknown_instance_is_500(client, exclusive):
-    """A missing instance is the engine's ENGINE-13036, a 500 ProcessEngineException."""
+def test_unknown_instance_is_404(client, exclusive):
+    """A missing instance is the engine's ENGINE-13036 ProcessEngineException, as a 404 (Camunda: 500)."""
     response = modify(client, "noSuchInstance", {"instructions": TO_TASK2})
-    assert response.status_code == 500
+    assert response.status_code == 404
+    assert response.headers["content-type"] == "application/json"
     assert response.json() == error("ProcessEngineException",
                                     NOT_FOUND.format(id="noSuchInstance"), 0)
 
@@ -187,12 +188,14 @@ def test_ancestor_activity_instance_picks_the_parent_scope(api, client, nested):
 
 
 def test_ambiguous_parent_scope_needs_an_ancestor(api, client, nested):
-    """Two sub-process instances and no ancestor: 500; naming one of them as ancestor works."""
+    """Two sub-process instances and no ancestor: 400 (Camunda: 500); naming one of them as
+    ancestor works."""
     modify(client, nested["id"], {"instructions": [{
         "type": "startBeforeActivity", "activityId": "subProcess"}]})
     response = modify(client, nested["id"], {
         "instructions": [{"type": "startBeforeActivity", "activityId": "innerTask"}]})
-    assert response.status_code == 500
+    assert response.status_code == 400
+    assert response.headers["content-type"] == "application/json"
     assert response.json() == error(
         "ProcessEngineException",
         "Ancestor activity execution is ambiguous for activity Activity(subProcess)", 0)
@@ -265,10 +268,12 @@ def test_async_without_instructions_is_400(client, exclusive, body):
     assert client.get(f"{ROOT}/batch/count").json() == {"count": 0}
 
 
-def test_async_unknown_instance_is_500_at_creation(client, exclusive):
-    """Unlike /modification/executeAsync, the instance is checked when the batch is created."""
+def test_async_unknown_instance_is_404_at_creation(client, exclusive):
+    """Unlike /modification/executeAsync, the instance is checked when the batch is created
+    (ENGINE-13036 as a 404; Camunda answers 500)."""
     response = modify(client, "noSuchInstance", {"instructions": TO_TASK2}, asynchronous=True)
-    assert response.status_code == 500
+    assert response.status_code == 404
+    assert response.headers["content-type"] == "application/json"
     assert response.json() == error("ProcessEngineException",
                                     NOT_FOUND.format(id="noSuchInstance"), 0)
     assert client.get(f"{ROOT}/batch/count").json() == {"count": 0}

@@ -190,10 +190,12 @@ def test_complete_with_variables_in_return(api, client):
     assert client.get(f"/engine-rest/process-instance/{instance_id}").status_code == 404
 
 
-def test_complete_unknown_task_is_500(client):
-    """Completing an unknown task answers Camunda's 500 RestException wrapping the engine's message."""
+def test_complete_unknown_task_is_404(client):
+    """Completing an unknown task: Camunda's RestException wrapping the engine's message, as a 404
+    (Camunda answers 500)."""
     response = client.post("/engine-rest/task/nope/complete", json={})
-    assert response.status_code == 500
+    assert response.status_code == 404
+    assert response.headers["content-type"] == "application/json"
     assert response.json() == error(
         "RestException", "Cannot complete task nope: Cannot find task with id nope: task is null", 0)
 

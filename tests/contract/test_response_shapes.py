@@ -335,7 +335,7 @@ def reads_session(call: Session) -> None:
     call("get", "/deployment/{id}/resources", 404, path={"id": "unknown"})
     call("post", "/execution/{id}/messageSubscriptions/{messageName}/trigger", 204, path=message,
          json={"variables": {"paid": {"value": True}}})
-    call("post", "/execution/{id}/messageSubscriptions/{messageName}/trigger", 500, path=message,
+    call("post", "/execution/{id}/messageSubscriptions/{messageName}/trigger", 404, path=message,
          json={})
 
 

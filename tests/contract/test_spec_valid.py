@@ -144,22 +144,20 @@ def test_variable_type_pattern_takes_what_the_server_converts(spec: dict[str, An
 
 
 def test_handler_checked_rules_exist(spec: dict[str, Any]) -> None:
-    """``x-modbatch-checked-by-handler`` marks an enum or a pattern, or names rules the schema
-    has (modbatch.api.validation)."""
+    """``x-modbatch-checked-by-handler: true`` marks an enum, a pattern, required properties, a
+    minimum, a minItems or a `not`; a list names the rules it marks (modbatch.api.validation)."""
     marked = []
 
     def walk(node: Any, where: str) -> None:
         if isinstance(node, dict):
             marker = node.get("x-modbatch-checked-by-handler")
-            if marker is True:
+            if marker:
                 marked.append(where)
-                assert "enum" in node or "pattern" in node, where
-            elif marker is not None:
-                marked.append(where)
-                assert isinstance(marker, list) and marker, where
-                for rule in marker:
-                    assert rule in node or (rule == "null" and not node.get("nullable")), \
-                        (where, rule)
+                rules = {"enum", "pattern", "required", "minimum", "minItems", "not"}
+                if isinstance(marker, list):
+                    assert set(marker) <= rules | {"maximum", "null"}, where
+                    rules = set(marker)
+                assert rules & set(node) or rules == {"null"}, where
             for key, value in node.items():
                 walk(value, f"{where}/{key}")
         elif isinstance(node, list):

@@ -121,12 +121,14 @@ def get_deployment_resource(id: str, resourceId: str):
 
 def get_deployment_resource_data(id: str, resourceId: str):
     """The file as uploaded, typed by its extension as Camunda types it. An unknown resource is
-    the engine's NullValueException, which Camunda's REST layer does not turn into a 404."""
+    the engine's NullValueException, which Camunda's REST layer answers with 500; modbatch with
+    404 (README)."""
     with current().read() as session:
         row = deployment_resources.resource(session, id, resourceId)
         if row is None:
             raise ProcessEngineError(f"no resource found with id '{resourceId}' in deployment "
-                                     f"'{id}': resource is null", type="NullValueException")
+                                     f"'{id}': resource is null", type="NullValueException",
+                                     status=404)
         # a framework response: Connexion would serialize the bytes of a JSON file once more;
         # the type goes out as Camunda sends it (Starlette would add a charset to text types)
         return Response(bytes(row.content), headers={

@@ -88,6 +88,8 @@ def trigger_event(id: str, messageName: str, body: Any = None):
         except InvalidRequest as error:  # Camunda's RestException branch keeps the status
             raise InvalidRequest(prefix + error.message, status=error.status) from None
         except ModbatchError as error:
-            raise RestError(prefix + error.message) from None
+            # Camunda's RestException is a 500; a missing resource keeps its 404 (README)
+            raise RestError(prefix + error.message,
+                            status=404 if error.status == 404 else 500) from None
     engine.wake_job_executor()
     return None, 204

@@ -84,7 +84,9 @@ def _start(session, definition_id: str, body: Any, lookup):
                                   variables=variables,
                                   skip_io_mappings=bool(dto.get("skipIoMappings")))
     except ModbatchError as error:
-        raise RestError(prefix + error.message) from None
+        # Camunda's RestException is a 500; a missing resource keeps its 404 (README)
+        raise RestError(prefix + error.message,
+                        status=404 if error.status == 404 else 500) from None
     state = started.state
     result = render.process_instance(
         id=state.id, definition_id=state.process_definition_id,
@@ -104,7 +106,8 @@ def start_process_instance(id: str, body: Any = None):
         definition = repository.get_definition(session, id)
         if definition is None:
             raise RestError(f"Cannot instantiate process definition {id}: no deployed process "
-                            f"definition found with id '{id}': processDefinition is null")
+                            f"definition found with id '{id}': processDefinition is null",
+                            status=404)
         return definition
 
     with current().transaction() as session:

@@ -82,7 +82,8 @@ def get_activity_instance_tree(id: str):
 
 
 def get_process_instance_variables(id: str, **_: Any):
-    """Camunda does not wrap the engine's NullValueException here: an unknown id is a 500."""
+    """Camunda does not wrap the engine's NullValueException here (its 500); modbatch answers
+    that unknown id with 404 and the same type and message (README)."""
     with current().read() as session:
         return render.variables(instances.variables(session, id)), 200
 

@@ -39,7 +39,9 @@ def complete(id: str, body: Any = None):
         try:
             returned = tasks.complete(session, id, variables)
         except ModbatchError as error:
-            raise RestError(prefix + error.message) from None
+            # Camunda's RestException is a 500; a missing resource keeps its 404 (README)
+            raise RestError(prefix + error.message,
+                            status=404 if error.status == 404 else 500) from None
     if dto.get("withVariablesInReturn"):
         return {name: to_dto(value) for name, value in returned.items()}, 200
     return None, 204

@@ -1,16 +1,16 @@
 """Request validation from the spec, except the rules the handlers check for Camunda's messages.
 
-A schema in openapi.yaml that carries ``x-modbatch-checked-by-handler: true`` keeps its ``enum``
-and ``pattern`` as the contract, but Connexion does not enforce them: the handler does, because
-Camunda answers those with its own messages (``Cannot set query parameter 'sortBy' to value
-'x'``, ``Invalid variable comparator specified: notLike``, ``Unsupported value type 'Color'``).
-Types, bounds and every unmarked rule stay Connexion's. The contract tests fuzz both sides of
+A schema in openapi.yaml that carries ``x-modbatch-checked-by-handler: true`` keeps its ``enum``,
+``pattern``, ``required``, ``minimum``, ``minItems`` and ``not`` as the contract (a list instead
+of ``true`` names the rules, e.g. ``[maximum]``), but Connexion does not enforce them: the handler
+does, because Camunda answers those with its own messages (``Cannot set query parameter 'sortBy'
+to value 'x'``, ``Invalid variable comparator specified: notLike``, ``Unsupported value type
+'Color'``, ``workerId is null``, ``lockTime is not greater than 0``). Types, unmarked bounds and
+every unmarked rule stay Connexion's. The contract tests fuzz both sides of
 each marked rule, so the handler and the spec cannot drift apart.
 
-``true`` marks the ``enum`` and the ``pattern``; a list names the rules the handler checks, among
-``enum``, ``pattern``, ``required``, ``minimum``, ``maximum``, ``minItems``, ``not`` and ``null``
-(a null value the schema does not allow: the handler answers it, e.g. Camunda's `workerId is
-null`).
+A list may also name ``null``: a null value the schema does not allow, which the handler answers
+(e.g. Camunda's `workerId is null`).
 """
 
 from __future__ import annotations
@@ -31,22 +31,24 @@ from jsonschema import Draft4Validator
 from jsonschema.validators import extend
 
 MARKER = "x-modbatch-checked-by-handler"
-HANDLER_RULES = ("enum", "pattern", "required", "minimum", "maximum", "minItems", "not")
+# what `true` marks; a list of rule names marks exactly those (e.g. `[maximum]`)
+HANDLER_RULES = ("enum", "pattern", "required", "minimum", "minItems", "not")
+MARKABLE_RULES = (*HANDLER_RULES, "maximum")
 
 
-def handler_rules(schema: Any) -> tuple[str, ...]:
-    """The rules of ``schema`` its handler checks (see the module docstring)."""
+def _handled(schema: Any) -> tuple[str, ...]:
+    """The rules a schema leaves to its handler."""
     marker = schema.get(MARKER) if isinstance(schema, dict) else None
-    if marker is True:
-        return ("enum", "pattern")
-    return tuple(marker) if isinstance(marker, list) else ()
+    if isinstance(marker, list):
+        return tuple(marker)
+    return HANDLER_RULES if marker else ()
 
 
 def _unmarked(schema: Any) -> Any:
-    rules = handler_rules(schema)
-    if not rules:
+    handled = _handled(schema)
+    if not handled:
         return schema
-    return {k: v for k, v in schema.items() if k not in rules}
+    return {k: v for k, v in schema.items() if k not in handled}
 
 
 NUL_MESSAGE = "{} must not contain NUL characters (\\u0000)"
@@ -117,18 +119,19 @@ class HandlerCheckedParameters(ParameterValidator):
 
 def _skip_marked(name: str, rule: Callable[..., Iterator[Any]]) -> Callable[..., Iterator[Any]]:
     def check(validator, value, instance, schema) -> Iterator[Any]:
-        if name in handler_rules(schema):
+        if name in _handled(schema):
             return
-        if name == "type" and instance is None and "null" in handler_rules(schema):
+        if name == "type" and instance is None and "null" in _handled(schema):
             return
         yield from rule(validator, value, instance, schema)
 
     return check
 
 
-# jsonschema keyword validators for request bodies: the rules a schema marks are skipped
+# jsonschema keyword validators for request bodies: marked rules are skipped (and a null
+# where the handler answers it)
 HANDLER_CHECKED_BODY_RULES = {rule: _skip_marked(rule, Draft4RequestValidator.VALIDATORS[rule])
-                              for rule in (*HANDLER_RULES, "type")}
+                              for rule in (*MARKABLE_RULES, "type")}
 
 
 def _items(validator, items, instance, schema):

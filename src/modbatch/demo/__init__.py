@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import shutil
+import signal
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -29,14 +32,40 @@ def progress(label: str, done: int, total: int, started: float) -> None:
     sys.stderr.flush()
 
 
-def run(settings: Settings, count: int) -> dict[str, float]:
-    """Run the demo and return its figures (also printed)."""
-    if settings.database_url == Settings.database_url:
-        folder = tempfile.mkdtemp(prefix="modbatch-demo-")
-        settings = replace(settings, database_url=f"sqlite:///{folder}/demo.db")
+def run(settings: Settings, count: int, *, temporary: bool = False) -> dict[str, float]:
+    """Run the demo and return its figures (also printed). With ``temporary`` it runs on a
+    SQLite file in a new temporary folder, removed when the demo ends, fails or is interrupted."""
+    if not temporary:
+        return _run(settings, count)
+    folder = tempfile.mkdtemp(prefix="modbatch-demo-")
+    previous = signal.getsignal(signal.SIGTERM)
+    if threading.current_thread() is threading.main_thread():
+        # a terminated demo cleans up like an interrupted one
+        signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        return _run(replace(settings, database_url=f"sqlite:///{folder}/demo.db"), count)
+    finally:
+        if threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGTERM, previous)
+        shutil.rmtree(folder, ignore_errors=True)
+        print(f"modbatch demo: removed the temporary database {folder}", flush=True)
+
+
+def _interrupt(signum, frame) -> None:
+    raise KeyboardInterrupt
+
+
+def _run(settings: Settings, count: int) -> dict[str, float]:
     engine = ProcessEngine(replace(settings, job_executor=True))
+    try:
+        return _run_on(engine, settings, count)
+    finally:
+        engine.close()
+
+
+def _run_on(engine: ProcessEngine, settings: Settings, count: int) -> dict[str, float]:
     install(engine)
-    print(f"modbatch demo: {count:,} instances on {engine.settings.database_url}")
+    print(f"modbatch demo: {count:,} instances on {engine.settings.database_url}", flush=True)
     with engine.transaction() as session:
         [definition] = repository.deploy(
             session, name="modbatch-demo", source="modbatch demo", tenant_id=None,

@@ -345,7 +345,7 @@ def get(session: Session, batch_id: str) -> Batch | None:
 def delete_batch(session: Session, batch_id: str, *, cascade: bool) -> None:
     batch = _lock_batch(session, batch_id)  # first, as the jobs do: no deadlock with them
     if batch is None:
-        raise InvalidRequest(f"Unable to delete batch with id '{batch_id}'", code=0)
+        raise InvalidRequest(f"Unable to delete batch with id '{batch_id}'", code=0, status=404)
     _remove_runtime(session, batch)
     if cascade:
         session.execute(delete(HistoricBatch).where(HistoricBatch.id == batch_id))
@@ -359,7 +359,7 @@ def set_suspended(session: Session, batch_id: str, suspended: bool) -> None:
     batch = session.get(Batch, batch_id)
     if batch is None:
         verb = "suspend" if suspended else "activate"
-        raise InvalidRequest(f"Unable to {verb} batch with id '{batch_id}'", code=0)
+        raise InvalidRequest(f"Unable to {verb} batch with id '{batch_id}'", code=0, status=404)
     session.execute(update(Batch).where(Batch.id == batch_id).values(suspended=suspended))
     jobs.suspend_definitions(session, _definition_ids(batch), suspended)
 
@@ -478,7 +478,8 @@ def count_historic(session: Session, filters: Mapping[str, Any]) -> int:
 
 def delete_historic(session: Session, batch_id: str) -> None:
     if session.get(HistoricBatch, batch_id) is None:
-        raise InvalidRequest(f"Unable to delete historic batch with id '{batch_id}'", code=0)
+        raise InvalidRequest(f"Unable to delete historic batch with id '{batch_id}'", code=0,
+                             status=404)
     session.execute(delete(HistoricBatch).where(HistoricBatch.id == batch_id))
     if session.get(Batch, batch_id) is None:
         session.execute(delete(BatchItem).where(BatchItem.batch_id == batch_id))

@@ -125,5 +125,5 @@ def message_event_received(session: Session, execution_id: str, message_name: st
         # EnsureUtil.ensureNotEmpty appends ": <variable> is empty"
         raise ProcessEngineError(
             f"Execution with id '{execution_id}' does not have a subscription to a message event "
-            f"with name '{message_name}': eventSubscriptions is empty")
+            f"with name '{message_name}': eventSubscriptions is empty", status=404)
     instances.trigger_subscriptions(session, [subscription], variables=variables)

@@ -29,16 +29,11 @@ INCIDENT_TYPE = "failedExternalTask"
 MAX_ERROR_MESSAGE_LENGTH = 666  # ExternalTaskEntity.MAX_EXCEPTION_MESSAGE_LENGTH
 
 
-def _null(name: str, message: str | None = None, *, status: int = 500) -> ProcessEngineError:
-    """EnsureUtil.ensureNotNull's NullValueException (a 500 in Camunda's REST API)."""
+def _null(name: str, message: str | None = None, *, status: int = 400) -> ProcessEngineError:
+    """EnsureUtil.ensureNotNull's NullValueException: a 500 in Camunda's REST API, a 400 (missing
+    input) or 404 (missing task) here (README)."""
     text = f"{message}: {name} is null" if message else f"{name} is null"
     return ProcessEngineError(text, type="NullValueException", status=status)
-
-
-# A request property the spec requires (workerId, topicName, errorCode, a lock duration) or
-# bounds (maxTasks, retries, retryTimeout): Camunda answers its engine's 500, modbatch 400 with
-# the same type and message, as the spec states the rule (README, "Rules the spec states")
-REQUEST = 400
 
 
 # ---------------------------------------------------------------------------- queries
@@ -153,16 +148,16 @@ class LockedTask:
 def validate(request: FetchRequest) -> None:
     """FetchExternalTasksCmd.validateInput, in Camunda's order and words."""
     if request.worker_id is None:
-        raise _null("workerId", status=REQUEST)
+        raise _null("workerId")
     if request.max_tasks < 0:
-        raise ProcessEngineError("maxResults is not greater than or equal to 0", status=REQUEST)
+        raise ProcessEngineError("maxResults is not greater than or equal to 0", status=400)
     for topic in request.topics:
         if topic.topic_name is None:
-            raise _null("topicName", status=REQUEST)
+            raise _null("topicName")
         if topic.lock_duration is None:
-            raise _null("lockTime", status=REQUEST)
+            raise _null("lockTime")
         if topic.lock_duration <= 0:
-            raise ProcessEngineError("lockTime is not greater than 0", status=REQUEST)
+            raise ProcessEngineError("lockTime is not greater than 0", status=400)
 
 
 def _process_variable_matches(name: str, value: Any):
@@ -318,7 +313,7 @@ def _held_by(session: Session, task_id: str, worker_id: str | None,
     ``'. It is locked by worker '<holder>'.`` to it (so the extend-lock message quotes twice).
     """
     if worker_id is None:
-        raise _null("workerId", status=REQUEST)
+        raise _null("workerId")
     task = _find(session, task_id)
     if task.worker_id != worker_id:
         holder = "null" if task.worker_id is None else task.worker_id  # Java's string of null
@@ -348,9 +343,9 @@ def handle_bpmn_error(session: Session, task_id: str, *, worker_id: str | None,
                       variables: dict[str, TypedValue]) -> None:
     """HandleExternalTaskBpmnErrorCmd: throw the error at the task's activity."""
     if worker_id is None:
-        raise _null("workerId", status=REQUEST)
+        raise _null("workerId")
     if error_code is None:
-        raise _null("errorCode", status=REQUEST)
+        raise _null("errorCode")
     task = _held_by(session, task_id, worker_id, lambda w: (
         f"Bpmn error of External Task {task_id} cannot be reported by worker '{w}"))
     _ensure_active(task)
@@ -368,11 +363,11 @@ def handle_failure(session: Session, task_id: str, *, worker_id: str | None,
     The worker keeps the (new) lock until then; at 0 retries a failedExternalTask incident opens.
     """
     if worker_id is None:
-        raise _null("workerId", status=REQUEST)
+        raise _null("workerId")
     if retries < 0:
-        raise ProcessEngineError("retries is not greater than or equal to 0", status=REQUEST)
+        raise ProcessEngineError("retries is not greater than or equal to 0", status=400)
     if retry_timeout < 0:
-        raise ProcessEngineError("retryDuration is not greater than or equal to 0", status=REQUEST)
+        raise ProcessEngineError("retryDuration is not greater than or equal to 0", status=400)
     task = _held_by(session, task_id, worker_id, lambda w: (
         f"Failure of External Task {task_id} cannot be reported by worker '{w}"))
     _ensure_active(task)
@@ -406,7 +401,7 @@ def _set_variables(session: Session, task: ExternalTask, variables: dict[str, Ty
 def lock(session: Session, task_id: str, *, worker_id: str | None, lock_duration: int) -> None:
     """LockExternalTaskCmd: lock one task by id, unless another worker holds a valid lock."""
     if worker_id is None:
-        raise _null("workerId", status=REQUEST)
+        raise _null("workerId")
     if lock_duration <= 0:
         raise BadUserRequest("lockDuration is not greater than 0")
     task = _find(session, task_id)
@@ -526,5 +521,5 @@ def error_details(session: Session, task_id: str) -> str | None:
     """GetExternalTaskErrorDetailsCmd (its unknown-id failure is a NullValueException)."""
     task = session.get(ExternalTask, task_id)
     if task is None:
-        raise _null("externalTask", f"No external task found with id {task_id}")
+        raise _null("externalTask", f"No external task found with id {task_id}", status=404)
     return task.error_details

@@ -310,7 +310,8 @@ def variables(session: Session, instance_id: str) -> dict[str, TypedValue]:
     """The process instance's own (global) variables (GetExecutionVariablesCmd)."""
     if get(session, instance_id) is None:
         raise ProcessEngineError(
-            f"execution {instance_id} doesn't exist: execution is null", type="NullValueException")
+            f"execution {instance_id} doesn't exist: execution is null", type="NullValueException",
+            status=404)
     rows = session.execute(select(Variable.__table__).where(
         Variable.process_instance_id == instance_id, Variable.activity_instance_id.is_(None))
         .order_by(Variable.name)).all()

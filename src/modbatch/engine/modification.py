@@ -182,8 +182,8 @@ def collect_request(session: Session, dto: Mapping[str, Any], *,
         raise InvalidRequest("Process instance ids must be strings")
     try:
         repository.require_definition(session, definition_id)
-    except BadUserRequest as error:
-        raise InvalidRequest(error.message) from None
+    except BadUserRequest as error:  # Camunda's 400; a missing definition is a 404 here (README)
+        raise InvalidRequest(error.message, status=404) from None
     return ModificationRequest(
         process_definition_id=definition_id, instructions=instructions,
         instance_ids=list(dict.fromkeys(ids)),
@@ -280,10 +280,10 @@ def _start(runtime: Runtime, instruction: Instruction) -> None:
         outgoing = model.activities[source].outgoing
         if not outgoing:
             raise ProcessEngineError(f"Cannot start after activity {source}; activity has no "
-                                     "outgoing sequence flow to take")
+                                     "outgoing sequence flow to take", status=400)
         if len(outgoing) > 1:
             raise ProcessEngineError(f"Cannot start after activity {source}; activity has more "
-                                     "than one outgoing sequence flow")
+                                     "than one outgoing sequence flow", status=400)
         target = outgoing[0]
         flow_scope = model.activities[model.flows[target].target_id].scope_id
         element = target  # Camunda names the outgoing flow in its messages
@@ -332,7 +332,8 @@ def _parent_scope_instance(runtime: Runtime, instruction: Instruction, flow_scop
             if len(existing) > 1:
                 # Camunda names the target's flow scope here, not the ambiguous ancestor
                 raise ProcessEngineError(
-                    f"Ancestor activity execution is ambiguous for activity Activity({flow_scope})")
+                    f"Ancestor activity execution is ambiguous for activity Activity({flow_scope})",
+                    status=400)
             if existing:
                 parent = existing[0].id
                 break
@@ -345,12 +346,12 @@ def check_instance(state: InstanceState | None, instance_id: str,
     """ENGINE-13036 / ENGINE-13037: the instance must exist and belong to the definition."""
     if state is None:
         raise ProcessEngineError(f"ENGINE-13036 Process instance '{instance_id}' cannot be "
-                                 "modified. The process instance does not exist")
+                                 "modified. The process instance does not exist", status=404)
     if process_definition_id is not None and state.process_definition_id != process_definition_id:
         raise ProcessEngineError(
             f"ENGINE-13037 Process instance '{instance_id}' cannot be modified. Its process "
             f"definition '{state.process_definition_id}' does not match given process definition "
-            f"'{process_definition_id}'")
+            f"'{process_definition_id}'", status=400)
     return state
 
 

@@ -258,7 +258,7 @@ def delete_deployment(session: Session, deployment_id: str, *, cascade: bool,
             raise ProcessEngineError(
                 f"ENGINE-03076 Deletion of process definition without cascading failed. Process "
                 f"definition with id: {running[0]} can't be deleted, because there are "
-                f"{running[1]} dependent process instances.")
+                f"{running[1]} dependent process instances.", status=409)
     jobs.delete_for_process_definitions(session, definition_ids)
     if definition_ids:
         # what the instances' scopes owned goes with them (start-event rows included)

@@ -68,7 +68,7 @@ def complete(session: Session, task_id: str,
     task = session.get(Task, task_id)
     if task is None:
         raise ProcessEngineError(f"Cannot find task with id {task_id}: task is null",
-                                 type="NullValueException")
+                                 type="NullValueException", status=404)
     if task.suspended:
         raise ProcessEngineError(f"ENGINE-03043 task with id '{task_id}' is suspended.",
                                  type="SuspendedEntityInteractionException")

@@ -299,7 +299,7 @@ def _signal_execution(session: Session, signal_name: str, execution_id: str,
         session.get(ProcessInstance, execution_id) is not None
     if not known:
         raise ProcessEngineError(f"Cannot find execution with id '{execution_id}': execution is "
-                                 "null", type="NullValueException")
+                                 "null", type="NullValueException", status=404)
     subscriptions = list(session.execute(select(EventSubscription).where(
         EventSubscription.event_type == "signal", EventSubscription.event_name == signal_name,
         EventSubscription.execution_id == execution_id)
@@ -307,7 +307,7 @@ def _signal_execution(session: Session, signal_name: str, execution_id: str,
     if not subscriptions:
         # EnsureUtil.ensureNotEmpty(variableName, collection) appends " is empty"
         raise ProcessEngineError(f"Execution '{execution_id}' has not subscribed to a signal "
-                                 f"event with name '{signal_name}'. is empty")
+                                 f"event with name '{signal_name}'. is empty", status=404)
     return instances.trigger_subscriptions(session, subscriptions, variables=variables)
 
 

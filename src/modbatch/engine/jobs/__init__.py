@@ -264,7 +264,7 @@ def set_retries(session: Session, job_id: str, retries: Any, due_date: Any = ...
                              f"Integer, but '{retries}' has been provided.", status=400)
     job = session.get(Job, job_id)
     if job is None:
-        raise InvalidRequest(f"ENGINE-13053 No job found with id '{job_id}'.'", status=500)
+        raise InvalidRequest(f"ENGINE-13053 No job found with id '{job_id}'.'", status=404)
     previous = job.retries  # read before the update refreshes the loaded job
     values: dict[str, Any] = {"retries": retries}
     if due_date is not ...:
@@ -297,7 +297,7 @@ def set_due_date(session: Session, job_id: str, due_date: datetime | None, *,
     (Camunda's repeat offset); a null due date makes the job due at once."""
     job = session.get(Job, job_id)
     if job is None:
-        raise InvalidRequest(f"No job found with id '{job_id}'.", status=500)
+        raise InvalidRequest(f"No job found with id '{job_id}'.", status=404)
     values: dict[str, Any] = {"due_date": due_date}
     if cascade and due_date is not None and job.type == "timer" and job.repeat \
             and job.due_date is not None:
