@@ -124,13 +124,14 @@ def test_get_unknown_deployment_is_404(client):
                                     "Deployment with id 'nope' does not exist")
 
 
-def test_sorting_needs_both_parameters(client):
-    """sortBy without sortOrder is Camunda's 400."""
+def test_sort_by_alone_sorts_ascending(api, client):
+    """sortBy without sortOrder sorts ascending (Camunda's 400; README, "Rules the spec states")."""
+    for name in ("b", "a"):
+        api.deploy(NESTED, name=name)
     response = client.get("/engine-rest/deployment", params={"sortBy": "name"})
-    assert response.status_code == 400
-    assert response.json() == error(
-        "InvalidRequestException",
-        "Only a single sorting parameter specified. sortBy and sortOrder required")
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/json"
+    assert [d["name"] for d in response.json()] == ["a", "b"]
 
 
 def test_delete_with_and_without_cascade(api, client):

@@ -55,14 +55,18 @@ def test_filters_by_name_value_and_type(client):
                    body={"processInstanceIdIn": [first]}) == 2
 
 
-def test_a_value_without_a_name_is_400(client):
-    """variableValue needs variableName: Camunda's 400."""
+def test_a_value_without_a_name_matches_any_name(client):
+    """variableValue alone selects the variables of any name with that value (Camunda's 400;
+    README, "Rules the spec states")."""
+    deploy(client)
+    first = start(client, variables={"amount": {"value": 5, "type": "Integer"},
+                                     "count": {"value": 5, "type": "Long"},
+                                     "other": {"value": 6, "type": "Integer"}})
     response = client.get(f"{ROOT}/history/variable-instance", params={"variableValue": "5"})
-    assert response.status_code == 400
+    assert response.status_code == 200
     assert response.headers["content-type"].startswith("application/json")
-    assert response.json() == error(
-        "InvalidRequestException", "Only a single variable value parameter specified: variable "
-        "name and value are required to be able to query after a variable value.")
+    assert sorted((row["processInstanceId"], row["name"]) for row in response.json()) == [
+        (first, "amount"), (first, "count")]
 
 
 def test_unknown_id_is_404(client):

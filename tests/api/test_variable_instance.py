@@ -204,8 +204,7 @@ def test_sort_by_type_and_activity_instance(client, scenario):
 
 @pytest.mark.parametrize("params, message", [
     ({"sortBy": "name", "sortOrder": "asc"}, "Cannot set query parameter 'sortBy' to value 'name'"),
-    ({"sortBy": "variableName"},
-     "Only a single sorting parameter specified. sortBy and sortOrder required"),
+    ({"sortOrder": "up"}, "Cannot set query parameter 'sortOrder' to value 'up'"),
     ({"variableValues": "amount_eq"},
      "Cannot set query parameter 'variableValues' to value 'amount_eq': variable query "
      "parameter has to have format KEY_OPERATOR_VALUE."),

@@ -325,7 +325,7 @@ def reads_session(call: Session) -> None:
     call("get", "/process-definition/key/{key}/tenant-id/{tenant-id}/statistics",
          path={"key": "waits", "tenant-id": "t1"})
     call("get", "/process-definition/{id}/statistics", 400, path={"id": definition_id},
-         params={"incidents": "true", "incidentsForType": "failedJob"})
+         params={"incidents": "maybe"})
     resources = call("get", "/deployment/{id}/resources", path={"id": deployment["id"]})
     [notes] = [r for r in resources if r["name"] == "notes.json"]
     call("get", "/deployment/{id}/resources/{resourceId}",

@@ -19,9 +19,9 @@ a BPMN model or guess a UUID, so two generation hooks bring real data in:
 * it also turns half of the positive ``createDeployment`` bodies into a deployment of the seeded
   model, so the stateful run works on real definitions.
 
-Positive cases respect the rules between query parameters that OpenAPI 3.0 cannot state (each in
-the parameters' descriptions): ``sortBy`` only with ``sortOrder``, and not ``timers`` together with
-``messages``. Negative cases stay as generated.
+The rules between parameters live in openapi.yaml itself or are accepted with a documented
+meaning (README, "Rules the spec states"), so generated cases go out as generated;
+tests/contract/test_schemathesis_plain.py runs Schemathesis with no configuration at all.
 
 ``test_operation`` runs per operation: the spec's examples, the coverage cases and fuzzed data.
 ``test_links_walk_the_modification_workflow`` follows the spec's links from a deployment to a
@@ -235,27 +235,6 @@ def _is_positive(case: schemathesis.Case) -> bool:
     return case.meta is not None and case.meta.generation.mode.is_positive
 
 
-def _cross_parameter_rules(case: schemathesis.Case) -> None:
-    """Make a positive case respect the rules OpenAPI 3.0 cannot state (the spec's descriptions
-    state them): between query parameters, and no orQueries inside an orQueries item (the
-    query DTO is recursive, as in Camunda's spec). Applied in the tests themselves, since the
-    examples and coverage cases bypass the generation hooks."""
-    if not _is_positive(case):
-        return
-    query = case.query
-    if isinstance(query, dict):
-        if ("sortBy" in query) != ("sortOrder" in query):  # sortBy and sortOrder go together
-            query.pop("sortBy", None)
-            query.pop("sortOrder", None)
-        if str(query.get("timers")).lower() == str(query.get("messages")).lower() == "true":
-            query.pop("messages")  # timers and messages exclude each other
-    if isinstance(case.body, dict):
-        for dto in (case.body, case.body.get("processInstanceQuery")):
-            for sub in (dto.get("orQueries") if isinstance(dto, dict) else None) or []:
-                if isinstance(sub, dict):
-                    sub.pop("orQueries", None)
-
-
 def _short_long_polls(case: schemathesis.Case) -> None:
     """A fetchAndLock that finds nothing waits its asyncResponseTimeout (up to 30 minutes, and
     the seeded data has no external task): keep an accepted timeout, but at 100 ms. Values the
@@ -314,7 +293,6 @@ def no_unhandled_exception(ctx, response, case) -> None:
 @schema.parametrize()
 def test_operation(case: schemathesis.Case) -> None:
     """Every operation: the spec's examples, coverage cases and fuzzed data, every check."""
-    _cross_parameter_rules(case)
     _short_long_polls(case)
     case.call_and_validate(additional_checks=[no_unhandled_exception])
 
@@ -407,9 +385,6 @@ def test_links_walk_the_modification_workflow() -> None:
 
 class Workflow(schema.as_state_machine()):
     """Sequences of linked operations: each link carries ids from a response to the next request."""
-
-    def before_call(self, case: schemathesis.Case) -> None:
-        _cross_parameter_rules(case)
 
     def after_call(self, response, case: schemathesis.Case) -> None:
         super().after_call(response, case)

@@ -155,9 +155,9 @@ def test_handler_checked_rules_exist(spec: dict[str, Any]) -> None:
                 marked.append(where)
                 rules = {"enum", "pattern", "required", "minimum", "minItems", "not"}
                 if isinstance(marker, list):
-                    assert set(marker) <= rules | {"maximum"}, where
+                    assert set(marker) <= rules | {"maximum", "null"}, where
                     rules = set(marker)
-                assert rules & set(node), where
+                assert rules & set(node) or rules == {"null"}, where
             for key, value in node.items():
                 walk(value, f"{where}/{key}")
         elif isinstance(node, list):

@@ -12,14 +12,17 @@ from modbatch.errors import InvalidRequest
 
 
 def sortings(filters: Mapping[str, Any]) -> list[tuple[str, str]]:
-    """``sortBy``/``sortOrder`` (GET) or ``sorting`` (POST) → [(sortBy, sortOrder)]."""
+    """``sortBy``/``sortOrder`` (GET) or ``sorting`` (POST) → [(sortBy, sortOrder)].
+
+    Camunda refuses one of sortBy and sortOrder without the other, a rule between query
+    parameters OpenAPI 3.0 cannot state; here sortBy alone sorts ascending and sortOrder alone
+    is ignored (README, "Rules the spec states"). ``sorting`` items require both in the schema."""
     result: list[tuple[str, str]] = []
     sort_by, sort_order = filters.get("sortBy"), filters.get("sortOrder")
-    if (sort_by is None) != (sort_order is None):
-        raise InvalidRequest(
-            "Only a single sorting parameter specified. sortBy and sortOrder required")
     if sort_by is not None:
-        result.append((sort_by, sort_order))
+        result.append((sort_by, "asc" if sort_order is None else sort_order))
+    elif sort_order is not None and sort_order not in ("asc", "desc"):
+        raise InvalidRequest(f"Cannot set query parameter 'sortOrder' to value '{sort_order}'")
     for item in filters.get("sorting") or []:
         if not isinstance(item, Mapping):
             continue

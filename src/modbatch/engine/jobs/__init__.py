@@ -272,6 +272,8 @@ def set_retries(session: Session, job_id: str, retries: Any, due_date: Any = ...
     if not isinstance(retries, int) or isinstance(retries, bool):
         raise InvalidRequest("retries must be an integer", status=400)
     if retries < 0:  # checked by Camunda's command constructor, before the job is looked up
+        # Camunda's 500; a 400 here, as the spec states `minimum: 0` (README, "Rules the spec
+        # states")
         raise InvalidRequest(f"ENGINE-13054 The number of job retries must be a non-negative "
                              f"Integer, but '{retries}' has been provided.", status=400)
     job = session.get(Job, job_id)
@@ -381,8 +383,8 @@ JOB_SORTS = {"jobId": Job.id, "executionId": Job.execution_id,
 def job_query(filters: Mapping[str, Any]):
     f = filters.get
     stmt = select(Job)
-    if f("timers") is True and f("messages") is True:
-        raise InvalidRequest("Parameter timers cannot be used together with parameter messages.")
+    # timers and messages together select the jobs that are both: none (Camunda's 400 "Parameter
+    # timers cannot be used together with parameter messages."; README, "Rules the spec states")
     if f("jobId") is not None:
         stmt = stmt.where(Job.id == f("jobId"))
     if f("jobIds"):
