@@ -38,15 +38,18 @@ def run(settings: Settings, count: int, *, temporary: bool = False) -> dict[str,
     if not temporary:
         return _run(settings, count)
     folder = tempfile.mkdtemp(prefix="modbatch-demo-")
-    previous = signal.getsignal(signal.SIGTERM)
+    previous = signal.getsignal(signal.SIGTERM), signal.getsignal(signal.SIGINT)
     if threading.current_thread() is threading.main_thread():
-        # a terminated demo cleans up like an interrupted one
+        # a terminated demo cleans up like an interrupted one; Ctrl-C interrupts even when the
+        # demo was started from a shell that ignores SIGINT for background commands
         signal.signal(signal.SIGTERM, _interrupt)
+        signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         return _run(replace(settings, database_url=f"sqlite:///{folder}/demo.db"), count)
     finally:
         if threading.current_thread() is threading.main_thread():
-            signal.signal(signal.SIGTERM, previous)
+            signal.signal(signal.SIGTERM, previous[0])
+            signal.signal(signal.SIGINT, previous[1])
         shutil.rmtree(folder, ignore_errors=True)
         print(f"modbatch demo: removed the temporary database {folder}", flush=True)
 
