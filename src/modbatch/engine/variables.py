@@ -7,6 +7,7 @@ columns so that queries compare numbers as numbers and dates as epoch millisecon
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -18,6 +19,38 @@ INT_MIN, INT_MAX = -(2**31), 2**31 - 1
 LONG_MIN, LONG_MAX = -(2**63), 2**63 - 1
 SHORT_MIN, SHORT_MAX = -(2**15), 2**15 - 1
 TYPES = ("String", "Boolean", "Integer", "Long", "Short", "Double", "Date", "Json", "Null")
+
+
+def _up_to(bound: int) -> str:
+    """A regex for the decimal numerals 0..bound (after any leading zeros)."""
+    digits = str(bound)
+    choices = [f"[0-9]{{1,{len(digits) - 1}}}"] if len(digits) > 1 else []
+    for index, digit in enumerate(digits):
+        if digit != "0":
+            rest = len(digits) - index - 1
+            below = "0" if digit == "1" else f"[0-{int(digit) - 1}]"
+            tail = "" if not rest else "[0-9]" if rest == 1 else f"[0-9]{{{rest}}}"
+            choices.append(digits[:index] + below + tail)
+    return "(?:" + "|".join(choices + [digits]) + ")"
+
+
+def _range_text(low: int, high: int) -> str:
+    return rf"^(?:\+?0*{_up_to(high)}|-0*{_up_to(-low)})$"
+
+
+# The strings each type converts, as openapi.yaml states them (VariableValueInputDto's `anyOf`);
+# matched with re.search like a JSON Schema `pattern`, so a trailing newline passes `$` here as it
+# does there (int, float and the date parser ignore it, as Camunda's Jackson trims)
+TEXT_PATTERNS = {
+    "Boolean": "^(?:[Tt][Rr][Uu][Ee]|[Ff][Aa][Ll][Ss][Ee])$",
+    "Integer": _range_text(INT_MIN, INT_MAX),
+    "Long": _range_text(LONG_MIN, LONG_MAX),
+    "Short": _range_text(SHORT_MIN, SHORT_MAX),
+    # at most 200 digits each side of the point and a two-digit exponent: always finite
+    "Double": r"^[+-]?(?:[0-9]{1,200}(?:\.[0-9]{0,200})?|\.[0-9]{1,200})(?:[eE][+-]?[0-9]{1,2})?$",
+    "Date": r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,9})?"
+            r"(Z|[+-][0-9]{2}:?[0-9]{2})?$",
+}
 
 
 @dataclass
@@ -81,6 +114,13 @@ def from_dto(name: str, dto: Any) -> TypedValue:
     return TypedValue(type_name, converted, info)
 
 
+def _text(type_name: str, value: str) -> str:
+    """A string the type converts (TEXT_PATTERNS), without the newline `$` lets through."""
+    if not re.search(TEXT_PATTERNS[type_name], value):
+        raise ValueError(f"not a {type_name}")
+    return value[:-1] if value.endswith("\n") else value
+
+
 def _convert(type_name: str, value: Any) -> Any:
     if type_name == "Null":
         return None
@@ -91,8 +131,8 @@ def _convert(type_name: str, value: Any) -> Any:
     if type_name == "Boolean":
         if isinstance(value, bool):
             return value
-        if isinstance(value, str) and value.lower() in ("true", "false"):
-            return value.lower() == "true"
+        if isinstance(value, str):
+            return _text(type_name, value).lower() == "true"
         raise ValueError("not a boolean")
     if type_name in ("Integer", "Long", "Short"):
         if isinstance(value, bool) or isinstance(value, (dict, list)):
@@ -101,7 +141,7 @@ def _convert(type_name: str, value: Any) -> Any:
             if not value.is_integer():
                 raise ValueError("not integral")
             value = int(value)
-        number = int(value) if not isinstance(value, str) else int(value.strip())
+        number = int(_text(type_name, value)) if isinstance(value, str) else int(value)
         low, high = {"Integer": (INT_MIN, INT_MAX), "Long": (LONG_MIN, LONG_MAX),
                      "Short": (SHORT_MIN, SHORT_MAX)}[type_name]
         if not low <= number <= high:
@@ -110,18 +150,18 @@ def _convert(type_name: str, value: Any) -> Any:
     if type_name == "Double":
         if isinstance(value, bool) or isinstance(value, (dict, list)):
             raise TypeError("not a number")
-        result = float(value)
+        result = float(_text(type_name, value) if isinstance(value, str) else value)
         if result != result or result in (float("inf"), float("-inf")):
             raise ValueError("not finite")
         return result
     if type_name == "Date":
         if not isinstance(value, str):
             raise TypeError("not a date string")
-        return clock.parse_date(value)
+        return clock.parse_date(_text(type_name, value))
     if type_name == "Json":
-        text = value if isinstance(value, str) else json.dumps(value, separators=(",", ":"))
-        json.loads(text)
-        return text
+        # a string is the serialized JSON, kept as given: Camunda stores a Json value's text
+        # without parsing it (a reader parses it, and falls back to the text, see `plain`)
+        return value if isinstance(value, str) else json.dumps(value, separators=(",", ":"))
     raise ValueError(type_name)  # pragma: no cover - _type_name guards the names
 
 
