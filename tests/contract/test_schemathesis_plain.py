@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
 from tests.conftest import model_path
 
@@ -135,6 +136,7 @@ def _allowed(operation: str, text: str) -> bool:
     return False
 
 
+@pytest.mark.once  # the spec is the same on every database; scripts/test runs it on SQLite
 def test_a_plain_schemathesis_run_finds_nothing(server, tmp_path):
     """Every operation, every check, every phase (examples, coverage, fuzzing, stateful
     links), no configuration: the only failures are deployments of a file that is no model."""
