@@ -258,6 +258,11 @@ class Database:
             finally:
                 session.close()
 
+    def ping(self) -> None:
+        """Raise unless the database answers a query now (the health check)."""
+        with self.engine.connect() as connection:
+            connection.exec_driver_sql("SELECT 1").scalar_one()
+
     def dispose(self) -> None:
         self.engine.dispose()
         self.read_engine.dispose()
