@@ -308,3 +308,17 @@ def test_async_job_fails_when_the_instance_is_gone(api, client, app, exclusive):
     app.engine.job_executor.run_until_idle()
     [job] = jobs_of(client, batch, "batch")
     assert (job["retries"], job["exceptionMessage"]) == (0, NOT_FOUND.format(id=exclusive["id"]))
+
+
+@pytest.mark.parametrize("asynchronous", [False, True])
+def test_a_cancel_with_an_invalid_variable_is_refused(api, client, exclusive, asynchronous):
+    """A cancel sets no variable, but a variable of an unknown type is still Camunda's 400 and
+    nothing is cancelled."""
+    response = modify(client, exclusive["id"], {"instructions": [
+        {"type": "cancel", "activityId": "task1",
+         "variables": {"x": {"value": None, "type": "AAA"}}}]}, asynchronous=asynchronous)
+    assert response.status_code == 400
+    assert response.headers["content-type"] == "application/json"
+    body = response.json()
+    assert body["type"] == "InvalidRequestException" and "AAA" in body["message"]
+    assert shape(api.tree(exclusive["id"])) == [("task1", [])]

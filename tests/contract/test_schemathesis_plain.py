@@ -83,7 +83,9 @@ def _body(text: str) -> Any:
     """The JSON body of the failure's curl command, if it has one."""
     match = re.search(r"curl [^\n]*? -d '(.*?)' http", text)
     try:
-        return json.loads(match.group(1).replace("'\\''", "'")) if match else None
+        # the shell quoting of a single quote: '\'' or '"'"'
+        body = match.group(1).replace("'\\''", "'").replace("'\"'\"'", "'") if match else None
+        return json.loads(body) if body is not None else None
     except ValueError:
         return None
 

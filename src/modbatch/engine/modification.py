@@ -106,9 +106,13 @@ def parse_instruction(raw: Any, *, single: bool) -> Instruction:
     elif activity_id is None:
         raise InvalidRequest(f"For instruction type '{kind}': 'activityId' must be set")
     variables: dict[str, tuple[TypedValue, bool]] = {}
-    if single and kind != "cancel" and isinstance(raw.get("variables"), Mapping):
+    if single and isinstance(raw.get("variables"), Mapping):
+        # a cancel sets no variable, but its variables must still be valid ones: the spec
+        # declares them, so a request with a bad one is refused whatever the instruction type
         for name, dto in raw["variables"].items():
             variables[name] = (from_dto(name, dto), bool(isinstance(dto, Mapping) and dto.get("local")))
+        if kind == "cancel":
+            variables = {}
     return Instruction(
         type=kind, activity_id=activity_id, transition_id=transition_id,
         cancel_current_active_activity_instances=(
