@@ -93,6 +93,22 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+def wait_until_serving(url: str, process, log: Path) -> None:
+    """Wait until ``url`` answers 200; if the process dies or a minute passes, raise with its log."""
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            if httpx.get(url, timeout=2).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            process.wait(timeout=30)
+            raise RuntimeError(log.read_text(errors="replace"))
+        time.sleep(0.1)
+
+
 @pytest.fixture
 def server_env() -> dict[str, str]:
     """Extra environment of the `server` process; a test module overrides it to change settings."""
@@ -111,18 +127,7 @@ def server(tmp_path, database_url, server_env):
              "--database-url", database_url],
             env=env, stdout=output, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}/engine-rest"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            if httpx.get(f"{base}/deployment/count", timeout=2).status_code == 200:
-                break
-        except httpx.TransportError:
-            pass
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            process.wait(timeout=30)
-            raise RuntimeError(log.read_text(errors="replace"))
-        time.sleep(0.1)
+    wait_until_serving(f"{base}/deployment/count", process, log)
     yield base
     process.terminate()
     process.wait(timeout=30)

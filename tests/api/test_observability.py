@@ -18,7 +18,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import create_engine
 
 from tests.api.batching import TO_TASK2, create_batch, definition_id
-from tests.conftest import free_port
+from tests.conftest import free_port, wait_until_serving
 
 PROMETHEUS_TEXT = "text/plain; version=0.0.4; charset=utf-8"
 
@@ -162,21 +162,6 @@ def spawn(tmp_path: Path, name: str, arguments: list[str], **env: str):
     return process, log
 
 
-def wait_for(url: str, process, log: Path) -> None:
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            if httpx.get(url, timeout=2).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            process.wait(timeout=30)
-            raise RuntimeError(log.read_text(errors="replace"))
-        time.sleep(0.1)
-
-
 def stop(process) -> None:
     process.terminate()
     process.wait(timeout=30)
@@ -202,7 +187,7 @@ def test_serve_with_json_logs_writes_one_object_per_line(tmp_path, database_url)
                                             "--database-url", database_url],
                          MODBATCH_LOG_FORMAT="json", MODBATCH_JOB_IDLE_WAIT_MS="50")
     try:
-        wait_for(f"http://127.0.0.1:{port}/health", process, log)
+        wait_until_serving(f"http://127.0.0.1:{port}/health", process, log)
         assert httpx.get(f"http://127.0.0.1:{port}/engine-rest/job/count").status_code == 200
         time.sleep(0.2)
     finally:
@@ -225,7 +210,7 @@ def test_serve_with_log_level_warning_writes_no_access_lines(tmp_path, database_
                                              "--database-url", database_url],
                          MODBATCH_LOG_LEVEL="WARNING")
     try:
-        wait_for(f"http://127.0.0.1:{port}/health", process, log)
+        wait_until_serving(f"http://127.0.0.1:{port}/health", process, log)
         time.sleep(0.2)
     finally:
         stop(process)
@@ -239,7 +224,7 @@ def test_worker_serves_metrics_on_its_metrics_port(tmp_path, database_url):
     process, log = spawn(tmp_path, "worker", ["worker", "--metrics-port", str(port),
                                               "--database-url", database_url])
     try:
-        wait_for(f"http://127.0.0.1:{port}/metrics", process, log)
+        wait_until_serving(f"http://127.0.0.1:{port}/metrics", process, log)
         response = httpx.get(f"http://127.0.0.1:{port}/metrics")
     finally:
         stop(process)
